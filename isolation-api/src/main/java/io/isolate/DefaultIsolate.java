@@ -1,0 +1,148 @@
+package io.isolate;
+
+import io.isolate.spi.IsolateBackend;
+import java.io.OutputStream;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * The one {@link Isolate} implementation: state checks, events and idempotent close around a provider's backend.
+ * Calls and starts hold the read lock, close takes the write lock after killing, so a backend never sees a call
+ * racing with its own close.
+ */
+final class DefaultIsolate implements Isolate {
+  private final String id = "iso-" + UUID.randomUUID().toString().substring(0, 13);
+  private final IsolateSpec spec;
+  private final String provider;
+  private final IsolateBackend backend;
+  private final EventPublisher events;
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+
+  DefaultIsolate(IsolateSpec spec, String provider, IsolateBackend backend, EventPublisher events) {
+    this.spec = spec;
+    this.provider = provider;
+    this.backend = backend;
+    this.events = events;
+    publish(IsolateEvent.Type.CREATED, null);
+  }
+
+  @Override
+  public String id() {
+    return id;
+  }
+
+  @Override
+  public IsolationLevel level() {
+    return spec.level();
+  }
+
+  @Override
+  public IsolateSpec spec() {
+    return spec;
+  }
+
+  @Override
+  public Execution start() {
+    lock.readLock().lock();
+    try {
+      checkOpen();
+      Execution execution = backend.start();
+      publish(IsolateEvent.Type.STARTED, null);
+      CompletableFuture<ExitResult> observed = execution.onExit().thenApply(r -> {
+        publish(typeOf(r.termination()), r);
+        return r;
+      });
+      return new Execution() {
+        @Override
+        public OutputStream stdin() {
+          return execution.stdin();
+        }
+
+        @Override
+        public CompletableFuture<ExitResult> onExit() {
+          return observed;
+        }
+
+        @Override
+        public boolean isAlive() {
+          return execution.isAlive();
+        }
+
+        @Override
+        public void kill() {
+          execution.kill();
+        }
+      };
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  private static IsolateEvent.Type typeOf(Termination t) {
+    if (t == Termination.KILLED) {
+      return IsolateEvent.Type.KILLED;
+    }
+    return t.isLimit() ? IsolateEvent.Type.LIMIT_EXCEEDED : IsolateEvent.Type.EXITED;
+  }
+
+  @Override
+  public long[] call(String function, long... args) {
+    Objects.requireNonNull(function, "function");
+    Objects.requireNonNull(args, "args");
+    lock.readLock().lock();
+    try {
+      checkOpen();
+      return backend.call(function, args);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public byte[] call(String function, byte[] input) {
+    Objects.requireNonNull(function, "function");
+    Objects.requireNonNull(input, "input");
+    lock.readLock().lock();
+    try {
+      checkOpen();
+      return backend.call(function, input);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  private void checkOpen() {
+    if (closed.get()) {
+      throw new IllegalStateException("isolate " + id + " is closed");
+    }
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    // The backend's close kills running work first, which releases callers holding the read lock.
+    try {
+      backend.close();
+    } catch (RuntimeException e) {
+      // close must not throw; the backend's own contract says it does not, this guards the application
+    }
+    lock.writeLock().lock();
+    lock.writeLock().unlock();
+    publish(IsolateEvent.Type.CLOSED, null);
+  }
+
+  private void publish(IsolateEvent.Type type, ExitResult result) {
+    events.publish(new IsolateEvent(type, id, spec.level(), provider, spec.clock().instant(), result));
+  }
+
+  @Override
+  public String toString() {
+    return "Isolate{" + id + ", " + spec.level() + ", " + spec.workload() + (closed.get() ? ", closed" : "") + "}";
+  }
+}

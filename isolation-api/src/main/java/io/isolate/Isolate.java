@@ -1,0 +1,321 @@
+package io.isolate;
+
+import io.vertx.core.Vertx;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * A workload isolated at one {@link IsolationLevel}, with hard {@link Limits}.
+ *
+ * <pre>{@code
+ * try (Isolate isolate = Isolate.builder()
+ *         .level(IsolationLevel.PROCESS)
+ *         .workload(Workload.wasm(Path.of("hello.wasm")))
+ *         .limits(Limits.builder().memory(16, SizeUnit.MEGABYTES).wallTime(Duration.ofSeconds(2)).build())
+ *         .build()) {
+ *   ExitResult r = isolate.run();
+ *   System.out.print(r.stdoutText());
+ * }
+ * }</pre>
+ *
+ * <p>Command-style workloads are run with {@link #run()} or {@link #start()}; function-style workloads (Wasm
+ * exports, PARAVIRT guest handlers) are called repeatedly with {@link #call(String, long...)} or
+ * {@link #call(String, byte[])} on the live isolate. {@link #close()} ends whatever still runs and releases
+ * every host resource; it is idempotent. Isolates are safe to use from several threads.
+ */
+public interface Isolate extends AutoCloseable {
+
+  /** A new builder with every default: see each setter of {@link Builder}. */
+  static Builder builder() {
+    return new Builder();
+  }
+
+  /** A unique id, also carried by the lifecycle events. */
+  String id();
+
+  IsolationLevel level();
+
+  /** The spec the isolate was built from. */
+  IsolateSpec spec();
+
+  /**
+   * Starts the workload and waits for its end. A limit, a trap or a failure to start is reported in the result,
+   * not thrown.
+   */
+  default ExitResult run() {
+    return start().await();
+  }
+
+  /**
+   * Starts the workload and returns at once.
+   *
+   * @throws IllegalStateException when the isolate is closed
+   */
+  Execution start();
+
+  /**
+   * Calls the exported function {@code function} with numeric arguments (Wasm values as longs; floats as raw
+   * bits) and returns its results. The wall-time limit applies to each call.
+   *
+   * @throws GuestFailureException when the guest traps or faults, or the call runs out of time or memory
+   * @throws UnsupportedOperationException when the level has no numeric calls
+   */
+  long[] call(String function, long... args);
+
+  /**
+   * Calls the guest's handler {@code function} with {@code input} and returns its reply.
+   *
+   * @throws GuestFailureException when the guest fails, or does not answer within the wall-time limit
+   * @throws UnsupportedOperationException when the level has no byte calls
+   */
+  byte[] call(String function, byte[] input);
+
+  /** Ends whatever still runs and releases every host resource. Idempotent; never throws. */
+  @Override
+  void close();
+
+  /**
+   * Builds an {@link Isolate} (with {@link #build()}) or an {@link IsolateSpec} (with {@link #spec()}). Setters
+   * check their argument at once; rules across fields are checked by {@link #spec()}.
+   */
+  final class Builder {
+    private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+    private static final Pattern HOSTNAME = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?");
+    private static final Pattern SYSCALL = Pattern.compile("[a-z0-9_]{1,40}");
+
+    IsolationLevel level;
+    Workload workload;
+    Rootfs rootfs = Rootfs.hostReadOnly();
+    final List<Mount> mounts = new ArrayList<>();
+    Limits limits = Limits.DEFAULT;
+    Network network = Network.NONE;
+    Input stdin = Input.none();
+    Output stdout = Output.capture();
+    Output stderr = Output.capture();
+    final Map<String, String> env = new LinkedHashMap<>();
+    String workingDir = "/";
+    String hostname = "isolate";
+    final List<HostFunction> hostFunctions = new ArrayList<>();
+    final Set<String> deniedSyscalls = new LinkedHashSet<>();
+    final Set<String> allowedSyscalls = new LinkedHashSet<>();
+    boolean acceptUnenforcedLimits;
+    Vertx vertx;
+    Clock clock = Clock.systemUTC();
+
+    Builder() {}
+
+    Builder(IsolateSpec spec) {
+      level = spec.level();
+      workload = spec.workload();
+      rootfs = spec.rootfs();
+      mounts.addAll(spec.mounts());
+      limits = spec.limits();
+      network = spec.network();
+      stdin = spec.stdin();
+      stdout = spec.stdout();
+      stderr = spec.stderr();
+      env.putAll(spec.env());
+      workingDir = spec.workingDir();
+      hostname = spec.hostname();
+      hostFunctions.addAll(spec.hostFunctions());
+      deniedSyscalls.addAll(spec.deniedSyscalls());
+      allowedSyscalls.addAll(spec.allowedSyscalls());
+      acceptUnenforcedLimits = spec.acceptUnenforcedLimits();
+      vertx = spec.vertx().orElse(null);
+      clock = spec.clock();
+    }
+
+    /** The isolation level; required. */
+    public Builder level(IsolationLevel level) {
+      this.level = Objects.requireNonNull(level, "level");
+      return this;
+    }
+
+    /** What runs; required. */
+    public Builder workload(Workload workload) {
+      this.workload = Objects.requireNonNull(workload, "workload");
+      return this;
+    }
+
+    /** The root file system (OS level); default {@link Rootfs#hostReadOnly()}. */
+    public Builder rootfs(Rootfs rootfs) {
+      this.rootfs = Objects.requireNonNull(rootfs, "rootfs");
+      return this;
+    }
+
+    /** Adds a mount; default none. Two mounts may not share a guest path. */
+    public Builder mount(Mount mount) {
+      Objects.requireNonNull(mount, "mount");
+      for (Mount m : mounts) {
+        if (m.guestPath().equals(mount.guestPath())) {
+          throw new InvalidSpecException("mount guest path '" + mount.guestPath() + "' is already used by " + m);
+        }
+      }
+      mounts.add(mount);
+      return this;
+    }
+
+    /** The limits; default {@link Limits#DEFAULT}. */
+    public Builder limits(Limits limits) {
+      this.limits = Objects.requireNonNull(limits, "limits");
+      return this;
+    }
+
+    /** The network; default {@link Network#NONE}. */
+    public Builder network(Network network) {
+      this.network = Objects.requireNonNull(network, "network");
+      return this;
+    }
+
+    /** Standard input; default {@link Input#none()}. */
+    public Builder stdin(Input stdin) {
+      this.stdin = Objects.requireNonNull(stdin, "stdin");
+      return this;
+    }
+
+    /** Standard output; default {@link Output#capture()}. */
+    public Builder stdout(Output stdout) {
+      this.stdout = Objects.requireNonNull(stdout, "stdout");
+      return this;
+    }
+
+    /** Standard error; default {@link Output#capture()}. */
+    public Builder stderr(Output stderr) {
+      this.stderr = Objects.requireNonNull(stderr, "stderr");
+      return this;
+    }
+
+    /** Sets one environment variable; the default environment is empty (nothing inherited from the host). */
+    public Builder env(String name, String value) {
+      Objects.requireNonNull(name, "env name");
+      Objects.requireNonNull(value, "env value");
+      if (!ENV_NAME.matcher(name).matches()) {
+        throw new InvalidSpecException("env name '" + name + "' must match [A-Za-z_][A-Za-z0-9_]*");
+      }
+      if (value.indexOf('\0') >= 0) {
+        throw new InvalidSpecException("env value of '" + name + "' contains NUL");
+      }
+      env.put(name, value);
+      return this;
+    }
+
+    /** Sets environment variables; see {@link #env(String, String)}. */
+    public Builder env(Map<String, String> variables) {
+      variables.forEach(this::env);
+      return this;
+    }
+
+    /** The working directory inside the isolate; absolute; default {@code /}. */
+    public Builder workingDir(String dir) {
+      this.workingDir = GuestPaths.check("workingDir", dir);
+      return this;
+    }
+
+    /** The host name inside the isolate (OS level); default {@code isolate}. */
+    public Builder hostname(String hostname) {
+      Objects.requireNonNull(hostname, "hostname");
+      if (!HOSTNAME.matcher(hostname).matches()) {
+        throw new InvalidSpecException("hostname '" + hostname + "' must be 1 to 63 letters, digits or '-'");
+      }
+      this.hostname = hostname;
+      return this;
+    }
+
+    /** Exposes a host function to the guest; default none. */
+    public Builder hostFunction(HostFunction function) {
+      Objects.requireNonNull(function, "hostFunction");
+      for (HostFunction f : hostFunctions) {
+        if (f.module().equals(function.module()) && f.name().equals(function.name())) {
+          throw new InvalidSpecException("host function " + function.module() + "." + function.name()
+              + " is already defined");
+        }
+      }
+      hostFunctions.add(function);
+      return this;
+    }
+
+    /** Denies system calls on top of the default profile (OS level). */
+    public Builder denySyscalls(String... names) {
+      for (String n : names) {
+        deniedSyscalls.add(checkSyscall(n));
+      }
+      return this;
+    }
+
+    /** Allows system calls the default profile denies (OS level). Weakens isolation: allow knowingly. */
+    public Builder allowSyscalls(String... names) {
+      for (String n : names) {
+        allowedSyscalls.add(checkSyscall(n));
+      }
+      return this;
+    }
+
+    private static String checkSyscall(String name) {
+      Objects.requireNonNull(name, "syscall name");
+      if (!SYSCALL.matcher(name).matches()) {
+        throw new InvalidSpecException("syscall name '" + name + "' must be a Linux system call name like 'ptrace'");
+      }
+      return name;
+    }
+
+    /**
+     * Lets {@link #build()} succeed on a host where some limits cannot be enforced (for example no cgroup
+     * delegation); default false, in which case such a host makes {@code build()} fail.
+     */
+    public Builder acceptUnenforcedLimits(boolean accept) {
+      this.acceptUnenforcedLimits = accept;
+      return this;
+    }
+
+    /**
+     * Publishes lifecycle events on this Vert.x instance's event bus at {@link IsolateEvent#ADDRESS}; default
+     * none, and then no Vert.x instance is created.
+     */
+    public Builder events(Vertx vertx) {
+      this.vertx = Objects.requireNonNull(vertx, "vertx");
+      return this;
+    }
+
+    /** The clock for event timestamps; default the system UTC clock. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** Validates the combination of settings and returns the immutable spec. */
+    public IsolateSpec spec() {
+      if (level == null) {
+        throw new InvalidSpecException("level is not set: choose HARDWARE, PARAVIRT, OS or PROCESS");
+      }
+      if (workload == null) {
+        throw new InvalidSpecException("workload is not set");
+      }
+      if (rootfs.kind() != Rootfs.Kind.HOST_READ_ONLY && level != IsolationLevel.OS) {
+        throw new InvalidSpecException("rootfs (" + rootfs + ") applies only to level OS, not " + level);
+      }
+      if (network != Network.NONE && level != IsolationLevel.OS) {
+        throw new InvalidSpecException("network " + network + " is only available at level OS; " + level
+            + " isolates have no network");
+      }
+      return new IsolateSpec(this);
+    }
+
+    /**
+     * Validates, finds the provider of the level and creates the isolate.
+     *
+     * @throws InvalidSpecException when the spec is wrong
+     * @throws LevelUnavailableException when the level cannot be provided here, or not for this workload
+     * @throws StartFailedException when the provider could not set the isolate up
+     */
+    public Isolate build() {
+      return Isolates.create(spec());
+    }
+  }
+}

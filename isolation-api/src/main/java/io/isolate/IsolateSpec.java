@@ -1,0 +1,150 @@
+package io.isolate;
+
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
+import com.google.common.collect.ImmutableSet;
+import io.vertx.core.Vertx;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Everything that describes an isolate, immutable and validated: made by {@link Isolate.Builder#spec()}, turned
+ * back into a builder by {@link #toBuilder()}. Providers receive it; applications can keep one and build many
+ * isolates from it.
+ */
+public final class IsolateSpec {
+  private final IsolationLevel level;
+  private final Workload workload;
+  private final Rootfs rootfs;
+  private final ImmutableList<Mount> mounts;
+  private final Limits limits;
+  private final Network network;
+  private final Input stdin;
+  private final Output stdout;
+  private final Output stderr;
+  private final ImmutableMap<String, String> env;
+  private final String workingDir;
+  private final String hostname;
+  private final ImmutableList<HostFunction> hostFunctions;
+  private final ImmutableSet<String> deniedSyscalls;
+  private final ImmutableSet<String> allowedSyscalls;
+  private final boolean acceptUnenforcedLimits;
+  private final Vertx vertx;
+  private final Clock clock;
+
+  IsolateSpec(Isolate.Builder b) {
+    this.level = b.level;
+    this.workload = b.workload;
+    this.rootfs = b.rootfs;
+    this.mounts = ImmutableList.copyOf(b.mounts);
+    this.limits = b.limits;
+    this.network = b.network;
+    this.stdin = b.stdin;
+    this.stdout = b.stdout;
+    this.stderr = b.stderr;
+    this.env = ImmutableMap.copyOf(b.env);
+    this.workingDir = b.workingDir;
+    this.hostname = b.hostname;
+    this.hostFunctions = ImmutableList.copyOf(b.hostFunctions);
+    this.deniedSyscalls = ImmutableSet.copyOf(b.deniedSyscalls);
+    this.allowedSyscalls = ImmutableSet.copyOf(b.allowedSyscalls);
+    this.acceptUnenforcedLimits = b.acceptUnenforcedLimits;
+    this.vertx = b.vertx;
+    this.clock = b.clock;
+  }
+
+  /** A builder holding this spec's values. */
+  public Isolate.Builder toBuilder() {
+    return new Isolate.Builder(this);
+  }
+
+  public IsolationLevel level() {
+    return level;
+  }
+
+  public Workload workload() {
+    return workload;
+  }
+
+  /** The root file system (OS level). */
+  public Rootfs rootfs() {
+    return rootfs;
+  }
+
+  public List<Mount> mounts() {
+    return mounts;
+  }
+
+  public Limits limits() {
+    return limits;
+  }
+
+  public Network network() {
+    return network;
+  }
+
+  public Input stdin() {
+    return stdin;
+  }
+
+  public Output stdout() {
+    return stdout;
+  }
+
+  public Output stderr() {
+    return stderr;
+  }
+
+  /** The workload's environment: exactly these variables, nothing inherited from the host. */
+  public Map<String, String> env() {
+    return env;
+  }
+
+  /** The workload's working directory inside the isolate. */
+  public String workingDir() {
+    return workingDir;
+  }
+
+  /** The host name the workload sees (OS level). */
+  public String hostname() {
+    return hostname;
+  }
+
+  public List<HostFunction> hostFunctions() {
+    return hostFunctions;
+  }
+
+  /** System calls denied on top of the level's default profile (OS level), by name. */
+  public Set<String> deniedSyscalls() {
+    return deniedSyscalls;
+  }
+
+  /** System calls allowed although the default profile denies them (OS level), by name. */
+  public Set<String> allowedSyscalls() {
+    return allowedSyscalls;
+  }
+
+  /** Whether the caller accepted that some limits cannot be enforced on this host. */
+  public boolean acceptUnenforcedLimits() {
+    return acceptUnenforcedLimits;
+  }
+
+  /** The Vert.x instance whose event bus receives lifecycle events; empty when events are off. */
+  public Optional<Vertx> vertx() {
+    return Optional.ofNullable(vertx);
+  }
+
+  /** The clock for event timestamps. */
+  public Clock clock() {
+    return clock;
+  }
+
+  @Override
+  public String toString() {
+    return "IsolateSpec{" + level + ", " + workload + ", " + limits + ", network=" + network
+        + (mounts.isEmpty() ? "" : ", mounts=" + mounts) + "}";
+  }
+}

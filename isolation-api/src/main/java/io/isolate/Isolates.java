@@ -1,0 +1,107 @@
+package io.isolate;
+
+import io.isolate.spi.Availability;
+import io.isolate.spi.IsolateBackend;
+import io.isolate.spi.IsolationProvider;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.ServiceLoader;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+
+/**
+ * Entry points that are not tied to one isolate: {@link #doctor()} and {@link #create(IsolateSpec)}.
+ *
+ * <pre>{@code
+ * System.out.print(Isolates.doctor());   // every level, available or not, and why
+ * }</pre>
+ *
+ * <p>Providers are found with {@link ServiceLoader} on the class path. A level can be switched off with the
+ * system property {@code isolate.<level>.disabled=true} (for example {@code -Disolate.hardware.disabled=true}).
+ * Each provider is probed once per JVM, on first use.
+ */
+public final class Isolates {
+  private static final Map<IsolationLevel, IsolationProvider> PROVIDERS = loadProviders();
+  private static final Map<IsolationLevel, Availability> PROBED = new ConcurrentHashMap<>();
+
+  private Isolates() {}
+
+  private static Map<IsolationLevel, IsolationProvider> loadProviders() {
+    Map<IsolationLevel, IsolationProvider> found = new EnumMap<>(IsolationLevel.class);
+    for (IsolationProvider p : ServiceLoader.load(IsolationProvider.class, Isolates.class.getClassLoader())) {
+      found.putIfAbsent(p.level(), p);
+    }
+    return found;
+  }
+
+  /** Reports every level: available or not on this host, and exactly why. */
+  public static DoctorReport doctor() {
+    List<DoctorReport.LevelStatus> levels = new ArrayList<>();
+    for (IsolationLevel level : IsolationLevel.values()) {
+      IsolationProvider provider = PROVIDERS.get(level);
+      Availability a = availability(level);
+      levels.add(new DoctorReport.LevelStatus(level, provider == null ? "" : provider.name(), a.isAvailable(),
+          a.explanation()));
+    }
+    return new DoctorReport(levels);
+  }
+
+  /** Whether {@code level} can be provided here; see {@link #doctor()} for all levels at once. */
+  public static Availability availability(IsolationLevel level) {
+    String property = "isolate." + level.name().toLowerCase(Locale.ROOT) + ".disabled";
+    if (Boolean.getBoolean(property)) {
+      return Availability.unavailable("switched off by the system property " + property);
+    }
+    IsolationProvider provider = PROVIDERS.get(level);
+    if (provider == null) {
+      return Availability.unavailable("no provider on the class path; add the module " + moduleOf(level));
+    }
+    return PROBED.computeIfAbsent(level, l -> {
+      try {
+        return provider.probe();
+      } catch (RuntimeException | LinkageError e) {
+        return Availability.unavailable("probe of " + provider.name() + " failed: " + e);
+      }
+    });
+  }
+
+  private static String moduleOf(IsolationLevel level) {
+    return switch (level) {
+      case HARDWARE -> "io.isolate:provider-vm";
+      case PARAVIRT -> "io.isolate:provider-pv";
+      case OS -> "io.isolate:provider-container";
+      case PROCESS -> "io.isolate:provider-wasm";
+    };
+  }
+
+  /** The provider of {@code level}, if one is on the class path. */
+  static Optional<IsolationProvider> provider(IsolationLevel level) {
+    return Optional.ofNullable(PROVIDERS.get(level));
+  }
+
+  /**
+   * Creates an isolate from a spec; {@link Isolate.Builder#build()} calls this.
+   *
+   * @throws LevelUnavailableException when the level cannot be provided here, or not for this workload kind
+   */
+  public static Isolate create(IsolateSpec spec) {
+    IsolationLevel level = spec.level();
+    Availability availability = availability(level);
+    if (!availability.isAvailable()) {
+      throw new LevelUnavailableException(level, availability.explanation());
+    }
+    IsolationProvider provider = PROVIDERS.get(level);
+    if (!provider.workloadKinds().contains(spec.workload().kind())) {
+      throw new LevelUnavailableException(level, "it runs "
+          + provider.workloadKinds().stream().map(Enum::name).sorted().collect(Collectors.joining(", "))
+          + " workloads, not " + spec.workload().kind());
+    }
+    EventPublisher events = EventPublisher.of(spec);
+    IsolateBackend backend = provider.create(spec);
+    return new DefaultIsolate(spec, provider.name(), backend, events);
+  }
+}

@@ -1,0 +1,177 @@
+package io.isolate;
+
+import com.google.common.collect.ImmutableList;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * What runs inside an isolate. Each level accepts some kinds:
+ *
+ * <table>
+ *   <caption>Workload kinds per level</caption>
+ *   <tr><th>kind</th><th>factory</th><th>levels</th></tr>
+ *   <tr><td>{@link Kind#WASM_MODULE}</td><td>{@link #wasm(Path, String...)}</td><td>PROCESS</td></tr>
+ *   <tr><td>{@link Kind#COMMAND}</td><td>{@link #command(String, String...)}</td><td>OS</td></tr>
+ *   <tr><td>{@link Kind#STATIC_ELF}</td><td>{@link #elf(Path, String...)}</td><td>HARDWARE</td></tr>
+ *   <tr><td>{@link Kind#GUEST_IMAGE}</td><td>{@link #guestImage(Path, String...)}</td><td>PARAVIRT</td></tr>
+ * </table>
+ *
+ * <p>Instances are immutable; byte contents are copied in and out.
+ */
+public final class Workload {
+  /** The kinds of workload. */
+  public enum Kind {
+    /** A WebAssembly module: a WASI command ({@code _start}) or a library of exports to {@link Isolate#call}. */
+    WASM_MODULE,
+    /** A program named by its path inside the isolate's root file system, run as a Linux process. */
+    COMMAND,
+    /** A static x86-64 Linux ELF executable, loaded into a VM without a kernel. */
+    STATIC_ELF,
+    /** A guest image built with the guest SDK, cooperating with the host through virtio and hypercalls. */
+    GUEST_IMAGE
+  }
+
+  private final Kind kind;
+  private final Path path;
+  private final byte[] bytes;
+  private final String name;
+  private final ImmutableList<String> args;
+
+  private Workload(Kind kind, Path path, byte[] bytes, String name, List<String> args) {
+    this.kind = kind;
+    this.path = path;
+    this.bytes = bytes;
+    this.name = name;
+    this.args = ImmutableList.copyOf(args);
+  }
+
+  /** A WebAssembly module read from {@code module}, with the arguments its {@code _start} sees after argv[0]. */
+  public static Workload wasm(Path module, String... args) {
+    return fromFile(Kind.WASM_MODULE, "module", module, args);
+  }
+
+  /** A WebAssembly module given as bytes. */
+  public static Workload wasm(byte[] module, String... args) {
+    return fromBytes(Kind.WASM_MODULE, "module", module, "module.wasm", args);
+  }
+
+  /**
+   * A program run as a process: {@code executable} is a path inside the isolate's root file system (an absolute
+   * path, or a bare name looked up in the isolate's {@code PATH}).
+   */
+  public static Workload command(String executable, String... args) {
+    Objects.requireNonNull(executable, "executable");
+    if (executable.isBlank() || executable.indexOf('\0') >= 0) {
+      throw new InvalidSpecException("executable '" + executable + "' must be a non-empty path without NUL");
+    }
+    return new Workload(Kind.COMMAND, null, null, executable, checkArgs(args));
+  }
+
+  /** A static x86-64 Linux ELF executable read from {@code executable}. */
+  public static Workload elf(Path executable, String... args) {
+    return fromFile(Kind.STATIC_ELF, "executable", executable, args);
+  }
+
+  /** A static x86-64 Linux ELF executable given as bytes; {@code name} is its argv[0]. */
+  public static Workload elf(byte[] executable, String name, String... args) {
+    return fromBytes(Kind.STATIC_ELF, "executable", executable, name, args);
+  }
+
+  /** A guest image built with the guest SDK, read from {@code image}. */
+  public static Workload guestImage(Path image, String... args) {
+    return fromFile(Kind.GUEST_IMAGE, "image", image, args);
+  }
+
+  /** A guest image given as bytes. */
+  public static Workload guestImage(byte[] image, String name, String... args) {
+    return fromBytes(Kind.GUEST_IMAGE, "image", image, name, args);
+  }
+
+  private static Workload fromFile(Kind kind, String what, Path path, String[] args) {
+    Objects.requireNonNull(path, what);
+    Path absolute = path.toAbsolutePath().normalize();
+    if (!Files.isRegularFile(absolute)) {
+      throw new InvalidSpecException(what + " '" + path + "' is not a readable regular file");
+    }
+    return new Workload(kind, absolute, null, absolute.getFileName().toString(), checkArgs(args));
+  }
+
+  private static Workload fromBytes(Kind kind, String what, byte[] bytes, String name, String[] args) {
+    Objects.requireNonNull(bytes, what);
+    Objects.requireNonNull(name, "name");
+    if (bytes.length == 0) {
+      throw new InvalidSpecException(what + " is empty (0 bytes)");
+    }
+    return new Workload(kind, null, bytes.clone(), name, checkArgs(args));
+  }
+
+  private static List<String> checkArgs(String[] args) {
+    Objects.requireNonNull(args, "args");
+    for (int i = 0; i < args.length; i++) {
+      if (args[i] == null) {
+        throw new InvalidSpecException("args[" + i + "] is null");
+      }
+      if (args[i].indexOf('\0') >= 0) {
+        throw new InvalidSpecException("args[" + i + "] ('" + args[i].replace('\0', '?') + "') contains NUL");
+      }
+    }
+    return List.of(args);
+  }
+
+  /** The same workload with other arguments. */
+  public Workload withArgs(String... newArgs) {
+    return new Workload(kind, path, bytes, name, checkArgs(newArgs));
+  }
+
+  public Kind kind() {
+    return kind;
+  }
+
+  /** The file the workload was read from, when it came from a file. */
+  public Optional<Path> path() {
+    return Optional.ofNullable(path);
+  }
+
+  /**
+   * The program's name: argv[0] for ELF and Wasm workloads (the file name, or the name given with the bytes),
+   * the executable for commands.
+   */
+  public String name() {
+    return name;
+  }
+
+  /** The arguments after argv[0]. */
+  public List<String> args() {
+    return args;
+  }
+
+  /**
+   * The workload's content (module, executable or image bytes); read from its file on each call.
+   *
+   * @throws UnsupportedOperationException for {@link Kind#COMMAND}, whose program lives in the root file system
+   * @throws UncheckedIOException when the file cannot be read
+   */
+  public byte[] content() {
+    if (kind == Kind.COMMAND) {
+      throw new UnsupportedOperationException("a command workload has no content: it names a program");
+    }
+    if (bytes != null) {
+      return bytes.clone();
+    }
+    try {
+      return Files.readAllBytes(path);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + path, e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return kind + " " + (path != null ? path : name) + (args.isEmpty() ? "" : " " + args);
+  }
+}

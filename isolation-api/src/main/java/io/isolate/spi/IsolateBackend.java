@@ -1,0 +1,25 @@
+package io.isolate.spi;
+
+import io.isolate.Execution;
+
+/**
+ * A provider's side of one isolate. The framework guarantees that no method is called after {@link #close()}
+ * has begun, except {@link #close()} itself, which it calls once.
+ */
+public interface IsolateBackend {
+  /** Starts the workload. May be called again after the previous execution ended, for a fresh run. */
+  Execution start();
+
+  /** Numeric call; see {@link io.isolate.Isolate#call(String, long...)}. */
+  default long[] call(String function, long... args) {
+    throw new UnsupportedOperationException("this level has no numeric calls; use run() or call(String, byte[])");
+  }
+
+  /** Bytes call; see {@link io.isolate.Isolate#call(String, byte[])}. */
+  default byte[] call(String function, byte[] input) {
+    throw new UnsupportedOperationException("this level has no byte calls; use run() or call(String, long...)");
+  }
+
+  /** Kills whatever runs and releases every host resource. Must not throw. */
+  void close();
+}

@@ -1,0 +1,60 @@
+package io.isolate.vm.kvm;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
+import com.sun.jna.Pointer;
+
+/**
+ * The few libc functions the VMM needs ({@code fcntl.h}, {@code unistd.h}, {@code sys/ioctl.h},
+ * {@code sys/mman.h}, {@code signal.h}), bound with JNA direct mapping because {@code ioctl(KVM_RUN)} sits on the
+ * hot path of every guest exit.
+ */
+public final class LibC {
+  public static final int O_RDWR = 2;
+  public static final int O_CLOEXEC = 0x80000;
+
+  public static final int PROT_NONE = 0;
+  public static final int PROT_READ = 1;
+  public static final int PROT_WRITE = 2;
+  public static final int MAP_SHARED = 0x01;
+  public static final int MAP_PRIVATE = 0x02;
+  public static final int MAP_ANONYMOUS = 0x20;
+  public static final int MAP_NORESERVE = 0x4000;
+  public static final Pointer MAP_FAILED = new Pointer(-1);
+
+  /** The size of glibc's {@code struct sigaction} on x86-64. */
+  public static final int SIZEOF_SIGACTION = 152;
+  /** Offset of {@code sa_flags} in glibc's {@code struct sigaction}. */
+  public static final int SIGACTION_FLAGS_OFFSET = 136;
+
+  static {
+    Native.register(LibC.class, NativeLibrary.getInstance("c"));
+  }
+
+  private LibC() {}
+
+  public static native int open(String path, int flags) throws LastErrorException;
+
+  public static native int close(int fd) throws LastErrorException;
+
+  public static native int ioctl(int fd, long request, long arg) throws LastErrorException;
+
+  public static native int ioctl(int fd, long request, Pointer arg) throws LastErrorException;
+
+  public static native Pointer mmap(Pointer addr, long length, int prot, int flags, int fd, long offset)
+      throws LastErrorException;
+
+  public static native int munmap(Pointer addr, long length) throws LastErrorException;
+
+  public static native int getpid();
+
+  public static native int gettid();
+
+  public static native int tgkill(int tgid, int tid, int sig) throws LastErrorException;
+
+  public static native int sigaction(int signum, Pointer act, Pointer oldact) throws LastErrorException;
+
+  /** {@code SIGRTMIN} as glibc reports it at run time (glibc keeps the first real-time signals for itself). */
+  public static native int __libc_current_sigrtmin();
+}
