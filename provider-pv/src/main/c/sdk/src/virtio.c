@@ -1,0 +1,181 @@
+/* virtio.c - virtio-mmio device bring-up and the driver side of split virtqueues (virtio 1.2, 2.7 and 4.2). */
+#include "internal.h"
+
+static uint32_t rd(uint64_t mmio, uint32_t reg) {
+  return isolate_mmio_read32(mmio + reg);
+}
+
+static void wr(uint64_t mmio, uint32_t reg, uint32_t v) {
+  isolate_mmio_write32(mmio + reg, v);
+}
+
+int vdev_begin(uint64_t mmio, uint32_t type, uint64_t wanted, uint64_t *accepted) {
+  if (rd(mmio, VIRTIO_MMIO_MAGIC) != 0x74726976u || rd(mmio, VIRTIO_MMIO_VERSION) != 2) {
+    return -1;
+  }
+  if (rd(mmio, VIRTIO_MMIO_DEVICE_ID) != type) {
+    return -2;
+  }
+  wr(mmio, VIRTIO_MMIO_STATUS, 0);
+  wr(mmio, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
+  wr(mmio, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+  wr(mmio, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+  uint64_t offered = rd(mmio, VIRTIO_MMIO_DEVICE_FEATURES);
+  wr(mmio, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+  offered |= (uint64_t)rd(mmio, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
+  uint64_t want = (wanted | VIRTIO_F_VERSION_1) & offered;
+  if (!(want & VIRTIO_F_VERSION_1)) {
+    wr(mmio, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_FAILED);
+    return -3;
+  }
+  wr(mmio, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+  wr(mmio, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)want);
+  wr(mmio, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+  wr(mmio, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(want >> 32));
+  wr(mmio, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+  if (!(rd(mmio, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK)) {
+    wr(mmio, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_FAILED);
+    return -4;
+  }
+  *accepted = want;
+  return 0;
+}
+
+static void *zalloc(size_t n) {
+  void *p = isolate_alloc(n);
+  if (p) {
+    memset(p, 0, n);
+  }
+  return p;
+}
+
+int vq_setup(struct vq *q, uint64_t mmio, uint16_t index) {
+  wr(mmio, VIRTIO_MMIO_QUEUE_SEL, index);
+  if (rd(mmio, VIRTIO_MMIO_QUEUE_READY) != 0) {
+    return -1;
+  }
+  uint32_t max = rd(mmio, VIRTIO_MMIO_QUEUE_NUM_MAX);
+  if (max == 0) {
+    return -2;
+  }
+  uint16_t size = VQ_SIZE;
+  while (size > max) {
+    size >>= 1;
+  }
+  q->mmio = mmio;
+  q->index = index;
+  q->size = size;
+  q->desc = zalloc(16u * size);
+  q->avail = zalloc(6u + 2u * size);
+  q->used = zalloc(6u + 8u * size);
+  if (!q->desc || !q->avail || !q->used) {
+    return -3;
+  }
+  for (uint16_t i = 0; i < size; i++) {
+    q->desc[i].next = (uint16_t)(i + 1);
+  }
+  q->free_head = 0;
+  q->num_free = size;
+  q->avail_idx = 0;
+  q->last_used = 0;
+  uint64_t d = isolate_virt_to_phys((const void *)q->desc);
+  uint64_t a = isolate_virt_to_phys((const void *)q->avail);
+  uint64_t u = isolate_virt_to_phys((const void *)q->used);
+  wr(mmio, VIRTIO_MMIO_QUEUE_NUM, size);
+  wr(mmio, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)d);
+  wr(mmio, VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)(d >> 32));
+  wr(mmio, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)a);
+  wr(mmio, VIRTIO_MMIO_QUEUE_DRIVER_HIGH, (uint32_t)(a >> 32));
+  wr(mmio, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)u);
+  wr(mmio, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, (uint32_t)(u >> 32));
+  wr(mmio, VIRTIO_MMIO_QUEUE_READY, 1);
+  return rd(mmio, VIRTIO_MMIO_QUEUE_READY) == 1 ? 0 : -4;
+}
+
+void vdev_driver_ok(uint64_t mmio) {
+  wr(mmio, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK
+      | VIRTIO_STATUS_DRIVER_OK);
+}
+
+int vq_add(struct vq *q, const struct vbuf *bufs, int n) {
+  if (n <= 0 || n > q->num_free) {
+    return -1;
+  }
+  uint16_t head = q->free_head;
+  uint16_t idx = head;
+  uint16_t last = head;
+  for (int i = 0; i < n; i++) {
+    volatile struct virtq_desc *d = &q->desc[idx];
+    d->addr = isolate_virt_to_phys(bufs[i].addr);
+    d->len = bufs[i].len;
+    d->flags = (uint16_t)((bufs[i].writable ? VIRTQ_DESC_F_WRITE : 0) | (i < n - 1 ? VIRTQ_DESC_F_NEXT : 0));
+    last = idx;
+    idx = d->next; /* the free list is threaded through next: the chain follows it */
+  }
+  q->free_head = q->desc[last].next;
+  q->num_free = (uint16_t)(q->num_free - n);
+  q->chain_len[head] = (uint16_t)n;
+  q->avail[2 + (q->avail_idx & (q->size - 1))] = head;
+  barrier(); /* x86 keeps stores in order; the ring entry is visible before the index */
+  q->avail_idx++;
+  q->avail[1] = q->avail_idx;
+  return head;
+}
+
+void vq_kick(struct vq *q) {
+  /* Publishing the available index and reading the device's NO_NOTIFY flag must not be reordered (x86 may let a
+   * load pass an earlier store): the device does the mirror image, so one of us always sees the other. */
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  if (q->used[0] & VIRTQ_USED_F_NO_NOTIFY) {
+    return; /* the device looks at this queue by itself: save the exit */
+  }
+  isolate_mmio_write32(q->mmio + VIRTIO_MMIO_QUEUE_NOTIFY, q->index);
+}
+
+int vq_has_used(struct vq *q) {
+  return q->used[1] != q->last_used;
+}
+
+int vq_take_used(struct vq *q, uint16_t *head, uint32_t *len) {
+  uint16_t idx = q->used[1];
+  if (idx == q->last_used) {
+    return 0;
+  }
+  barrier();
+  volatile struct virtq_used_elem *e =
+      (volatile struct virtq_used_elem *)((volatile char *)q->used + 4) + (q->last_used & (q->size - 1));
+  uint32_t id = e->id;
+  uint32_t n = e->len;
+  q->last_used++;
+  if (id >= q->size || q->chain_len[id] == 0) {
+    isolate_log(ISOLATE_ERROR, "virtqueue %u: device returned unknown head %u", q->index, id);
+    return 0;
+  }
+  uint16_t last = (uint16_t)id;
+  for (int i = 1; i < q->chain_len[id]; i++) {
+    last = q->desc[last].next;
+  }
+  q->desc[last].next = q->free_head;
+  q->free_head = (uint16_t)id;
+  q->num_free = (uint16_t)(q->num_free + q->chain_len[id]);
+  q->chain_len[id] = 0;
+  *head = (uint16_t)id;
+  *len = n;
+  return 1;
+}
+
+/* About 50-100 us of spinning before paying for an exit: the host usually answers within that. */
+#define SPIN_ROUNDS 2000
+#define WAIT_SLICE_NS 5000000ull
+
+void vq_wait(struct vq *q) {
+  for (int i = 0; i < SPIN_ROUNDS; i++) {
+    if (vq_has_used(q)) {
+      return;
+    }
+    cpu_relax();
+  }
+  while (!vq_has_used(q)) {
+    isolate_wait_for_event(WAIT_SLICE_NS);
+  }
+}

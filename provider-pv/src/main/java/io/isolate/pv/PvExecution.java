@@ -1,0 +1,265 @@
+package io.isolate.pv;
+
+import io.isolate.Execution;
+import io.isolate.ExitResult;
+import io.isolate.GuestFailureException;
+import io.isolate.HostFunction;
+import io.isolate.Input;
+import io.isolate.IsolateSpec;
+import io.isolate.Termination;
+import io.isolate.Usage;
+import io.isolate.pv.devices.CallChannel;
+import io.isolate.pv.devices.CallFailedException;
+import io.isolate.pv.devices.CallFrame;
+import io.isolate.pv.devices.ConsoleDevice;
+import io.isolate.pv.devices.RngDevice;
+import io.isolate.pv.vmm.PvExit;
+import io.isolate.pv.vmm.PvMachine;
+import io.isolate.spi.OutputSink;
+import io.isolate.vm.elf.ElfException;
+import io.isolate.vm.kvm.KvmDevice;
+import io.isolate.vm.kvm.KvmException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.UnaryOperator;
+
+/** One run of a PARAVIRT guest: its devices, its {@link PvMachine}, and the result when it ends. */
+final class PvExecution implements Execution {
+  static final int MAX_CALL_PAYLOAD = 16 << 20;
+  private static final SecureRandom ENTROPY = new SecureRandom();
+  private static final ScheduledExecutorService TIMERS = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "isolate-pv-timer");
+    t.setDaemon(true);
+    return t;
+  });
+  private static final ExecutorService HOST_FUNCTIONS = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "isolate-pv-host-function");
+    t.setDaemon(true);
+    return t;
+  });
+
+  private final IsolateSpec spec;
+  private final long started = System.nanoTime();
+  private final CompletableFuture<ExitResult> exit = new CompletableFuture<>();
+  private final OutputSink stdout;
+  private final OutputSink stderr;
+  private CallChannel calls;
+  private ConsoleDevice console;
+  private volatile PvMachine machine;
+  private volatile Termination forced;
+  private ScheduledFuture<?> deadline;
+
+  private PvExecution(IsolateSpec spec) {
+    this.spec = spec;
+    OutputSink.Budget budget = new OutputSink.Budget(spec.limits().outputBytes());
+    this.stdout = new OutputSink(spec.stdout(), budget);
+    this.stderr = new OutputSink(spec.stderr(), budget);
+  }
+
+  /**
+   * Boots the guest on the calling thread (so that set-up failures are reported at once) and lets it run.
+   *
+   * @param runDeadline true to stop the run at the wall-time limit (a run); false for a live isolate serving calls,
+   *     where the limit applies to each call instead
+   */
+  static PvExecution start(IsolateSpec spec, boolean runDeadline) {
+    PvExecution e = new PvExecution(spec);
+    try {
+      e.boot();
+    } catch (ElfException | KvmException | IllegalArgumentException ex) {
+      e.exit.complete(ExitResult.builder(Termination.FAILED_TO_START).detail(ex.getMessage())
+          .usage(Usage.of(Duration.ofNanos(System.nanoTime() - e.started), null, -1)).build());
+      return e;
+    } catch (RuntimeException ex) {
+      e.exit.complete(ExitResult.builder(Termination.FAILED_TO_START).detail("the VMM failed to start: " + ex)
+          .usage(Usage.of(Duration.ofNanos(System.nanoTime() - e.started), null, -1)).build());
+      return e;
+    }
+    if (runDeadline) {
+      e.deadline = TIMERS.schedule(() -> e.stop(Termination.TIMEOUT), spec.limits().wallTime().toNanos(),
+          TimeUnit.NANOSECONDS);
+    }
+    return e;
+  }
+
+  private void boot() {
+    Map<String, UnaryOperator<byte[]>> hostFunctions = new HashMap<>();
+    for (HostFunction f : spec.hostFunctions()) {
+      hostFunctions.put(f.name(), f.bytesImplementation());
+    }
+    calls = new CallChannel(MAX_CALL_PAYLOAD, hostFunctions, HOST_FUNCTIONS, this::log);
+    console = ConsoleDevice.builder()
+        .stdout((b, off, len) -> {
+          boolean all = stdout.write(b, off, len);
+          if (!all) {
+            stop(Termination.OUTPUT_LIMIT);
+          }
+          return all;
+        })
+        .namedPort(CallFrame.PORT_NAME, calls)
+        .errors(this::log)
+        .build();
+    RngDevice rng = new RngDevice(ENTROPY, 64 << 10, this::log);
+    feedStdin(spec.stdin());
+    PvMachine m = PvMachine.start(KvmDevice.get(), spec.workload().content(), spec.limits().memoryBytes(),
+        spec.workload().args(), List.of(console, rng), this::log);
+    machine = m;
+    m.exit().whenComplete((pvExit, failure) -> finish(pvExit != null ? pvExit
+        : new PvExit(PvExit.Kind.FAULT, -1, "VMM failure: " + failure)));
+  }
+
+  private void feedStdin(Input in) {
+    switch (in.kind()) {
+      case NONE, PIPE -> { }
+      case BYTES -> console.stdin().send(in.bytes());
+      case STREAM -> HOST_FUNCTIONS.execute(() -> {
+        try (InputStream s = in.stream().orElseThrow()) {
+          byte[] buf = new byte[64 << 10];
+          for (int n; (n = s.read(buf)) > 0; ) {
+            console.stdin().send(Arrays.copyOf(buf, n));
+          }
+        } catch (IOException | RuntimeException e) {
+          log("stdin: " + e);
+        }
+      });
+    }
+  }
+
+  /** Guest LOG lines and device protocol errors go to the isolate's stderr, one line each. */
+  private void log(String line) {
+    byte[] b = (line + "\n").getBytes(StandardCharsets.UTF_8);
+    stderr.write(b, 0, b.length);
+  }
+
+  private void stop(Termination why) {
+    if (forced == null) {
+      forced = why;
+    }
+    PvMachine m = machine;
+    if (m != null) {
+      m.stop();
+    }
+  }
+
+  private void finish(PvExit e) {
+    if (deadline != null) {
+      deadline.cancel(false);
+    }
+    Termination t;
+    String detail;
+    if (forced != null) {
+      t = forced;
+      detail = switch (forced) {
+        case TIMEOUT -> "wall-time limit of " + spec.limits().wallTime() + " reached";
+        case OUTPUT_LIMIT -> "output limit of " + spec.limits().outputBytes() + " bytes reached";
+        default -> "killed";
+      };
+    } else {
+      t = switch (e.kind()) {
+        case EXITED -> Termination.EXITED;
+        case FAULT -> Termination.FAULT;
+        case KILLED -> Termination.KILLED;
+      };
+      detail = e.message();
+    }
+    // the result first: a caller whose call fails below looks at it to say why
+    exit.complete(ExitResult.builder(t)
+        .exitCode(t == Termination.EXITED ? e.code() : -1)
+        .detail(detail)
+        .stdout(stdout.captured())
+        .stderr(stderr.captured())
+        .usage(Usage.of(Duration.ofNanos(System.nanoTime() - started), null, -1))
+        .build());
+    calls.fail("the guest ended (" + t + ": " + detail + ")");
+    machine.close(); // on the vCPU thread after its loop: releases the VM without waiting for itself
+  }
+
+  /** Calls a guest handler, bounded by the wall-time limit. */
+  byte[] call(String function, byte[] input) {
+    ExitResult ended = exit.getNow(null);
+    if (ended != null) {
+      throw new GuestFailureException(ended.termination(), "the guest is not running: " + ended.detail());
+    }
+    if (input.length > MAX_CALL_PAYLOAD) {
+      throw new IllegalArgumentException("call input of " + input.length + " bytes exceeds the limit of "
+          + MAX_CALL_PAYLOAD);
+    }
+    Duration limit = spec.limits().wallTime();
+    CompletableFuture<byte[]> reply = calls.call(function, input);
+    try {
+      return reply.get(limit.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      reply.cancel(false);
+      throw new GuestFailureException(Termination.TIMEOUT, "call '" + function + "' got no reply within " + limit);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new GuestFailureException(Termination.KILLED, "interrupted while waiting for call '" + function + "'");
+    } catch (ExecutionException e) {
+      ExitResult r = exit.getNow(null);
+      if (r != null) {
+        throw new GuestFailureException(r.termination(), "call '" + function + "': the guest ended: " + r.detail());
+      }
+      CallFailedException f = (CallFailedException) e.getCause();
+      throw new GuestFailureException(Termination.TRAP, "call '" + function + "': " + f.getMessage());
+    }
+  }
+
+  @Override
+  public OutputStream stdin() {
+    if (console == null) {
+      throw new IllegalStateException("the workload did not start");
+    }
+    return new OutputStream() {
+      @Override
+      public void write(int b) {
+        console.stdin().send(new byte[] {(byte) b});
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) {
+        console.stdin().send(Arrays.copyOfRange(b, off, off + len));
+      }
+    };
+  }
+
+  @Override
+  public CompletableFuture<ExitResult> onExit() {
+    return exit;
+  }
+
+  @Override
+  public boolean isAlive() {
+    return !exit.isDone();
+  }
+
+  @Override
+  public void kill() {
+    stop(Termination.KILLED);
+  }
+
+  /** Kills the run and waits until its VM is released. */
+  void killAndRelease() {
+    kill();
+    exit.join();
+    PvMachine m = machine;
+    if (m != null) {
+      m.close();
+    }
+  }
+}

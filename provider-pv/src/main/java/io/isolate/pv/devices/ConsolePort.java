@@ -1,0 +1,50 @@
+package io.isolate.pv.devices;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Deque;
+
+/** The device-side state of one console port: identity, guest handshake, and host-to-guest bytes in flight. */
+final class ConsolePort {
+  final int id;
+  /** Null for port 0, the console. */
+  final String name;
+  final PortHandler handler;
+  final Deque<byte[]> pending = new ArrayDeque<>();
+  int headOffset;
+  long pendingBytes;
+  boolean guestReady;
+  boolean guestOpen;
+  /** Whether the receive queue asks the driver for notifications (it ran dry with bytes waiting). */
+  boolean kickRequested;
+
+  ConsolePort(int id, String name, PortHandler handler) {
+    this.id = id;
+    this.name = name;
+    this.handler = handler;
+  }
+
+  int receiveQueue() {
+    return id == 0 ? 0 : 2 * (id + 1);
+  }
+
+  int transmitQueue() {
+    return receiveQueue() + 1;
+  }
+
+  byte[] nameBytes() {
+    return name.getBytes(StandardCharsets.UTF_8);
+  }
+
+  void clearPending() {
+    kickRequested = false;
+    pending.clear();
+    headOffset = 0;
+    pendingBytes = 0;
+  }
+
+  @Override
+  public String toString() {
+    return "port " + id + (name == null ? " (console)" : " '" + name + "'");
+  }
+}

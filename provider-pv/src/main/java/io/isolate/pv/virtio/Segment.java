@@ -1,0 +1,12 @@
+package io.isolate.pv.virtio;
+
+/**
+ * One guest buffer of a validated descriptor chain: {@code length} bytes at guest-physical {@code address}, the
+ * whole range inside guest memory.
+ */
+public record Segment(long address, int length) {
+  @Override
+  public String toString() {
+    return "0x" + Long.toHexString(address) + "+" + length;
+  }
+}

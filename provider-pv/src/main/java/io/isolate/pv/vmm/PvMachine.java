@@ -1,0 +1,383 @@
+package io.isolate.pv.vmm;
+
+import com.sun.jna.Pointer;
+import io.isolate.pv.hypercall.Hypercall;
+import io.isolate.pv.hypercall.HypercallAbi;
+import io.isolate.pv.hypercall.HypercallDecoder;
+import io.isolate.pv.virtio.MmioTransport;
+import io.isolate.pv.virtio.QueueMemory;
+import io.isolate.pv.virtio.VirtioDevice;
+import io.isolate.vm.arch.x86_64.CpuSetup;
+import io.isolate.vm.arch.x86_64.Supervisor;
+import io.isolate.vm.elf.ElfImage;
+import io.isolate.vm.elf.ElfLoader;
+import io.isolate.vm.kvm.Kvm;
+import io.isolate.vm.kvm.KvmDevice;
+import io.isolate.vm.vstate.GuestMemory;
+import io.isolate.vm.vstate.Vcpu;
+import io.isolate.vm.vstate.Vm;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+
+/**
+ * One PARAVIRT micro-VM: a guest image built with the SDK, its virtio devices on the MMIO slots, and a vCPU thread
+ * that serves MMIO exits with the {@link MmioTransport}s and port {@code 0xEC} with the hypercall ABI. The PARAVIRT
+ * provider ({@code io.isolate.pv.PvIsolationProvider}) wraps it with limits, output and calls.
+ *
+ * <pre>{@code
+ * try (PvMachine vm = PvMachine.start(KvmDevice.get(), image, 64 << 20, List.of(), List.of(console, rng), log)) {
+ *   byte[] reply = calls.call("echo", input).get(1, SECONDS);
+ * }
+ * }</pre>
+ *
+ * <p>Notifications are MMIO writes that exit to this thread (about 17 µs on a PVM host); registering a KVM
+ * ioeventfd per queue so that they stay in the kernel is the next step (it needs eventfd support in provider-vm).
+ */
+public final class PvMachine implements AutoCloseable {
+  private final Vm vm;
+  private final Vcpu vcpu;
+  private final List<MmioTransport> slots = new ArrayList<>();
+  private final HypercallDecoder decoder;
+  private final Consumer<String> log;
+  private final Object events = new Object();
+  private final CompletableFuture<PvExit> exit = new CompletableFuture<>();
+  private final Thread thread;
+  private volatile boolean stopping;
+  private volatile long exits;
+  private boolean released;
+
+  private PvMachine(KvmDevice kvm, byte[] image, long memorySize, List<String> args, List<VirtioDevice> devices,
+      Consumer<String> log) {
+    this.log = Objects.requireNonNull(log, "log");
+    ElfImage elf = ElfLoader.parse(image, 0x200000, memorySize);
+    vm = Vm.create(kvm, memorySize);
+    try {
+      GuestMemory memory = vm.memory();
+      Supervisor.install(memory);
+      PvLayout.writePageTables(memory, devices.size());
+      for (ElfImage.Segment s : elf.segments()) {
+        memory.write(s.address(), image, (int) s.fileOffset(), (int) s.fileSize());
+      }
+      writeBootInfo(memory, elf.end(), devices.size(), args);
+      QueueMemory ram = QueueMemory.wrap(new Pointer(memory.hostAddress()), memory.size());
+      for (VirtioDevice d : devices) {
+        slots.add(new MmioTransport(d, ram, this::interrupt, m -> log.accept("virtio: " + m)));
+      }
+      decoder = new HypercallDecoder(ram);
+      vcpu = vm.createVcpu();
+      CpuSetup.configure(kvm, vcpu, PvLayout.PML4);
+      long[] regs = CpuSetup.startRegisters(memory, elf.entry(), 0);
+      // the start frame: rip, cs, rflags, rsp, ss; IOPL 3 lets the guest's `out` reach the hypercall port
+      memory.writeLong(Supervisor.START_FRAME + 16, CpuSetup.RFLAGS_BASE | 0x3000);
+      regs[Vcpu.RDI] = PvLayout.BOOT_INFO;
+      vcpu.setRegs(regs);
+    } catch (RuntimeException e) {
+      vm.close();
+      throw e;
+    }
+    thread = new Thread(this::run, "isolate-pv-vcpu");
+    thread.setDaemon(true);
+  }
+
+  /**
+   * Loads {@code image} (a static guest ELF) into a new VM of {@code memorySize} bytes with {@code devices} in
+   * slots 0, 1, ... and starts its vCPU thread.
+   */
+  public static PvMachine start(KvmDevice kvm, byte[] image, long memorySize, List<String> args,
+      List<VirtioDevice> devices, Consumer<String> log) {
+    PvMachine m = new PvMachine(kvm, image, memorySize, List.copyOf(args), List.copyOf(devices), log);
+    m.thread.start();
+    return m;
+  }
+
+  /** Completes when the guest exits, faults or is stopped. */
+  public CompletableFuture<PvExit> exit() {
+    return exit;
+  }
+
+  /** The transport of device slot {@code slot}. */
+  public MmioTransport transport(int slot) {
+    return slots.get(slot);
+  }
+
+  /** VM exits served so far (MMIO, hypercalls, faults). */
+  public long exits() {
+    return exits;
+  }
+
+  private static void writeBootInfo(GuestMemory memory, long imageEnd, int slots, List<String> args) {
+    ByteBuffer b = ByteBuffer.allocate(4096).order(ByteOrder.LITTLE_ENDIAN);
+    int argvAt = 64;
+    int stringsAt = argvAt + 8 * (args.size() + 2);
+    List<Long> pointers = new ArrayList<>();
+    b.position(stringsAt);
+    for (String a : List.of(List.of("guest"), args).stream().flatMap(List::stream).toList()) {
+      byte[] s = a.getBytes(StandardCharsets.UTF_8);
+      if (b.remaining() < s.length + 1) {
+        throw new IllegalArgumentException("guest arguments exceed " + (4096 - stringsAt) + " bytes");
+      }
+      pointers.add(PvLayout.BOOT_INFO + b.position());
+      b.put(s).put((byte) 0);
+    }
+    b.position(argvAt);
+    for (long p : pointers) {
+      b.putLong(p);
+    }
+    b.putLong(0);
+    b.putInt(0, 0x424f4f54).putInt(4, (int) HypercallAbi.VERSION).putLong(8, memory.size())
+        .putLong(16, imageEnd).putLong(24, memory.size()).putLong(32, PvLayout.MMIO_BASE)
+        .putInt(40, (int) PvLayout.MMIO_STRIDE).putInt(44, slots).putLong(48, pointers.size())
+        .putLong(56, PvLayout.BOOT_INFO + argvAt);
+    memory.write(PvLayout.BOOT_INFO, b.array());
+  }
+
+  private void interrupt() {
+    synchronized (events) {
+      events.notifyAll();
+    }
+  }
+
+  private void run() {
+    PvExit result;
+    try {
+      result = loop();
+    } catch (RuntimeException | InterruptedException e) {
+      result = stopping ? PvExit.killed("closed") : PvExit.fault("VMM failure: " + e);
+    }
+    exit.complete(result);
+  }
+
+  private PvExit loop() throws InterruptedException {
+    Pointer run = vcpu.runArea();
+    while (true) {
+      if (stopping) {
+        return PvExit.killed("closed");
+      }
+      int reason = vcpu.run();
+      exits++;
+      switch (reason) {
+        case Kvm.KVM_EXIT_IO -> {
+          int port = run.getShort(Kvm.Run.IO_PORT) & 0xffff;
+          int size = run.getByte(Kvm.Run.IO_SIZE);
+          boolean out = run.getByte(Kvm.Run.IO_DIRECTION) == 1;
+          long dataAt = run.getLong(Kvm.Run.IO_DATA_OFFSET);
+          long data = size == 4 ? run.getInt(dataAt) & 0xffff_ffffL : size == 2 ? run.getShort(dataAt) & 0xffff
+              : run.getByte(dataAt) & 0xff;
+          if (port >= Supervisor.EXCEPTION_PORT && port < Supervisor.EXCEPTION_PORT + Supervisor.EXCEPTION_VECTORS) {
+            int vector = port - Supervisor.EXCEPTION_PORT;
+            if (vector == GP_VECTOR && isTrappedHypercall()) {
+              PvExit done = trappedHypercall();
+              if (done != null) {
+                return done;
+              }
+              continue;
+            }
+            if (vector == PF_VECTOR && faultRip(vector) == Supervisor.SYSCALL_STUB) {
+              // on PVM hosts `syscall` jumps to LSTAR but stays in user mode, so the stub's fetch faults
+              return PvExit.fault("the guest made system call " + vcpu.reg(Vcpu.RAX)
+                  + "; PARAVIRT guests use hypercalls (ABI.md)");
+            }
+            return PvExit.fault(describeException(vector));
+          }
+          if (port == Supervisor.SYSCALL_PORT) {
+            return PvExit.fault("the guest made system call " + vcpu.reg(Vcpu.RAX)
+                + "; PARAVIRT guests use hypercalls (ABI.md)");
+          }
+          if (port != HypercallAbi.PORT) {
+            if (!out) {
+              run.setInt(dataAt, -1); // nothing answers: all ones, as on a PC
+            }
+            continue;
+          }
+          PvExit done = hypercall(decoder.decode(port, size, out, data, new HypercallDecoder.Registers(
+              vcpu.reg(Vcpu.RAX), vcpu.reg(Vcpu.RDI), vcpu.reg(Vcpu.RSI), vcpu.reg(Vcpu.RDX), vcpu.reg(Vcpu.R10))));
+          if (done != null) {
+            return done;
+          }
+        }
+        case Kvm.KVM_EXIT_MMIO -> mmio(run);
+        case Kvm.KVM_EXIT_INTR -> vcpu.clearKick();
+        case Kvm.KVM_EXIT_HLT -> {
+          return PvExit.fault("the guest halted at rip 0x" + Long.toHexString(vcpu.reg(Vcpu.RIP)));
+        }
+        case Kvm.KVM_EXIT_SHUTDOWN -> {
+          return PvExit.fault("triple fault at rip 0x" + Long.toHexString(vcpu.reg(Vcpu.RIP)));
+        }
+        default -> {
+          return PvExit.fault("unexpected VM exit " + reason + " at rip 0x" + Long.toHexString(vcpu.reg(Vcpu.RIP)));
+        }
+      }
+    }
+  }
+
+  private static final int GP_VECTOR = 13;
+  private static final int PF_VECTOR = 14;
+
+  private long faultRip(int vector) {
+    long frame = vcpu.reg(Vcpu.RSP) + (Supervisor.hasErrorCode(vector) ? 8 : 0);
+    return vm.memory().readLong(frame);
+  }
+  private static final byte[] OUT_EAX_HYPERCALL = {(byte) 0xe7, (byte) HypercallAbi.PORT};
+
+  /**
+   * Whether a #GP came from the guest's {@code out %eax, $0xEC}. Hosts that do not let guest user mode have IOPL 3
+   * (a PVM host ignores it) turn the port write into a #GP; the exception stub then exits with the frame
+   * (error code, rip, cs, rflags, rsp, ss) on the supervisor stack, and the host serves the hypercall from there.
+   */
+  private boolean isTrappedHypercall() {
+    GuestMemory m = vm.memory();
+    long frame = vcpu.reg(Vcpu.RSP);
+    long rip = m.readLong(frame + 8);
+    long cs = m.readLong(frame + 16);
+    if ((cs & 3) != 3 || rip < PvLayout.USER_LOW || rip > m.size() - 2) {
+      return false;
+    }
+    byte[] insn = m.read(rip, 2);
+    return insn[0] == OUT_EAX_HYPERCALL[0] && insn[1] == OUT_EAX_HYPERCALL[1];
+  }
+
+  /** Serves a trapped hypercall and resumes the guest after the {@code out} through the exception stub's iretq. */
+  private PvExit trappedHypercall() throws InterruptedException {
+    GuestMemory m = vm.memory();
+    long frame = vcpu.reg(Vcpu.RSP);
+    long rax = vcpu.reg(Vcpu.RAX);
+    PvExit done = hypercall(decoder.decode(HypercallAbi.PORT, 4, true, rax & 0xffff_ffffL,
+        new HypercallDecoder.Registers(rax, vcpu.reg(Vcpu.RDI), vcpu.reg(Vcpu.RSI), vcpu.reg(Vcpu.RDX),
+            vcpu.reg(Vcpu.R10))));
+    if (done == null) {
+      m.writeLong(frame + 8, m.readLong(frame + 8) + OUT_EAX_HYPERCALL.length);
+      vcpu.setReg(Vcpu.RSP, frame + 8); // drop the error code: iretq pops rip, cs, rflags, rsp, ss
+    }
+    return done;
+  }
+
+  private void mmio(Pointer run) {
+    long address = run.getLong(Kvm.Run.MMIO_PHYS_ADDR);
+    int len = run.getInt(Kvm.Run.MMIO_LEN);
+    boolean write = run.getByte(Kvm.Run.MMIO_IS_WRITE) != 0;
+    long offset = address - PvLayout.MMIO_BASE;
+    int slot = offset < 0 ? -1 : (int) Math.min(Integer.MAX_VALUE, offset / PvLayout.MMIO_STRIDE);
+    MmioTransport t = slot >= 0 && slot < slots.size() ? slots.get(slot) : null;
+    if (write) {
+      if (t != null && len <= 8) {
+        long value = run.getLong(Kvm.Run.MMIO_DATA);
+        t.write(offset % PvLayout.MMIO_STRIDE, len, len == 8 ? value : value & ((1L << (8 * len)) - 1));
+      }
+    } else {
+      long value = t != null && len <= 8 ? t.read(offset % PvLayout.MMIO_STRIDE, len) : 0;
+      run.setLong(Kvm.Run.MMIO_DATA, value);
+    }
+  }
+
+  /** Executes a decoded hypercall; returns the run's end for EXIT, else null after setting RAX. */
+  private PvExit hypercall(Hypercall h) throws InterruptedException {
+    long rax;
+    if (h instanceof Hypercall.Exit e) {
+      return PvExit.exited(e.code());
+    } else if (h instanceof Hypercall.WaitForEvent w) {
+      rax = waitForEvent(w.timeoutNanos());
+    } else if (h instanceof Hypercall.Log l) {
+      log.accept("guest " + l.level() + ": " + l.text());
+      rax = 0;
+    } else if (h instanceof Hypercall.Clock c) {
+      rax = c.clock() == Hypercall.ClockId.MONOTONIC ? System.nanoTime() : System.currentTimeMillis() * 1_000_000L;
+    } else if (h instanceof Hypercall.AbiVersion) {
+      rax = HypercallAbi.VERSION;
+    } else {
+      Hypercall.Rejected r = (Hypercall.Rejected) h;
+      log.accept("hypercall rejected: " + r.reason());
+      rax = r.rax();
+    }
+    vcpu.setReg(Vcpu.RAX, rax);
+    return null;
+  }
+
+  private long waitForEvent(long timeoutNanos) throws InterruptedException {
+    long deadline = System.nanoTime()
+        + (timeoutNanos == HypercallAbi.WAIT_FOREVER ? Long.MAX_VALUE / 4 : timeoutNanos);
+    synchronized (events) {
+      while (true) {
+        long mask = 0;
+        for (int i = 0; i < slots.size(); i++) {
+          if (slots.get(i).acknowledgeInterrupts() != 0) {
+            mask |= 1L << i;
+          }
+        }
+        long left = deadline - System.nanoTime();
+        if (mask != 0 || left <= 0 || stopping) {
+          return mask;
+        }
+        long millis = left / 1_000_000;
+        events.wait(millis, millis == 0 ? (int) Math.max(1, left) : 0);
+      }
+    }
+  }
+
+  private String describeException(int vector) {
+    long frame = vcpu.reg(Vcpu.RSP);
+    GuestMemory m = vm.memory();
+    long error = -1;
+    if (Supervisor.hasErrorCode(vector)) {
+      error = m.readLong(frame);
+      frame += 8;
+    }
+    long rip = m.readLong(frame);
+    String what = Supervisor.exceptionName(vector) + " at rip 0x" + Long.toHexString(rip);
+    if (vector == 14) {
+      what += ", address 0x" + Long.toHexString(vcpu.getSregs().cr2);
+    }
+    return error >= 0 ? what + " (error code 0x" + Long.toHexString(error) + ")" : what;
+  }
+
+  /** Asks the guest to stop without waiting: {@link #exit()} completes with KILLED soon. Safe from any thread. */
+  public void stop() {
+    stopping = true;
+    interrupt();
+    synchronized (this) {
+      if (!released && Thread.currentThread() != thread) {
+        vcpu.kick();
+      }
+    }
+  }
+
+  /**
+   * Stops the guest (if it still runs) and releases the VM. Idempotent. From the vCPU thread itself (a callback of
+   * {@link #exit()}) it does not wait, since the run loop has ended by then.
+   *
+   * <p>The devices are reset before guest memory is unmapped: a host thread still sending to the guest finishes
+   * first (device locks), and later sends find no live queue, so nothing touches the memory once it is gone.
+   */
+  @Override
+  public void close() {
+    stop();
+    if (Thread.currentThread() != thread) {
+      try {
+        thread.join(5_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    exit.complete(PvExit.killed("closed"));
+    synchronized (this) {
+      if (released) {
+        return;
+      }
+      if (thread.isAlive() && Thread.currentThread() != thread) {
+        // the vCPU did not stop within 5 s: leaking the VM is better than unmapping memory it may still touch
+        log.accept("vCPU thread did not stop; the VM is left mapped");
+        return;
+      }
+      released = true;
+      for (MmioTransport t : slots) {
+        t.reset();
+      }
+      vm.close();
+    }
+  }
+}

@@ -1,0 +1,128 @@
+/*
+ * misbehave.c - a test guest that misbehaves on request: argv[1] = "spin" spins in main, "crash" writes to
+ * address 0, "syscall" makes a Linux system call, "hostile" drives the console device by hand with descriptors
+ * outside memory, a loop and an impossible available index, then writes garbage to every register of both devices
+ * and exits 0; otherwise it serves "hang" (never replies), "crash" (faults inside a handler) and "echo".
+ */
+#include <isolate_guest.h>
+
+static int hang(const void *in, size_t len, isolate_reply *reply) {
+  (void)in;
+  (void)len;
+  (void)reply;
+  for (;;) {
+    __asm__ volatile("" ::: "memory");
+  }
+}
+
+static int crash(const void *in, size_t len, isolate_reply *reply) {
+  (void)in;
+  (void)len;
+  (void)reply;
+  *(volatile int *)8 = 1;
+  return 0;
+}
+
+static int echo(const void *in, size_t len, isolate_reply *reply) {
+  reply->data = (void *)in;
+  reply->len = len;
+  return 0;
+}
+
+static volatile uint32_t *reg(uint64_t base, uint32_t offset) {
+  return (volatile uint32_t *)(uintptr_t)(base + offset);
+}
+
+struct raw_desc {
+  uint64_t addr;
+  uint32_t len;
+  uint16_t flags;
+  uint16_t next;
+};
+static struct raw_desc desc[8] __attribute__((aligned(16)));
+static volatile uint16_t avail[3 + 8] __attribute__((aligned(2)));
+static volatile uint32_t used[2 + 16] __attribute__((aligned(4)));
+
+static int hostile(const struct isolate_boot_info *boot) {
+  uint64_t con = boot->mmio_base;
+  *reg(con, 0x070) = 0;
+  *reg(con, 0x070) = 1;
+  *reg(con, 0x070) = 3;
+  *reg(con, 0x024) = 1;
+  *reg(con, 0x020) = 1; /* VERSION_1 only: no multiport */
+  *reg(con, 0x070) = 0xb;
+  *reg(con, 0x030) = 1; /* port 0 transmit queue */
+  *reg(con, 0x038) = 8;
+  *reg(con, 0x080) = (uint32_t)(uintptr_t)desc;
+  *reg(con, 0x090) = (uint32_t)(uintptr_t)avail;
+  *reg(con, 0x0a0) = (uint32_t)(uintptr_t)used;
+  *reg(con, 0x044) = 1;
+  *reg(con, 0x030) = 0;
+  *reg(con, 0x038) = 8;
+  *reg(con, 0x080) = (uint32_t)(uintptr_t)desc;
+  *reg(con, 0x090) = (uint32_t)(uintptr_t)avail;
+  *reg(con, 0x0a0) = (uint32_t)(uintptr_t)used;
+  *reg(con, 0x044) = 1;
+  *reg(con, 0x070) = 0xf;
+  /* a buffer far outside guest memory */
+  desc[0].addr = 0xffffffff00000000ull;
+  desc[0].len = 100;
+  desc[0].flags = 0;
+  avail[2] = 0;
+  avail[1] = 1;
+  *reg(con, 0x050) = 1;
+  /* a loop: 1 -> 2 -> 1 */
+  desc[1] = (struct raw_desc){(uint64_t)(uintptr_t)desc, 8, 1, 2};
+  desc[2] = (struct raw_desc){(uint64_t)(uintptr_t)desc, 8, 1, 1};
+  avail[3] = 1;
+  avail[1] = 2;
+  *reg(con, 0x050) = 1;
+  /* an available index that runs 1000 entries ahead of an 8-entry queue */
+  avail[1] = 1002;
+  *reg(con, 0x050) = 1;
+  if (*reg(con, 0x070) & 0x40) {
+    isolate_log(ISOLATE_INFO, "needs reset seen");
+  }
+  /* garbage everywhere, in every width */
+  uint64_t x = 88172645463325252ull;
+  for (int i = 0; i < 3000; i++) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    uint64_t slot = boot->mmio_base + (x % 2) * boot->mmio_stride;
+    uint32_t offset = (uint32_t)((x >> 8) % 0x140);
+    switch ((x >> 20) % 4) {
+      case 0: *(volatile uint8_t *)(uintptr_t)(slot + offset) = (uint8_t)(x >> 32); break;
+      case 1: *(volatile uint16_t *)(uintptr_t)(slot + (offset & ~1u)) = (uint16_t)(x >> 32); break;
+      case 2: *reg(slot, offset & ~3u) = (uint32_t)(x >> 32); break;
+      default: (void)*reg(slot, offset & ~3u); break;
+    }
+  }
+  isolate_log(ISOLATE_INFO, "garbage written");
+  return 0;
+}
+
+int main(void) {
+  const struct isolate_boot_info *boot = isolate_boot_info();
+  const char *mode = boot && boot->argc > 1 ? ((const char *const *)(uintptr_t)boot->argv)[1] : "";
+  if (strcmp(mode, "spin") == 0) {
+    for (;;) {
+      __asm__ volatile("" ::: "memory");
+    }
+  }
+  if (strcmp(mode, "crash") == 0) {
+    *(volatile int *)8 = 1;
+  }
+  if (strcmp(mode, "hostile") == 0) {
+    return hostile(boot);
+  }
+  if (strcmp(mode, "syscall") == 0) {
+    long r;
+    __asm__ volatile("syscall" : "=a"(r) : "a"(39L) : "rcx", "r11", "memory");
+    return (int)r;
+  }
+  isolate_register_handler("hang", hang);
+  isolate_register_handler("crash", crash);
+  isolate_register_handler("echo", echo);
+  return isolate_serve() < 0 ? 3 : 0;
+}

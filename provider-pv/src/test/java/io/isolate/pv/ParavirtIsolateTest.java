@@ -1,0 +1,253 @@
+package io.isolate.pv;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.isolate.ExitResult;
+import io.isolate.GuestFailureException;
+import io.isolate.HostFunction;
+import io.isolate.Isolate;
+import io.isolate.IsolationLevel;
+import io.isolate.Limits;
+import io.isolate.SizeUnit;
+import io.isolate.Termination;
+import io.isolate.Workload;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** PARAVIRT isolates through the public API, on real KVM. Skipped without /dev/kvm unless CI=true. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ParavirtIsolateTest {
+  @TempDir static Path build;
+  private static final Map<String, byte[]> IMAGES = new java.util.HashMap<>();
+
+  @BeforeAll
+  static void prepare() throws Exception {
+    boolean usable = Files.isReadable(Path.of("/dev/kvm")) && Files.isWritable(Path.of("/dev/kvm"));
+    if (!"true".equals(System.getenv("CI"))) {
+      assumeTrue(usable, "/dev/kvm is not usable");
+    }
+    for (String name : List.of("echo", "sha256", "stream")) {
+      try (InputStream in = ParavirtIsolateTest.class.getResourceAsStream(
+          "/META-INF/isolate/guest-sdk/examples/" + name + ".elf")) {
+        IMAGES.put(name, in.readAllBytes());
+      }
+    }
+    // test guests, built with the README's documented command against the SDK this build produced
+    Path module = Path.of(System.getProperty("isolate.pv.sources", "."));
+    String readme = Files.readString(module.resolve("README.md"));
+    Matcher m = Pattern.compile("```sh\\n(gcc .*?)\\n```", Pattern.DOTALL).matcher(readme);
+    assertTrue(m.find());
+    String sdk = System.getProperty("isolate.pv.guestSdk",
+        module.resolve("target/classes/META-INF/isolate/guest-sdk").toString());
+    for (String guest : List.of("services", "misbehave")) {
+      Files.copy(module.resolve("src/test/c/guests/" + guest + ".c"), build.resolve("guest.c"),
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      ProcessBuilder pb = new ProcessBuilder("sh", "-c", m.group(1)).directory(build.toFile())
+          .redirectErrorStream(true);
+      pb.environment().put("SDK", sdk);
+      Process p = pb.start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertEquals(0, p.waitFor(), out);
+      IMAGES.put(guest, Files.readAllBytes(build.resolve("guest.elf")));
+    }
+  }
+
+  private static Isolate.Builder isolate(String image, String... args) {
+    return Isolate.builder().level(IsolationLevel.PARAVIRT)
+        .workload(Workload.guestImage(IMAGES.get(image), image + ".elf", args));
+  }
+
+  @Test
+  void callsTheEchoGuestWithSmallAndMultiMebibytePayloads() {
+    try (Isolate isolate = isolate("echo").build()) {
+      assertEquals("ping", new String(isolate.call("echo", "ping".getBytes())));
+      byte[] big = new byte[5 << 20];
+      new Random(5).nextBytes(big);
+      assertArrayEquals(big, isolate.call("echo", big));
+      for (int i = 0; i < 300; i++) {
+        assertEquals("n" + i, new String(isolate.call("echo", ("n" + i).getBytes())));
+      }
+    }
+  }
+
+  @Test
+  void servesConcurrentCallersOfOneIsolate() throws Exception {
+    ExecutorService callers = Executors.newFixedThreadPool(4);
+    try (Isolate isolate = isolate("sha256").build()) {
+      List<Future<?>> jobs = new ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        int thread = t;
+        jobs.add(callers.submit(() -> {
+          Random random = new Random(thread);
+          for (int i = 0; i < 40; i++) {
+            byte[] input = new byte[random.nextInt(200_000)];
+            random.nextBytes(input);
+            assertArrayEquals(MessageDigest.getInstance("SHA-256").digest(input), isolate.call("sha256", input));
+          }
+          return null;
+        }));
+      }
+      for (Future<?> job : jobs) {
+        job.get(50, TimeUnit.SECONDS);
+      }
+    } finally {
+      callers.shutdownNow();
+    }
+  }
+
+  @Test
+  void letsTheGuestCallHostFunctionsAndUseEntropy() {
+    try (Isolate isolate = isolate("services")
+        .hostFunction(HostFunction.ofBytes("upper", in -> new String(in).toUpperCase().getBytes()))
+        .build()) {
+      assertEquals("FROM THE GUEST", new String(isolate.call("via_host", "from the guest".getBytes())));
+      assertEquals(16 << 10, isolate.call("random", new byte[] {16}).length);
+      GuestFailureException e = assertThrows(GuestFailureException.class, () -> isolate.call("fail", new byte[0]));
+      assertEquals(Termination.TRAP, e.termination());
+      assertTrue(e.getMessage().contains("this handler always fails"), e.getMessage());
+    }
+  }
+
+  @Test
+  void runsAGuestMainToItsExitWithItsOutput() {
+    try (Isolate isolate = isolate("stream", "1000000").build()) {
+      ExitResult r = isolate.run();
+      assertEquals(Termination.EXITED, r.termination(), r::toString);
+      assertEquals(0, r.exitCode());
+      assertEquals(1_000_000, r.stdout().length);
+      assertTrue(r.stdoutText().startsWith("0123456789abcdef0123"));
+      assertTrue(r.stderrText().contains("guest INFO: streamed 1000000 bytes"), r.stderrText());
+    }
+  }
+
+  @Test
+  void stopsOutputAtTheOutputLimit() {
+    try (Isolate isolate = isolate("stream", "10000000")
+        .limits(Limits.builder().output(256, SizeUnit.KILOBYTES).build()).build()) {
+      ExitResult r = isolate.run();
+      assertEquals(Termination.OUTPUT_LIMIT, r.termination(), r::toString);
+      assertTrue(r.stdout().length <= 256 << 10);
+    }
+  }
+
+  @Test
+  void stopsAGuestSpinningPastItsDeadline() {
+    try (Isolate isolate = isolate("misbehave", "spin")
+        .limits(Limits.builder().wallTime(Duration.ofMillis(300)).build()).build()) {
+      long t0 = System.nanoTime();
+      ExitResult r = isolate.run();
+      assertEquals(Termination.TIMEOUT, r.termination(), r::toString);
+      assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(3));
+    }
+  }
+
+  @Test
+  void reportsAGuestFaultWithWhereItHappened() {
+    try (Isolate isolate = isolate("misbehave", "crash").build()) {
+      ExitResult r = isolate.run();
+      assertEquals(Termination.FAULT, r.termination(), r::toString);
+      assertTrue(r.detail().contains("#PF") && r.detail().contains("address 0x8"), r.detail());
+    }
+    try (Isolate isolate = isolate("misbehave", "syscall").build()) {
+      ExitResult r = isolate.run();
+      assertEquals(Termination.FAULT, r.termination(), r::toString);
+      assertTrue(r.detail().contains("system call 39"), r.detail());
+    }
+  }
+
+  @Test
+  void containsAGuestThatCorruptsItsRingsAndWritesGarbageToDeviceRegisters() {
+    try (Isolate isolate = isolate("misbehave", "hostile").build()) {
+      ExitResult r = isolate.run();
+      assertEquals(Termination.EXITED, r.termination(), () -> r + "\n" + r.stderrText());
+      assertEquals(0, r.exitCode());
+      String log = r.stderrText();
+      assertTrue(log.contains("lies outside guest memory"), log);
+      assertTrue(log.contains("the chain loops"), log);
+      assertTrue(log.contains("available index 1002"), log);
+      assertTrue(log.contains("guest INFO: needs reset seen"), log);
+      assertTrue(log.contains("guest INFO: garbage written"), log);
+    }
+  }
+
+  @Test
+  void timesOutACallTheGuestNeverAnswersAndStillCloses() {
+    Isolate isolate = isolate("misbehave").limits(Limits.builder().wallTime(Duration.ofMillis(500)).build()).build();
+    try {
+      assertEquals("x", new String(isolate.call("echo", "x".getBytes())));
+      GuestFailureException e = assertThrows(GuestFailureException.class, () -> isolate.call("hang", new byte[0]));
+      assertEquals(Termination.TIMEOUT, e.termination());
+    } finally {
+      long t0 = System.nanoTime();
+      isolate.close();
+      assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(3), "close is prompt");
+    }
+  }
+
+  @Test
+  void failsCallsWhenTheGuestFaultsInAHandler() {
+    try (Isolate isolate = isolate("misbehave").build()) {
+      GuestFailureException e = assertThrows(GuestFailureException.class, () -> isolate.call("crash", new byte[0]));
+      assertEquals(Termination.FAULT, e.termination());
+      assertTrue(e.getMessage().contains("#PF"), e.getMessage());
+    }
+  }
+
+  @Test
+  void reportsAnImageThatIsNotAGuestAsFailedToStart() {
+    try (Isolate isolate = Isolate.builder().level(IsolationLevel.PARAVIRT)
+        .workload(Workload.guestImage("not an elf".getBytes(), "junk.elf")).build()) {
+      ExitResult r = isolate.run();
+      assertEquals(Termination.FAILED_TO_START, r.termination());
+      assertTrue(r.detail().contains("not an ELF"), r.detail());
+    }
+  }
+
+  @Test
+  void createsCallsAndClosesManyIsolatesLeakingNothing() throws Exception {
+    try (Isolate warm = isolate("echo").build()) {
+      warm.call("echo", "warm".getBytes()); // JNA, signal handler and thread pools set up once
+    }
+    long fds = countEntries(Path.of("/proc/self/fd"));
+    long maps = Files.readAllLines(Path.of("/proc/self/maps")).size();
+    long t0 = System.nanoTime();
+    int n = 200;
+    for (int i = 0; i < n; i++) {
+      try (Isolate isolate = isolate("echo").build()) {
+        assertEquals("hi", new String(isolate.call("echo", "hi".getBytes())));
+      }
+    }
+    System.out.println("ParavirtIsolateTest: create + first call + close "
+        + (System.nanoTime() - t0) / n / 1000 + " us per isolate");
+    assertTrue(countEntries(Path.of("/proc/self/fd")) <= fds + 5, "file descriptors leak");
+    assertTrue(Files.readAllLines(Path.of("/proc/self/maps")).size() <= maps + 50, "mappings leak");
+  }
+
+  private static long countEntries(Path dir) throws Exception {
+    try (var s = Files.list(dir)) {
+      return s.count();
+    }
+  }
+}

@@ -1,0 +1,92 @@
+package io.isolate.pv.vmm;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.isolate.pv.devices.CallChannel;
+import io.isolate.pv.devices.CallFrame;
+import io.isolate.pv.devices.ConsoleDevice;
+import io.isolate.pv.devices.RngDevice;
+import io.isolate.vm.kvm.KvmDevice;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** SDK guests on a real KVM VM. Skipped without /dev/kvm, unless CI=true (then a missing KVM fails). */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class PvMachineTest {
+  @BeforeAll
+  static void needsKvm() {
+    boolean usable = Files.isReadable(Path.of("/dev/kvm")) && Files.isWritable(Path.of("/dev/kvm"));
+    if (!"true".equals(System.getenv("CI"))) {
+      assumeTrue(usable, "/dev/kvm is not usable");
+    }
+  }
+
+  private static byte[] image(String name) throws Exception {
+    try (InputStream in = PvMachineTest.class.getResourceAsStream("/META-INF/isolate/guest-sdk/examples/" + name)) {
+      return in.readAllBytes();
+    }
+  }
+
+  private final List<String> log = new CopyOnWriteArrayList<>();
+  private final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+  private final CallChannel calls = new CallChannel(16 << 20, Map.of(), Runnable::run, log::add);
+  private final ConsoleDevice console = ConsoleDevice.builder().stdout((b, off, len) -> {
+    synchronized (stdout) {
+      stdout.write(b, off, len);
+    }
+    return true;
+  }).namedPort(CallFrame.PORT_NAME, calls).errors(log::add).build();
+  private final RngDevice rng = new RngDevice(new SecureRandom(), 64 << 10, log::add);
+
+  private PvMachine start(String image, String... args) throws Exception {
+    return PvMachine.start(KvmDevice.get(), image(image), 64 << 20, List.of(args), List.of(console, rng), log::add);
+  }
+
+  @Test
+  void echoGuestAnswersCallsOnKvm() throws Exception {
+    try (PvMachine vm = start("echo.elf")) {
+      byte[] reply;
+      try {
+        reply = calls.call("echo", "hello, paravirt".getBytes()).get(20, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        throw new AssertionError("exit " + vm.exit().getNow(null) + ", log " + log, e);
+      }
+      assertEquals("hello, paravirt", new String(reply), log::toString);
+      byte[] big = new byte[3 << 20];
+      new SecureRandom().nextBytes(big);
+      assertArrayEquals(big, calls.call("echo", big).get(20, TimeUnit.SECONDS));
+      long t0 = System.nanoTime();
+      long exits0 = vm.exits();
+      int n = 200;
+      for (int i = 0; i < n; i++) {
+        calls.call("echo", new byte[16]).get(5, TimeUnit.SECONDS);
+      }
+      long perCall = (System.nanoTime() - t0) / n;
+      log.add("echo round trip " + perCall / 1000 + " us, exits " + vm.exits());
+      System.out.println("PvMachineTest: small echo call round trip " + perCall / 1000 + " us, "
+          + (vm.exits() - exits0) / (double) n + " exits per call (MMIO notifications, " + KvmDevice.hostKind() + ")");
+    }
+  }
+
+  @Test
+  void streamGuestWritesItsOutputAndExits() throws Exception {
+    try (PvMachine vm = start("stream.elf", "1048576")) {
+      PvExit exit = vm.exit().get(30, TimeUnit.SECONDS);
+      assertEquals(PvExit.Kind.EXITED, exit.kind(), () -> exit + " " + log);
+      assertEquals(0, exit.code());
+      assertEquals(1 << 20, stdout.size());
+    }
+  }
+}
