@@ -1,0 +1,164 @@
+package io.isolate.examples.cli;
+
+import io.isolate.InvalidSpecException;
+import io.isolate.Isolate;
+import io.isolate.IsolationLevel;
+import io.isolate.Limits;
+import io.isolate.Mount;
+import io.isolate.Network;
+import io.isolate.Rootfs;
+import io.isolate.SizeUnit;
+import io.isolate.Workload;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The options of {@code isolate run} and {@code isolate call}, parsed once and turned into an
+ * {@link Isolate.Builder}. Unknown options and missing values are errors that name the option.
+ */
+final class RunOptions {
+  IsolationLevel level = IsolationLevel.PROCESS;
+  final Limits.Builder limits = Limits.builder();
+  final List<Mount> mounts = new ArrayList<>();
+  final List<String[]> env = new ArrayList<>();
+  Rootfs rootfs = Rootfs.hostReadOnly();
+  Network network = Network.NONE;
+  String hostname;
+  String workingDir;
+  boolean json;
+  boolean stdin;
+  final List<String> positional = new ArrayList<>();
+
+  static RunOptions parse(List<String> args) {
+    RunOptions o = new RunOptions();
+    for (int i = 0; i < args.size(); i++) {
+      String a = args.get(i);
+      if (a.equals("--")) {
+        o.positional.addAll(args.subList(i + 1, args.size()));
+        break;
+      }
+      if (!a.startsWith("--")) {
+        // the first positional argument starts the workload's command line
+        o.positional.addAll(args.subList(i, args.size()));
+        break;
+      }
+      String name = a;
+      String value = null;
+      int eq = a.indexOf('=');
+      if (eq > 0) {
+        name = a.substring(0, eq);
+        value = a.substring(eq + 1);
+      }
+      switch (name) {
+        case "--json" -> o.json = true;
+        case "--stdin" -> o.stdin = true;
+        default -> {
+          if (value == null) {
+            if (i + 1 >= args.size()) {
+              throw new InvalidSpecException("option " + name + " needs a value");
+            }
+            value = args.get(++i);
+          }
+          o.apply(name, value);
+        }
+      }
+    }
+    return o;
+  }
+
+  private void apply(String name, String value) {
+    switch (name) {
+      case "--level" -> level = IsolationLevel.parse(value);
+      case "--memory" -> limits.memoryBytes(SizeUnit.parseBytes(value));
+      case "--output" -> limits.outputBytes(SizeUnit.parseBytes(value));
+      case "--cpus" -> limits.cpus(parseDouble(name, value));
+      case "--pids" -> limits.pids((int) parseDouble(name, value));
+      case "--timeout" -> limits.wallTime(parseDuration(value));
+      case "--ro" -> mounts.add(Mount.parse(Mount.Kind.READ_ONLY, value));
+      case "--rw" -> mounts.add(Mount.parse(Mount.Kind.READ_WRITE, value));
+      case "--env" -> {
+        int eq = value.indexOf('=');
+        if (eq <= 0) {
+          throw new InvalidSpecException("--env '" + value + "' must look like NAME=VALUE");
+        }
+        env.add(new String[] {value.substring(0, eq), value.substring(eq + 1)});
+      }
+      case "--rootfs" -> rootfs = Rootfs.parse(value);
+      case "--net" -> network = switch (value.toLowerCase(Locale.ROOT)) {
+        case "none" -> Network.NONE;
+        case "loopback" -> Network.LOOPBACK;
+        case "host" -> Network.HOST;
+        default -> throw new InvalidSpecException("--net '" + value + "' is not one of none, loopback, host");
+      };
+      case "--hostname" -> hostname = value;
+      case "--workdir" -> workingDir = value;
+      default -> throw new InvalidSpecException("unknown option " + name);
+    }
+  }
+
+  private static double parseDouble(String name, String value) {
+    try {
+      return Double.parseDouble(value);
+    } catch (NumberFormatException e) {
+      throw new InvalidSpecException(name + " '" + value + "' is not a number");
+    }
+  }
+
+  /** Parses {@code 5s}, {@code 250ms}, {@code 2m}, {@code 1h}, or a plain number of seconds. */
+  static Duration parseDuration(String text) {
+    String t = text.trim().toLowerCase(Locale.ROOT);
+    try {
+      if (t.endsWith("ms")) {
+        return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
+      }
+      if (t.endsWith("s")) {
+        return Duration.ofMillis(Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 1000));
+      }
+      if (t.endsWith("m")) {
+        return Duration.ofMinutes(Long.parseLong(t.substring(0, t.length() - 1)));
+      }
+      if (t.endsWith("h")) {
+        return Duration.ofHours(Long.parseLong(t.substring(0, t.length() - 1)));
+      }
+      return Duration.ofMillis(Math.round(Double.parseDouble(t) * 1000));
+    } catch (NumberFormatException e) {
+      throw new InvalidSpecException("--timeout '" + text + "' is not a duration like 5s, 250ms or 2m");
+    }
+  }
+
+  /** The workload named by the first positional argument, with the rest as its arguments. */
+  Workload workload() {
+    if (positional.isEmpty()) {
+      throw new InvalidSpecException("no workload given: put it after the options, e.g. -- hello.wasm");
+    }
+    String first = positional.get(0);
+    String[] rest = positional.subList(1, positional.size()).toArray(String[]::new);
+    return switch (level) {
+      case PROCESS -> Workload.wasm(Path.of(first), rest);
+      case OS -> Workload.command(first, rest);
+      case HARDWARE -> Workload.elf(Path.of(first), rest);
+      case PARAVIRT -> Workload.guestImage(Path.of(first), rest);
+    };
+  }
+
+  Isolate.Builder builder(Workload workload) {
+    Isolate.Builder b = Isolate.builder().level(level).workload(workload).limits(limits.build());
+    mounts.forEach(b::mount);
+    env.forEach(kv -> b.env(kv[0], kv[1]));
+    if (level == IsolationLevel.OS) {
+      b.rootfs(rootfs).network(network);
+    } else if (network != Network.NONE || rootfs.kind() != Rootfs.Kind.HOST_READ_ONLY) {
+      throw new InvalidSpecException("--net and --rootfs apply only to --level os");
+    }
+    if (hostname != null) {
+      b.hostname(hostname);
+    }
+    if (workingDir != null) {
+      b.workingDir(workingDir);
+    }
+    return b;
+  }
+}

@@ -1,0 +1,81 @@
+package io.isolate.examples.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class MainTest {
+  final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  int run(String... args) {
+    return Main.run(List.of(args), new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+  }
+
+  String stderr() {
+    return err.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void doctorListsEveryLevel() {
+    assertEquals(0, run("doctor"));
+    String text = out.toString(StandardCharsets.UTF_8);
+    for (String level : List.of("HARDWARE", "PARAVIRT", "OS", "PROCESS")) {
+      assertTrue(text.contains(level), text);
+    }
+  }
+
+  @Test
+  void doctorSpeaksJson() {
+    assertEquals(0, run("doctor", "--json"));
+    assertTrue(out.toString(StandardCharsets.UTF_8).contains("\"available\""));
+  }
+
+  @Test
+  void badOptionsCannotStartAndSayWhy() {
+    assertEquals(125, run("run", "--memory", "lots", "--", "x.wasm"));
+    assertTrue(stderr().contains("size 'lots'"), stderr());
+  }
+
+  @Test
+  void unknownOptionIsNamed() {
+    assertEquals(125, run("run", "--frobnicate", "1", "--", "x.wasm"));
+    assertTrue(stderr().contains("unknown option --frobnicate"), stderr());
+  }
+
+  @Test
+  void missingWorkloadFileCannotStart() {
+    assertEquals(125, run("run", "--level", "process", "--", "/nonexistent/x.wasm"));
+    assertTrue(stderr().contains("not a readable regular file"), stderr());
+  }
+
+  @Test
+  void unknownCommandPrintsUsage() {
+    assertEquals(2, run("frob"));
+    assertTrue(stderr().contains("usage:"), stderr());
+  }
+
+  @Test
+  void exitCodesFollowTimeoutAndDockerConventions() {
+    assertEquals(124, ExitCodes.of(io.isolate.Termination.TIMEOUT, -1));
+    assertEquals(137, ExitCodes.of(io.isolate.Termination.MEMORY_LIMIT, -1));
+    assertEquals(137, ExitCodes.of(io.isolate.Termination.OUTPUT_LIMIT, -1));
+    assertEquals(134, ExitCodes.of(io.isolate.Termination.TRAP, -1));
+    assertEquals(125, ExitCodes.of(io.isolate.Termination.FAILED_TO_START, -1));
+    assertEquals(3, ExitCodes.of(io.isolate.Termination.EXITED, 3));
+  }
+
+  @Test
+  void parsesDurations() {
+    assertEquals(java.time.Duration.ofMillis(250), RunOptions.parseDuration("250ms"));
+    assertEquals(java.time.Duration.ofSeconds(5), RunOptions.parseDuration("5s"));
+    assertEquals(java.time.Duration.ofMinutes(2), RunOptions.parseDuration("2m"));
+    assertEquals(java.time.Duration.ofMillis(1500), RunOptions.parseDuration("1.5"));
+  }
+}
