@@ -82,6 +82,20 @@ final class DefaultIsolate implements Isolate {
     }
   }
 
+  @Override
+  public ExitResult run() {
+    lock.readLock().lock();
+    try {
+      checkOpen();
+      publish(IsolateEvent.Type.STARTED, null);
+      ExitResult r = backend.run();
+      publish(typeOf(r.termination()), r);
+      return r;
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
   private static IsolateEvent.Type typeOf(Termination t) {
     if (t == Termination.KILLED) {
       return IsolateEvent.Type.KILLED;

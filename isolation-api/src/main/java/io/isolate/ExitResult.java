@@ -52,7 +52,11 @@ public final class ExitResult {
     return exitCode;
   }
 
-  /** The human-readable reason: a trap message, a fault address, the limit that was hit; empty after EXITED. */
+  /**
+   * The human-readable reason: a trap message, a fault address, the limit that was hit. After EXITED it is
+   * usually empty, or holds warnings about things around the run that did not work (for example a failed
+   * write-back of a read-write mount, or an application output stream that threw).
+   */
   public String detail() {
     return detail;
   }

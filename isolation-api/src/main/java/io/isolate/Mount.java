@@ -23,7 +23,7 @@ public final class Mount {
     READ_WRITE,
     /** A file whose content is held in memory; the guest reads it. */
     FILE,
-    /** An empty, size-limited, in-memory directory (OS level). */
+    /** An empty, size-limited, in-memory directory. */
     TMPFS
   }
 

@@ -123,6 +123,22 @@ public final class Workload {
     return List.of(args);
   }
 
+  /**
+   * The same workload under another program name (argv[0]); for workloads given as bytes, whose name is
+   * otherwise {@code module.wasm} or the one passed with the bytes.
+   *
+   * @throws InvalidSpecException for a command, whose name is its executable, or a blank name
+   */
+  public Workload withName(String newName) {
+    if (kind == Kind.COMMAND) {
+      throw new InvalidSpecException("a command's name is its executable; use Workload.command(...)");
+    }
+    if (newName == null || newName.isBlank() || newName.indexOf('\0') >= 0) {
+      throw new InvalidSpecException("name '" + newName + "' must be non-blank and free of NUL");
+    }
+    return new Workload(kind, path, bytes, newName, args);
+  }
+
   /** The same workload with other arguments. */
   public Workload withArgs(String... newArgs) {
     return new Workload(kind, path, bytes, name, checkArgs(newArgs));

@@ -36,7 +36,7 @@ public class WasmCallBenchmark {
   @Setup
   public void setUp() {
     byte[] library = Fixtures.resource("add.wasm");
-    isolate = Isolate.builder().level(IsolationLevel.PROCESS).workload(Workload.wasm(library, "add")).build();
+    isolate = Isolate.builder().level(IsolationLevel.PROCESS).workload(Workload.wasm(library).withName("add")).build();
     WasmModule module = Parser.parse(library);
     Instance instance = Instance.builder(module).withMachineFactory(MachineFactoryCompiler.compile(module))
         .build();

@@ -53,7 +53,7 @@ public class WasmStartBenchmark {
 
   @Benchmark
   public ExitResult isolate() {
-    try (Isolate isolate = Isolate.builder().level(IsolationLevel.PROCESS).workload(Workload.wasm(hello, "hello"))
+    try (Isolate isolate = Isolate.builder().level(IsolationLevel.PROCESS).workload(Workload.wasm(hello).withName("hello"))
         .build()) {
       ExitResult r = isolate.run();
       if (!r.isSuccess()) {

@@ -10,6 +10,14 @@ public interface IsolateBackend {
   /** Starts the workload. May be called again after the previous execution ended, for a fresh run. */
   Execution start();
 
+  /**
+   * Runs the workload to its end on the calling thread when the provider can (saving a thread hand-off);
+   * by default {@code start().await()}.
+   */
+  default io.isolate.ExitResult run() {
+    return start().await();
+  }
+
   /** Numeric call; see {@link io.isolate.Isolate#call(String, long...)}. */
   default long[] call(String function, long... args) {
     throw new UnsupportedOperationException("this level has no numeric calls; use run() or call(String, byte[])");

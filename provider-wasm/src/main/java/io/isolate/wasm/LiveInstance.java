@@ -1,0 +1,336 @@
+package io.isolate.wasm;
+
+import com.dylibso.chicory.runtime.ExportFunction;
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.Memory;
+import com.dylibso.chicory.wasm.types.Export;
+import com.dylibso.chicory.wasm.types.ExternalType;
+import com.dylibso.chicory.wasm.types.FunctionType;
+import com.dylibso.chicory.wasm.types.ValType;
+import io.isolate.GuestFailureException;
+import io.isolate.Input;
+import io.isolate.IsolateSpec;
+import io.isolate.SizeUnit;
+import io.isolate.Termination;
+import io.isolate.spi.OutputSink;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The instance that {@link io.isolate.Isolate#call(String, long...)} and {@link io.isolate.Isolate#call(String,
+ * byte[])} talk to (the bytes contract is described in {@link WasmProvider}): created on the first call, kept
+ * until the isolate closes, so that guest state (globals, memory) lives across calls. A reactor module's
+ * {@code _initialize} runs once, right after instantiation.
+ *
+ * <p>Calls run on the caller's thread, one at a time (a lock; Wasm instances are not thread-safe), so a call
+ * costs no thread hand-off. The wall-time limit applies to each call: the {@link Watchdog} interrupts the caller's
+ * thread when it runs out, the call throws {@link GuestFailureException} with {@link Termination#TIMEOUT} and the
+ * thread's interrupt flag is cleared again. A call that traps leaves the instance usable, as WebAssembly allows;
+ * whatever the trap left half-done in guest memory stays so. The guest's stdout and stderr across all calls share
+ * one output budget; stdin is empty unless it was given as bytes or a stream ({@link Input#pipe()} needs a run).
+ */
+final class LiveInstance implements Watchdog.Guarded {
+  private final IsolateSpec spec;
+  private final LoadedModule module;
+  private final int memoryLimitPages;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final OutputSink stdout;
+  private final OutputSink stderr;
+
+  // guarded by lock
+  private final Map<String, Exported> exported = new HashMap<>();
+  private Guest guest;
+  private GuestFailureException instantiationFailure;
+  private Watchdog.Guarded registration;
+
+  // Written by the calling thread (holding lock) and read by the watchdog: a call arms the deadline and then
+  // publishes its thread with volatile writes, and disarms under this object's monitor, which stop() also holds,
+  // so an interrupt can never land after the call has returned. Hence one monitor per call, not three.
+  private volatile Thread caller;
+  private volatile long deadline = Long.MAX_VALUE;
+  private volatile boolean closed;
+  // guarded by this
+  private Termination stopReason;
+  private String stopDetail;
+
+  LiveInstance(IsolateSpec spec, LoadedModule module, int memoryLimitPages) {
+    this.spec = spec;
+    this.module = module;
+    this.memoryLimitPages = memoryLimitPages;
+    OutputSink.Budget budget = new OutputSink.Budget(spec.limits().outputBytes());
+    this.stdout = new OutputSink(spec.stdout(), budget);
+    this.stderr = new OutputSink(spec.stderr(), budget);
+  }
+
+  long[] call(String name, long[] args) {
+    lock.lock();
+    try {
+      if (closed) {
+        throw new GuestFailureException(Termination.KILLED, "the isolate was closed");
+      }
+      Instance instance = instance();
+      Exported function = exported(instance, name);
+      if (function.params != args.length) {
+        throw new IllegalArgumentException("function " + name + " takes " + function.params + " arguments "
+            + instance.exportType(name).params() + ", not " + args.length);
+      }
+      ExportFunction f = function.function;
+      return guarded(() -> f.apply(args), name);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The allocator a module exports for {@link #call(String, byte[])}. */
+  static final String ALLOC = "isolate_alloc";
+
+  /**
+   * A bytes call: the input is copied into memory the guest's {@value #ALLOC} gives out, the handler gets
+   * {@code (ptr, len)} and answers {@code (replyPtr << 32) | replyLen}; the reply, bounds-checked and at most the
+   * output limit long, is copied out. See {@link WasmProvider} for the contract.
+   */
+  byte[] call(String name, byte[] input) {
+    lock.lock();
+    try {
+      if (closed) {
+        throw new GuestFailureException(Termination.KILLED, "the isolate was closed");
+      }
+      Instance instance = instance();
+      if (!hasFunction(ALLOC)) {
+        throw new UnsupportedOperationException("the module exports no " + ALLOC + "(i32) -> (i32): bytes calls "
+            + "need it to place their input in guest memory (see WasmProvider)");
+      }
+      Exported alloc = exported(instance, ALLOC);
+      requireType(instance, ALLOC, FunctionType.of(List.of(ValType.I32), List.of(ValType.I32)));
+      Exported handler = exported(instance, name);
+      requireType(instance, name, FunctionType.of(List.of(ValType.I32, ValType.I32), List.of(ValType.I64)));
+      Memory memory = instance.memory();
+      if (memory == null) {
+        throw new UnsupportedOperationException("the module has no memory: bytes calls need one");
+      }
+      long[] ptrAndReply = guarded(() -> {
+        long ptr = alloc.function.apply(input.length)[0] & 0xffffffffL;
+        if (ptr == 0 || ptr + input.length > sizeOf(memory)) {
+          throw new HostFunctions.HostFunctionFailure(ALLOC + "(" + input.length + ") returned " + ptr
+              + ": no room for the input in guest memory (" + sizeOf(memory) + " bytes)");
+        }
+        memory.write((int) ptr, input);
+        return new long[] {ptr, handler.function.apply(ptr, input.length)[0]};
+      }, name);
+      long replyPtr = ptrAndReply[1] >>> 32;
+      long replyLength = ptrAndReply[1] & 0xffffffffL;
+      if (replyPtr + replyLength > sizeOf(memory)) {
+        throw new GuestFailureException(Termination.TRAP, "the reply of " + name + " (" + replyLength
+            + " bytes at address " + replyPtr + ") lies outside guest memory (" + sizeOf(memory) + " bytes)");
+      }
+      if (replyLength > spec.limits().outputBytes()) {
+        throw new GuestFailureException(Termination.OUTPUT_LIMIT, "the reply of " + name + " (" + replyLength
+            + " bytes) is longer than the output limit (" + SizeUnit.format(spec.limits().outputBytes()) + ")");
+      }
+      return memory.readBytes((int) replyPtr, (int) replyLength);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private static long sizeOf(Memory memory) {
+    return (long) memory.pages() * Memory.PAGE_SIZE;
+  }
+
+  private static void requireType(Instance instance, String name, FunctionType wanted) {
+    FunctionType actual = instance.exportType(name);
+    if (!actual.typesMatch(wanted)) {
+      throw new IllegalArgumentException("function " + name + " is " + Imports.describe(actual)
+          + ", but a bytes call needs " + Imports.describe(wanted));
+    }
+  }
+
+  private Exported exported(Instance instance, String name) {
+    Exported function = exported.get(name);
+    if (function == null) {
+      function = new Exported(exportedFunction(instance, name), instance.exportType(name).params().size());
+      exported.put(name, function);
+    }
+    return function;
+  }
+
+  private ExportFunction exportedFunction(Instance instance, String name) {
+    var exports = module.module().exportSection();
+    List<String> functions = new ArrayList<>();
+    for (int i = 0; i < exports.exportCount(); i++) {
+      Export e = exports.getExport(i);
+      if (e.exportType() == ExternalType.FUNCTION) {
+        functions.add(e.name());
+        if (e.name().equals(name)) {
+          return instance.export(name);
+        }
+      }
+    }
+    throw new IllegalArgumentException("the module exports no function '" + name + "'; it exports "
+        + (functions.isEmpty() ? "no functions" : String.join(", ", functions)));
+  }
+
+  private Instance instance() {
+    if (instantiationFailure != null) {
+      throw instantiationFailure;
+    }
+    if (guest != null) {
+      return guest.instance();
+    }
+    InputStream stdin = spec.stdin().kind() == Input.Kind.BYTES
+        ? new ByteArrayInputStream(spec.stdin().bytes())
+        : spec.stdin().stream().map(WasmRun::notClosing).orElseGet(() -> new ByteArrayInputStream(new byte[0]));
+    try {
+      guest = Guest.prepare(module, spec, stdin, new SinkStream(stdout, this::outputLimitReached),
+          new SinkStream(stderr, this::outputLimitReached));
+    } catch (IOException e) {
+      instantiationFailure = new GuestFailureException(Termination.FAILED_TO_START, Outcome.messageOf(e));
+      throw instantiationFailure;
+    }
+    try {
+      guarded(() -> {
+        Instance instance = guest.instantiate(module, spec.hostFunctions(), memoryLimitPages);
+        if (instance.exports() != null && hasFunction("_initialize")) {
+          instance.export("_initialize").apply();
+        }
+        return null;
+      }, "instantiation");
+    } catch (GuestFailureException e) {
+      instantiationFailure = e;
+      guest.close();
+      throw e;
+    }
+    return guest.instance();
+  }
+
+  private boolean hasFunction(String name) {
+    var exports = module.module().exportSection();
+    for (int i = 0; i < exports.exportCount(); i++) {
+      if (exports.getExport(i).name().equals(name) && exports.getExport(i).exportType() == ExternalType.FUNCTION) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static final class Exported {
+    final ExportFunction function;
+    final int params;
+
+    Exported(ExportFunction function, int params) {
+      this.function = function;
+      this.params = params;
+    }
+  }
+
+  private interface GuestCode {
+    long[] run();
+  }
+
+  /** Runs guest code on this thread under the wall-time limit, turning every failure into a GuestFailureException. */
+  private long[] guarded(GuestCode code, String what) {
+    if (registration == null) {
+      registration = Watchdog.get().registerWeakly(this);
+    }
+    deadline = System.nanoTime() + spec.limits().wallTime().toNanos();
+    caller = Thread.currentThread();
+    boolean started = guest.instance() != null;
+    Outcome failure = null;
+    long[] result = null;
+    boolean stoppedByUs;
+    try {
+      result = code.run();
+    } catch (Throwable t) {
+      if (t instanceof VirtualMachineError && !(t instanceof StackOverflowError) && !(t instanceof OutOfMemoryError)) {
+        throw (VirtualMachineError) t;
+      }
+      failure = Outcome.of(t, guest.memory(), started);
+    } finally {
+      synchronized (this) {
+        caller = null;
+        deadline = Long.MAX_VALUE;
+        stoppedByUs = stopReason != null;
+        if (stoppedByUs) {
+          failure = new Outcome(stopReason, -1, stopDetail);
+          // our interrupt, not the application's: take it back
+          Thread.interrupted();
+        }
+        stopReason = null;
+        stopDetail = null;
+      }
+    }
+    if (failure != null) {
+      if (failure.termination == Termination.KILLED && !stoppedByUs) {
+        // The application interrupted its own thread: keep the flag for it.
+        Thread.currentThread().interrupt();
+      }
+      String detail = failure.termination == Termination.EXITED
+          ? "the guest exited with code " + failure.exitCode + " during " + what
+          : failure.detail;
+      throw new GuestFailureException(failure.termination, detail);
+    }
+    return result;
+  }
+
+  private void outputLimitReached(long limit) {
+    stop(Termination.OUTPUT_LIMIT, "the guest wrote more than " + SizeUnit.format(limit)
+        + " to stdout and stderr (the output limit)");
+  }
+
+  private synchronized void stop(Termination reason, String detail) {
+    if (caller == null || stopReason != null) {
+      return;
+    }
+    stopReason = reason;
+    stopDetail = detail;
+    caller.interrupt();
+  }
+
+  @Override
+  public long deadlineNanos() {
+    return deadline;
+  }
+
+  @Override
+  public synchronized void expire(long nowNanos) {
+    // Checked and acted on under the monitor: the call cannot end, and another begin, in between.
+    if (caller == null || stopReason != null || nowNanos - deadline < 0) {
+      return;
+    }
+    deadline = Long.MAX_VALUE;
+    stop(Termination.TIMEOUT, "the wall-time limit of " + spec.limits().wallTime() + " per call ran out");
+  }
+
+  /** Stops a running call, waits briefly for it to leave, writes back read-write mounts, releases everything. */
+  void close() {
+    closed = true;
+    stop(Termination.KILLED, "the isolate was closed during the call");
+    boolean locked = false;
+    try {
+      locked = lock.tryLock(1, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    try {
+      if (locked && registration != null) {
+        Watchdog.get().unregister(registration);
+      }
+      if (guest != null && locked) {
+        guest.writeBack();
+        guest.close();
+        guest = null;
+      }
+    } finally {
+      if (locked) {
+        lock.unlock();
+      }
+    }
+  }
+}

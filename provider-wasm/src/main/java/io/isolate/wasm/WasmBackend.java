@@ -1,0 +1,181 @@
+package io.isolate.wasm;
+
+import com.dylibso.chicory.runtime.Memory;
+import com.dylibso.chicory.wasm.types.ExternalType;
+import io.isolate.Execution;
+import io.isolate.GuestFailureException;
+import io.isolate.HostFunction;
+import io.isolate.InvalidSpecException;
+import io.isolate.IsolateSpec;
+import io.isolate.StartFailedException;
+import io.isolate.Termination;
+import io.isolate.spi.IsolateBackend;
+import java.io.UncheckedIOException;
+import java.util.List;
+
+/**
+ * One PROCESS isolate: a module from the {@link ModuleCache}, run as a WASI command by {@link #start()} (a fresh
+ * instance per run, one run at a time) or called by {@link #call(String, long...)} and
+ * {@link #call(String, byte[])} (one {@link LiveInstance} for the isolate's life). Runs and calls use separate
+ * instances, so they do not share guest state; each copies the mounts for itself.
+ *
+ * <p><b>Bad modules.</b> A module that does not parse, or that imports something the host does not provide, does
+ * not make {@code build()} throw: the isolate is built, and every run ends with
+ * {@link Termination#FAILED_TO_START} and the reason (every call throws {@link GuestFailureException} with it).
+ * The API reports failures to start in the result, so that runs, events and the command line's {@code --json}
+ * treat them like every other ending. {@code build()} throws only for specs this level cannot honour
+ * ({@link InvalidSpecException}) and for a module file that cannot be read ({@link StartFailedException}).
+ */
+final class WasmBackend implements IsolateBackend {
+  private final IsolateSpec spec;
+  private final LoadedModule module;
+  private final String startFailure;
+  private final int memoryLimitPages;
+  private final Object lock = new Object();
+  private WasmRun current;
+  // volatile: calls read them without the lock once the live instance exists
+  private volatile LiveInstance live;
+  private volatile boolean closed;
+
+  private WasmBackend(IsolateSpec spec, LoadedModule module, String startFailure) {
+    this.spec = spec;
+    this.module = module;
+    this.startFailure = startFailure;
+    this.memoryLimitPages = (int) Math.min(Memory.RUNTIME_MAX_PAGES, spec.limits().memoryBytes() / Memory.PAGE_SIZE);
+  }
+
+  static WasmBackend create(IsolateSpec spec, ModuleCache cache) {
+    checkSpec(spec);
+    byte[] bytes;
+    try {
+      bytes = spec.workload().content();
+    } catch (UncheckedIOException e) {
+      throw new StartFailedException("cannot read the module: " + e.getMessage(), e);
+    }
+    LoadedModule module;
+    try {
+      module = cache.load(bytes);
+    } catch (RuntimeException e) {
+      return new WasmBackend(spec, null, "not a valid WebAssembly module (" + spec.workload().name() + ", "
+          + bytes.length + " bytes): " + Outcome.messageOf(e));
+    }
+    List<String> missing = Imports.missing(module.module(), spec.hostFunctions());
+    if (!missing.isEmpty()) {
+      return new WasmBackend(spec, module, String.join("; ", missing));
+    }
+    return new WasmBackend(spec, module, null);
+  }
+
+  private static void checkSpec(IsolateSpec spec) {
+    for (HostFunction f : spec.hostFunctions()) {
+      if (f.isBytes()) {
+        throw new InvalidSpecException("host function " + f + " is a bytes function; PROCESS isolates need "
+            + "typed WebAssembly imports made with HostFunction.of(module, name, params, results, body)");
+      }
+    }
+    if (spec.limits().cpus() < 1.0 && !spec.acceptUnenforcedLimits()) {
+      throw new InvalidSpecException("cpus (" + spec.limits().cpus() + ") below 1 cannot be enforced at level "
+          + "PROCESS: a guest runs on one thread and uses up to one CPU. Use cpus(1) or "
+          + "acceptUnenforcedLimits(true)");
+    }
+    if (!spec.workingDir().equals("/")) {
+      throw new InvalidSpecException("workingDir (" + spec.workingDir() + ") is not supported at level PROCESS: "
+          + "WASI guests start in '/' and resolve relative paths against their preopened directories");
+    }
+  }
+
+  @Override
+  public Execution start() {
+    synchronized (lock) {
+      if (closed) {
+        throw new IllegalStateException("the isolate is closed");
+      }
+      if (current != null && current.isAlive()) {
+        throw new IllegalStateException("the workload is still running; wait for it or kill it first");
+      }
+      if (startFailure != null) {
+        return WasmRun.failedToStart(startFailure);
+      }
+      if (!exportsFunction("_start")) {
+        return WasmRun.failedToStart("the module has no _start export: it is not a WASI command. "
+            + "Call its exported functions with Isolate.call");
+      }
+      WasmRun run = new WasmRun(spec, module, memoryLimitPages);
+      run.launch();
+      current = run;
+      return run;
+    }
+  }
+
+  private boolean exportsFunction(String name) {
+    var exports = module.module().exportSection();
+    for (int i = 0; i < exports.exportCount(); i++) {
+      if (exports.getExport(i).name().equals(name) && exports.getExport(i).exportType() == ExternalType.FUNCTION) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @Override
+  public long[] call(String function, long... args) {
+    return liveInstance().call(function, args);
+  }
+
+  @Override
+  public byte[] call(String function, byte[] input) {
+    return liveInstance().call(function, input);
+  }
+
+  private LiveInstance liveInstance() {
+    LiveInstance instance = live;
+    if (instance != null && !closed) {
+      return instance;
+    }
+    synchronized (lock) {
+      if (closed) {
+        throw new IllegalStateException("the isolate is closed");
+      }
+      if (startFailure != null) {
+        throw new GuestFailureException(Termination.FAILED_TO_START, startFailure);
+      }
+      if (live == null) {
+        live = new LiveInstance(spec, module, memoryLimitPages);
+      }
+      return live;
+    }
+  }
+
+  /** The cached module this isolate runs (tests and benchmarks look at it). */
+  LoadedModule module() {
+    return module;
+  }
+
+  @Override
+  public void close() {
+    WasmRun run;
+    LiveInstance instance;
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      run = current;
+      instance = live;
+    }
+    if (run != null && run.isAlive()) {
+      run.kill();
+      try {
+        // Give the run its write-back before close returns, so the application sees its read-write mounts.
+        run.onExit().get(WasmRun.GRACE_MILLIS * 4, java.util.concurrent.TimeUnit.MILLISECONDS);
+      } catch (Exception e) {
+        if (e instanceof InterruptedException) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+    if (instance != null) {
+      instance.close();
+    }
+  }
+}

@@ -1,0 +1,123 @@
+package io.isolate.wasm;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One daemon thread that enforces every wall-time deadline of this JVM's Wasm isolates. Guests are stopped by
+ * interrupting their thread (Chicory checks the interrupt flag in loops and calls); a deadline costs the guest
+ * two volatile writes instead of a timer task, which keeps calls into a live isolate cheap. The thread checks
+ * every {@value #PERIOD_MILLIS} ms while some deadline is armed, and for a second after the last one went, and
+ * then sleeps until the next registration: a busy JVM does not pay a thread wake-up per run.
+ */
+final class Watchdog {
+  static final long PERIOD_MILLIS = 5;
+
+  /** Something with a deadline. */
+  interface Guarded {
+    /** The deadline in {@link System#nanoTime()} terms, or {@link Long#MAX_VALUE} when nothing is armed. */
+    long deadlineNanos();
+
+    /** Called on the watchdog thread once the deadline has passed; must be quick and must not throw. */
+    void expire(long nowNanos);
+  }
+
+  private static final Watchdog INSTANCE = new Watchdog();
+
+  private static final long IDLE_NANOS = 1_000_000_000L;
+
+  private final Set<Guarded> guarded = ConcurrentHashMap.newKeySet();
+  private final Thread thread;
+  private volatile boolean sleeping;
+
+  private Watchdog() {
+    thread = new Thread(this::loop, "isolate-wasm-watchdog");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  static Watchdog get() {
+    return INSTANCE;
+  }
+
+  void register(Guarded g) {
+    guarded.add(g);
+    if (sleeping) {
+      LockSupport.unpark(thread);
+    }
+  }
+
+  void unregister(Guarded g) {
+    guarded.remove(g);
+  }
+
+  /**
+   * Registers {@code g} for as long as something else keeps it alive: for long-lived registrations (a live
+   * instance waiting for calls), so that an isolate the application forgot to close can still be collected.
+   *
+   * @return what to pass to {@link #unregister(Guarded)}
+   */
+  Guarded registerWeakly(Guarded g) {
+    Guarded weak = new Weak(g, this);
+    register(weak);
+    return weak;
+  }
+
+  private static final class Weak implements Guarded {
+    private final java.lang.ref.WeakReference<Guarded> ref;
+    private final Watchdog owner;
+
+    Weak(Guarded g, Watchdog owner) {
+      this.ref = new java.lang.ref.WeakReference<>(g);
+      this.owner = owner;
+    }
+
+    @Override
+    public long deadlineNanos() {
+      Guarded g = ref.get();
+      if (g == null) {
+        owner.unregister(this);
+        return Long.MAX_VALUE;
+      }
+      return g.deadlineNanos();
+    }
+
+    @Override
+    public void expire(long nowNanos) {
+      Guarded g = ref.get();
+      if (g != null) {
+        g.expire(nowNanos);
+      }
+    }
+  }
+
+  private void loop() {
+    long lastBusy = System.nanoTime();
+    while (true) {
+      if (guarded.isEmpty() && System.nanoTime() - lastBusy > IDLE_NANOS) {
+        sleeping = true;
+        // Re-check after publishing the flag: a registration either sees it and unparks, or is seen here.
+        if (guarded.isEmpty()) {
+          LockSupport.park(this);
+        }
+        sleeping = false;
+      } else {
+        LockSupport.parkNanos(this, PERIOD_MILLIS * 1_000_000);
+      }
+      long now = System.nanoTime();
+      if (!guarded.isEmpty()) {
+        lastBusy = now;
+      }
+      for (Guarded g : guarded) {
+        if (now - g.deadlineNanos() >= 0 && g.deadlineNanos() != Long.MAX_VALUE) {
+          try {
+            g.expire(now);
+          } catch (RuntimeException e) {
+            // never let one isolate stop the enforcement of the others
+          }
+        }
+      }
+    }
+  }
+}

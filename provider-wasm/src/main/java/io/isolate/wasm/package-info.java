@@ -1,0 +1,16 @@
+/**
+ * The {@link io.isolate.IsolationLevel#PROCESS} level: WebAssembly on Chicory, inside this JVM.
+ *
+ * <p>{@link io.isolate.wasm.WasmProvider} is the only public type; it is found by {@link java.util.ServiceLoader}
+ * when this module is on the class path. Everything else is package-private:
+ * <ul>
+ *   <li>{@code ModuleCache}, {@code LoadedModule}: parse and compile once per SHA-256, interpreter fallback;
+ *   <li>{@code WasmBackend}: one isolate; {@code WasmRun}: one {@code _start} run on a guest thread;
+ *       {@code LiveInstance}: the instance behind {@code Isolate.call};
+ *   <li>{@code Guest}: instantiation (WASI, host functions, capped memory); {@code Imports}: link check;
+ *   <li>{@code GuestFileSystem}, {@code WasiImports}: confined preopens (in-memory copies), read-only enforcement;
+ *   <li>{@code LimitedMemory}, {@code Watchdog}, {@code SinkStream}, {@code GuestPipe}: the limits and stdio;
+ *   <li>{@code Outcome}: how a guest ended, decided in one place.
+ * </ul>
+ */
+package io.isolate.wasm;
