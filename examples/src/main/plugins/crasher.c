@@ -1,0 +1,2 @@
+/* A broken plugin: traps. */
+int main(void) { __builtin_trap(); }
