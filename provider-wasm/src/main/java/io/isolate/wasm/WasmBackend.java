@@ -3,6 +3,8 @@ package io.isolate.wasm;
 import com.dylibso.chicory.runtime.Memory;
 import com.dylibso.chicory.wasm.types.ExternalType;
 import io.isolate.Execution;
+import io.isolate.ExitResult;
+import io.isolate.Input;
 import io.isolate.GuestFailureException;
 import io.isolate.HostFunction;
 import io.isolate.InvalidSpecException;
@@ -84,21 +86,52 @@ final class WasmBackend implements IsolateBackend {
     }
   }
 
+  /**
+   * Runs on the caller's thread when stdin cannot block (none or bytes), saving the hand-off to a guest thread
+   * that {@link #start()} needs; otherwise it is {@code start().await()}.
+   */
+  @Override
+  public ExitResult run() {
+    Input.Kind stdin = spec.stdin().kind();
+    if (stdin != Input.Kind.NONE && stdin != Input.Kind.BYTES) {
+      return start().await();
+    }
+    WasmRun run;
+    synchronized (lock) {
+      Execution early = refuseOrFail();
+      if (early != null) {
+        return early.await();
+      }
+      run = new WasmRun(spec, module, memoryLimitPages);
+      current = run;
+    }
+    return run.runOnCallerThread();
+  }
+
+  /** Throws when no run may start now; returns a failed execution when the module cannot run; else null. */
+  private Execution refuseOrFail() {
+    if (closed) {
+      throw new IllegalStateException("the isolate is closed");
+    }
+    if (current != null && current.isAlive()) {
+      throw new IllegalStateException("the workload is still running; wait for it or kill it first");
+    }
+    if (startFailure != null) {
+      return WasmRun.failedToStart(startFailure);
+    }
+    if (!exportsFunction("_start")) {
+      return WasmRun.failedToStart("the module has no _start export: it is not a WASI command. "
+          + "Call its exported functions with Isolate.call");
+    }
+    return null;
+  }
+
   @Override
   public Execution start() {
     synchronized (lock) {
-      if (closed) {
-        throw new IllegalStateException("the isolate is closed");
-      }
-      if (current != null && current.isAlive()) {
-        throw new IllegalStateException("the workload is still running; wait for it or kill it first");
-      }
-      if (startFailure != null) {
-        return WasmRun.failedToStart(startFailure);
-      }
-      if (!exportsFunction("_start")) {
-        return WasmRun.failedToStart("the module has no _start export: it is not a WASI command. "
-            + "Call its exported functions with Isolate.call");
+      Execution early = refuseOrFail();
+      if (early != null) {
+        return early;
       }
       WasmRun run = new WasmRun(spec, module, memoryLimitPages);
       run.launch();

@@ -93,6 +93,16 @@ final class WasmRun implements Execution, Watchdog.Guarded {
     }
   }
 
+  /**
+   * Runs the guest on the calling thread and returns its result: no hand-off to a guest thread. Only for stdin
+   * that cannot block outside the guest's control (none or bytes), since a caller cannot be abandoned.
+   */
+  ExitResult runOnCallerThread() {
+    Watchdog.get().register(this);
+    runOnGuestThread();
+    return result.join();
+  }
+
   void runOnGuestThread() {
     synchronized (this) {
       if (stopReason != null) {
