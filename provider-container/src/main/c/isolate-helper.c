@@ -1,0 +1,768 @@
+/*
+ * isolate-helper: executes an isolation policy decided by the Java side (io.isolate.container.helper.HelperCommand).
+ *
+ * The model is Bazel's linux-sandbox: Java decides everything and builds this program's argument list; this
+ * program only carries it out, in order, and dies loudly (file:line + strerror) on the first failure. It knows
+ * nothing about images, cgroup controllers or seccomp policy: it writes the pid into the cgroup.procs files it is
+ * given, installs the BPF program it is given, and performs the mount operations it is given.
+ *
+ * Process tree:
+ *   helper (host namespaces)         listens on published ports, writes uid/gid maps and cgroup membership
+ *                                    (or clones init straight into a v2 cgroup), forwards signals, waits
+ *     init  (pid 1 of the new pid ns) hostname, loopback, mounts, pivot_root; then (stage 2, once in its cgroups)
+ *                                    a cgroup namespace, port proxies, the workload; reaps zombies, forwards signals
+ *       workload                      rlimits, capabilities dropped, no_new_privs, seccomp, execvp
+ *
+ * Exit code: the workload's exit code, or 128+signal when it was killed by a signal. The status file (--status)
+ * carries the exact story in lines the Java side parses: "exit N", "signal N", "exec-error ERRNO MESSAGE",
+ * "setup-error MESSAGE", "rusage UTIME_US STIME_US MAXRSS_KB".
+ *
+ * Special mode: "isolate-helper --whiteout PATH..." creates overlayfs whiteouts (character device 0/0), which the
+ * JVM cannot create itself; used by the image layer cache.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/mount.h>
+#include <linux/seccomp.h>
+#include <linux/securebits.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_OPS 512
+#define MAX_CGROUPS 16
+#define MAX_RLIMITS 16
+#define MAX_LOWER 128
+#define MAX_PUBLISH 16
+#define PATH_BUF 4096
+
+static int status_fd = -1;
+
+static void status_line(const char *fmt, ...) {
+  if (status_fd < 0) return;
+  char buf[PATH_BUF];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if (n > (int)sizeof buf - 2) n = sizeof buf - 2;
+  buf[n++] = '\n';
+  ssize_t ignored = write(status_fd, buf, n);
+  (void)ignored;
+}
+
+static void die_at(const char *file, int line, int err, const char *fmt, ...) {
+  char msg[PATH_BUF];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (err) {
+    fprintf(stderr, "isolate-helper: %s:%d: %s: %s\n", file, line, msg, strerror(err));
+    status_line("setup-error %s:%d: %s: %s", file, line, msg, strerror(err));
+  } else {
+    fprintf(stderr, "isolate-helper: %s:%d: %s\n", file, line, msg);
+    status_line("setup-error %s:%d: %s", file, line, msg);
+  }
+  _exit(125);
+}
+
+/* DIE: a failed system call (errno is reported); DIEX: a bad argument (no errno). */
+#define DIE(...) die_at(__FILE__, __LINE__, errno, __VA_ARGS__)
+#define DIEX(...) die_at(__FILE__, __LINE__, 0, __VA_ARGS__)
+
+enum op_kind { OP_BIND, OP_RO_BIND, OP_TMPFS, OP_PROC, OP_DEV, OP_SYMLINK, OP_DIR, OP_OVERLAY_SRC,
+               OP_TMP_OVERLAY, OP_REMOUNT_RO, OP_RO_SELF, OP_MASK };
+
+struct op {
+  enum op_kind kind;
+  const char *a; /* source, target of a symlink, size of a tmpfs */
+  const char *dest;
+};
+
+struct options {
+  const char *status_path;
+  int clone_flags;
+  const char *uid_map;
+  const char *gid_map;
+  const char *cgroup_procs[MAX_CGROUPS];
+  int n_cgroups;
+  const char *hostname;
+  int loopback;
+  const char *base;
+  struct op ops[MAX_OPS];
+  int n_ops;
+  const char *chdir_to;
+  int rlimit_res[MAX_RLIMITS];
+  rlim_t rlimit_val[MAX_RLIMITS];
+  int n_rlimits;
+  const char *seccomp_hex;
+  int publish_host[MAX_PUBLISH];
+  int publish_guest[MAX_PUBLISH];
+  int publish_fd[MAX_PUBLISH];
+  int n_publish;
+  char **argv;
+};
+
+static struct options opt;
+
+/* clone3 (Linux 5.7+), declared here: <linux/sched.h> clashes with <sched.h>. */
+struct clone3_args {
+  unsigned long long flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size,
+      cgroup;
+};
+#define CLONE_INTO_CGROUP_FLAG 0x200000000ULL
+#define CGROUP2_MAGIC 0x63677270
+
+/*
+ * Creates init. With exactly one cgroup on cgroup v2 it is born in that cgroup (clone3 CLONE_INTO_CGROUP), which
+ * spares the migration and the RCU grace period it may wait for; *born_in_cgroup tells the caller whether it still has
+ * to write cgroup.procs.
+ */
+static pid_t clone_init(unsigned long flags, int *born_in_cgroup) {
+  *born_in_cgroup = 0;
+  if (opt.n_cgroups == 1) {
+    char dir[PATH_BUF];
+    snprintf(dir, sizeof dir, "%s", opt.cgroup_procs[0]);
+    char *slash = strrchr(dir, '/');
+    struct statfs sf;
+    if (slash) *slash = 0;
+    if (slash && statfs(dir, &sf) == 0 && sf.f_type == CGROUP2_MAGIC) {
+      int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (fd < 0) DIE("open cgroup %s", dir);
+      struct clone3_args args;
+      memset(&args, 0, sizeof args);
+      args.flags = flags | CLONE_INTO_CGROUP_FLAG;
+      args.exit_signal = SIGCHLD;
+      args.cgroup = (unsigned long long)fd;
+      pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+      if (pid >= 0) {
+        close(fd);
+        *born_in_cgroup = 1;
+        return pid;
+      }
+      close(fd);
+      if (errno != ENOSYS && errno != E2BIG && errno != EINVAL) DIE("clone3 into cgroup %s", dir);
+    }
+  }
+  return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+}
+static volatile pid_t forward_to = 0;
+
+static void forward_signal(int sig) {
+  if (forward_to > 0) kill(forward_to, sig);
+}
+
+static const int FORWARDED[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+static void install_forwarding(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = forward_signal;
+  for (size_t i = 0; i < sizeof FORWARDED / sizeof FORWARDED[0]; i++) {
+    if (sigaction(FORWARDED[i], &sa, NULL) != 0) DIE("sigaction(%d)", FORWARDED[i]);
+  }
+}
+
+static void reset_signals(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = SIG_DFL;
+  for (size_t i = 0; i < sizeof FORWARDED / sizeof FORWARDED[0]; i++) sigaction(FORWARDED[i], &sa, NULL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static void add_op(enum op_kind kind, const char *a, const char *dest) {
+  if (opt.n_ops == MAX_OPS) DIEX("too many mount operations (max %d)", MAX_OPS);
+  opt.ops[opt.n_ops].kind = kind;
+  opt.ops[opt.n_ops].a = a;
+  opt.ops[opt.n_ops].dest = dest;
+  opt.n_ops++;
+}
+
+static void parse(int argc, char **argv) {
+  opt.base = "/tmp";
+  int i = 1;
+#define NEED(n)                                                               \
+  do {                                                                        \
+    if (i + (n) >= argc) DIEX("option %s needs %d argument(s)", argv[i], n); \
+  } while (0)
+  for (; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "--")) { i++; break; }
+    else if (!strcmp(a, "--status")) { NEED(1); opt.status_path = argv[++i]; }
+    else if (!strcmp(a, "--unshare-user")) opt.clone_flags |= CLONE_NEWUSER;
+    else if (!strcmp(a, "--unshare-pid")) opt.clone_flags |= CLONE_NEWPID;
+    else if (!strcmp(a, "--unshare-net")) opt.clone_flags |= CLONE_NEWNET;
+    else if (!strcmp(a, "--unshare-uts")) opt.clone_flags |= CLONE_NEWUTS;
+    else if (!strcmp(a, "--unshare-ipc")) opt.clone_flags |= CLONE_NEWIPC;
+    else if (!strcmp(a, "--unshare-cgroup")) opt.clone_flags |= CLONE_NEWCGROUP;
+    else if (!strcmp(a, "--uid-map")) { NEED(1); opt.uid_map = argv[++i]; }
+    else if (!strcmp(a, "--gid-map")) { NEED(1); opt.gid_map = argv[++i]; }
+    else if (!strcmp(a, "--cgroup")) {
+      NEED(1);
+      if (opt.n_cgroups == MAX_CGROUPS) DIEX("too many --cgroup (max %d)", MAX_CGROUPS);
+      opt.cgroup_procs[opt.n_cgroups++] = argv[++i];
+    }
+    else if (!strcmp(a, "--hostname")) { NEED(1); opt.hostname = argv[++i]; }
+    else if (!strcmp(a, "--loopback")) opt.loopback = 1;
+    else if (!strcmp(a, "--base")) { NEED(1); opt.base = argv[++i]; }
+    else if (!strcmp(a, "--bind")) { NEED(2); add_op(OP_BIND, argv[i + 1], argv[i + 2]); i += 2; }
+    else if (!strcmp(a, "--ro-bind")) { NEED(2); add_op(OP_RO_BIND, argv[i + 1], argv[i + 2]); i += 2; }
+    else if (!strcmp(a, "--tmpfs")) { NEED(2); add_op(OP_TMPFS, argv[i + 1], argv[i + 2]); i += 2; }
+    else if (!strcmp(a, "--proc")) { NEED(1); add_op(OP_PROC, NULL, argv[++i]); }
+    else if (!strcmp(a, "--dev")) { NEED(1); add_op(OP_DEV, NULL, argv[++i]); }
+    else if (!strcmp(a, "--symlink")) { NEED(2); add_op(OP_SYMLINK, argv[i + 1], argv[i + 2]); i += 2; }
+    else if (!strcmp(a, "--dir")) { NEED(1); add_op(OP_DIR, NULL, argv[++i]); }
+    else if (!strcmp(a, "--overlay-src")) { NEED(1); add_op(OP_OVERLAY_SRC, argv[++i], NULL); }
+    else if (!strcmp(a, "--tmp-overlay")) { NEED(1); add_op(OP_TMP_OVERLAY, NULL, argv[++i]); }
+    else if (!strcmp(a, "--remount-ro")) { NEED(1); add_op(OP_REMOUNT_RO, NULL, argv[++i]); }
+    else if (!strcmp(a, "--ro-self")) { NEED(1); add_op(OP_RO_SELF, NULL, argv[++i]); }
+    else if (!strcmp(a, "--mask")) { NEED(1); add_op(OP_MASK, NULL, argv[++i]); }
+    else if (!strcmp(a, "--chdir")) { NEED(1); opt.chdir_to = argv[++i]; }
+    else if (!strcmp(a, "--rlimit")) {
+      NEED(2);
+      if (opt.n_rlimits == MAX_RLIMITS) DIEX("too many --rlimit (max %d)", MAX_RLIMITS);
+      opt.rlimit_res[opt.n_rlimits] = atoi(argv[i + 1]);
+      opt.rlimit_val[opt.n_rlimits] = strtoull(argv[i + 2], NULL, 10);
+      opt.n_rlimits++;
+      i += 2;
+    }
+    else if (!strcmp(a, "--seccomp")) { NEED(1); opt.seccomp_hex = argv[++i]; }
+    else if (!strcmp(a, "--publish")) {
+      NEED(2);
+      if (opt.n_publish == MAX_PUBLISH) DIEX("too many --publish (max %d)", MAX_PUBLISH);
+      opt.publish_host[opt.n_publish] = atoi(argv[i + 1]);
+      opt.publish_guest[opt.n_publish] = atoi(argv[i + 2]);
+      opt.n_publish++;
+      i += 2;
+    }
+    else DIEX("unknown option '%s'", a);
+  }
+  if (i >= argc) DIEX("no command given after --");
+  opt.argv = &argv[i];
+}
+
+static void write_file(const char *path, const char *content) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) DIE("open(%s)", path);
+  size_t len = strlen(content);
+  if (write(fd, content, len) != (ssize_t)len) DIE("write(%s, \"%s\")", path, content);
+  if (close(fd) != 0) DIE("close(%s)", path);
+}
+
+/* mkdir -p; existing directories are fine. */
+static void mkdirs(const char *path) {
+  char buf[PATH_BUF];
+  if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) DIEX("path too long: %s", path);
+  for (char *p = buf + 1; *p; p++) {
+    if (*p == '/') {
+      *p = 0;
+      if (mkdir(buf, 0755) != 0 && errno != EEXIST) DIE("mkdir(%s)", buf);
+      *p = '/';
+    }
+  }
+  if (mkdir(buf, 0755) != 0 && errno != EEXIST) DIE("mkdir(%s)", buf);
+}
+
+static void parent_dirs(const char *path) {
+  char buf[PATH_BUF];
+  if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) DIEX("path too long: %s", path);
+  char *slash = strrchr(buf, '/');
+  if (slash && slash != buf) {
+    *slash = 0;
+    mkdirs(buf);
+  }
+}
+
+/* A mount point for a file: an empty file, created when missing. */
+static void touch(const char *path) {
+  struct stat st;
+  if (lstat(path, &st) == 0) return; /* exists: a read-only mount cannot open it for writing, and need not */
+  parent_dirs(path);
+  int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0 && errno != EEXIST && errno != EISDIR) DIE("create mount point %s", path);
+  if (fd >= 0) close(fd);
+}
+
+static void set_readonly(const char *path, int recursive) {
+  struct mount_attr attr;
+  memset(&attr, 0, sizeof attr);
+  attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+  if (syscall(SYS_mount_setattr, AT_FDCWD, path, recursive ? AT_RECURSIVE : 0, &attr, sizeof attr) == 0) return;
+  if (errno != ENOSYS) DIE("mount_setattr(%s, RDONLY)", path);
+  /* Kernels before 5.12: remount the top mount, keeping the flags the kernel locks in a user namespace. */
+  struct statvfs sv;
+  if (statvfs(path, &sv) != 0) DIE("statvfs(%s)", path);
+  unsigned long flags = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV;
+  if (sv.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
+  if (sv.f_flag & ST_NOATIME) flags |= MS_NOATIME;
+  if (sv.f_flag & ST_NODIRATIME) flags |= MS_NODIRATIME;
+  if (sv.f_flag & ST_RELATIME) flags |= MS_RELATIME;
+  if (mount(NULL, path, NULL, flags, NULL) != 0) DIE("remount(%s, ro)", path);
+}
+
+static void host_path(char *buf, const char *src) {
+  if (snprintf(buf, PATH_BUF, "/oldroot%s", src) >= PATH_BUF) DIEX("path too long: %s", src);
+}
+
+/*
+ * "/newroot" + dest, refusing a dest that crosses a symbolic link: the new root may come from an untrusted image,
+ * and a link such as "tmp -> /oldroot/etc" would otherwise make the mkdir or mount below land on the host.
+ */
+static void guest_path(char *buf, const char *dest) {
+  if (dest[0] != '/') DIEX("mount destination '%s' is not absolute", dest);
+  if (snprintf(buf, PATH_BUF, "/newroot%s", strcmp(dest, "/") ? dest : "") >= PATH_BUF) DIEX("path too long: %s", dest);
+  for (char *p = buf + strlen("/newroot") + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = 0;
+    struct stat st;
+    int r = lstat(buf, &st);
+    *p = '/';
+    if (r == 0 && S_ISLNK(st.st_mode)) DIEX("mount destination %s crosses a symbolic link in the root file system", dest);
+    if (r != 0) return; /* the rest does not exist yet and will be created as directories */
+  }
+  struct stat st;
+  if (lstat(buf, &st) == 0 && S_ISLNK(st.st_mode) && strcmp(dest, "/"))
+    DIEX("mount destination %s is a symbolic link in the root file system", dest);
+}
+
+static void bind_mount(const char *src, const char *dest, int readonly) {
+  char from[PATH_BUF], to[PATH_BUF];
+  host_path(from, src);
+  guest_path(to, dest);
+  struct stat st;
+  if (stat(from, &st) != 0) DIE("bind source %s", src);
+  if (S_ISDIR(st.st_mode)) mkdirs(to); else touch(to);
+  if (mount(from, to, NULL, MS_BIND | MS_REC, NULL) != 0) DIE("bind %s on %s", src, dest);
+  if (readonly) set_readonly(to, 1);
+}
+
+static void mount_dev(const char *dest) {
+  static const char *const nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
+  char to[PATH_BUF], path[PATH_BUF], from[PATH_BUF];
+  guest_path(to, dest);
+  mkdirs(to);
+  if (mount("tmpfs", to, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=65536") != 0) DIE("mount tmpfs on %s", dest);
+  for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++) {
+    snprintf(path, sizeof path, "%s/%s", to, nodes[i]);
+    snprintf(from, sizeof from, "/oldroot/dev/%s", nodes[i]);
+    touch(path);
+    if (mount(from, path, NULL, MS_BIND, NULL) != 0) DIE("bind /dev/%s", nodes[i]);
+  }
+  static const char *const links[][2] = {
+      {"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
+      {"/proc/self/fd/2", "stderr"}};
+  for (size_t i = 0; i < 4; i++) {
+    snprintf(path, sizeof path, "%s/%s", to, links[i][1]);
+    if (symlink(links[i][0], path) != 0) DIE("symlink %s", path);
+  }
+  snprintf(path, sizeof path, "%s/shm", to);
+  mkdirs(path);
+  if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0) DIE("mount tmpfs on %s/shm", dest);
+}
+
+static void overlay(const char **lower, int n_lower, const char *dest, int index) {
+  char to[PATH_BUF], upper[PATH_BUF], work[PATH_BUF], data[PATH_BUF];
+  guest_path(to, dest);
+  mkdirs(to);
+  snprintf(upper, sizeof upper, "/ovl/%d/upper", index);
+  snprintf(work, sizeof work, "/ovl/%d/work", index);
+  mkdirs(upper);
+  mkdirs(work);
+  int n = snprintf(data, sizeof data, "lowerdir=");
+  for (int i = 0; i < n_lower; i++) {
+    n += snprintf(data + n, sizeof data - n, "%s/oldroot%s", i ? ":" : "", lower[i]);
+    if (n >= (int)sizeof data) DIEX("overlay options longer than %zu bytes (%d layers)", sizeof data, n_lower);
+  }
+  n += snprintf(data + n, sizeof data - n, ",upperdir=%s,workdir=%s%s", upper, work,
+                (opt.clone_flags & CLONE_NEWUSER) ? ",userxattr" : "");
+  if (n >= (int)sizeof data) DIEX("overlay options longer than %zu bytes", sizeof data);
+  if (mount("overlay", to, "overlay", MS_NOSUID | MS_NODEV, data) != 0) DIE("mount overlay on %s (%s)", dest, data);
+}
+
+static void setup_mounts(void) {
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) DIE("make / private");
+  if (mount("tmpfs", opt.base, "tmpfs", MS_NODEV | MS_NOSUID, "mode=0755") != 0) DIE("mount tmpfs on %s", opt.base);
+  if (chdir(opt.base) != 0) DIE("chdir(%s)", opt.base);
+  if (mkdir("newroot", 0755) != 0) DIE("mkdir newroot");
+  if (mkdir("oldroot", 0755) != 0) DIE("mkdir oldroot");
+  if (mkdir("ovl", 0700) != 0) DIE("mkdir ovl");
+  if (mount("newroot", "newroot", NULL, MS_BIND | MS_REC, NULL) != 0) DIE("bind newroot");
+  if (syscall(SYS_pivot_root, opt.base, "oldroot") != 0) DIE("pivot_root(%s, oldroot)", opt.base);
+  if (chdir("/") != 0) DIE("chdir(/)");
+
+  const char *lower[MAX_LOWER];
+  int n_lower = 0, n_overlays = 0;
+  char path[PATH_BUF];
+  for (int i = 0; i < opt.n_ops; i++) {
+    struct op *o = &opt.ops[i];
+    switch (o->kind) {
+      case OP_BIND: bind_mount(o->a, o->dest, 0); break;
+      case OP_RO_BIND: bind_mount(o->a, o->dest, 1); break;
+      case OP_TMPFS: {
+        char data[64];
+        snprintf(data, sizeof data, "mode=1777%s%s", strcmp(o->a, "0") ? ",size=" : "", strcmp(o->a, "0") ? o->a : "");
+        guest_path(path, o->dest);
+        mkdirs(path);
+        if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, data) != 0) DIE("mount tmpfs on %s", o->dest);
+        break;
+      }
+      case OP_PROC:
+        guest_path(path, o->dest);
+        mkdirs(path);
+        if (mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) DIE("mount proc on %s", o->dest);
+        break;
+      case OP_DEV: mount_dev(o->dest); break;
+      case OP_SYMLINK:
+        guest_path(path, o->dest);
+        parent_dirs(path);
+        if (symlink(o->a, path) != 0) DIE("symlink %s -> %s", o->dest, o->a);
+        break;
+      case OP_DIR:
+        guest_path(path, o->dest);
+        mkdirs(path);
+        break;
+      case OP_OVERLAY_SRC:
+        if (n_lower == MAX_LOWER) DIEX("too many overlay layers (max %d)", MAX_LOWER);
+        lower[n_lower++] = o->a;
+        break;
+      case OP_TMP_OVERLAY:
+        if (n_lower == 0) DIEX("--tmp-overlay %s without --overlay-src", o->dest);
+        overlay(lower, n_lower, o->dest, n_overlays++);
+        n_lower = 0;
+        break;
+      case OP_REMOUNT_RO:
+        guest_path(path, o->dest);
+        set_readonly(path, 0);
+        break;
+      case OP_RO_SELF: { /* a path inside the new root made read-only where it is (such as /proc/sys) */
+        struct stat st;
+        guest_path(path, o->dest);
+        if (lstat(path, &st) != 0) break; /* absent on this kernel: nothing to protect */
+        if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) != 0) DIE("bind %s on itself", o->dest);
+        set_readonly(path, 1);
+        break;
+      }
+      case OP_MASK: { /* a path inside the new root hidden: /dev/null over a file, an empty read-only tmpfs over a directory */
+        struct stat st;
+        guest_path(path, o->dest);
+        if (lstat(path, &st) != 0) break;
+        if (S_ISDIR(st.st_mode)) {
+          /* a bind of one empty directory is cheaper than a new tmpfs per masked directory */
+          if (mkdir("/empty", 0500) != 0 && errno != EEXIST) DIE("mkdir /empty");
+          if (mount("/empty", path, NULL, MS_BIND, NULL) != 0) DIE("mask %s", o->dest);
+          set_readonly(path, 0);
+        } else if (mount("/oldroot/dev/null", path, NULL, MS_BIND, NULL) != 0) {
+          DIE("mask %s", o->dest);
+        }
+        break;
+      }
+    }
+  }
+  if (mount("oldroot", "oldroot", NULL, MS_REC | MS_PRIVATE, NULL) != 0) DIE("make oldroot private");
+  if (umount2("oldroot", MNT_DETACH) != 0) DIE("umount oldroot");
+  if (chdir("/newroot") != 0) DIE("chdir(/newroot)");
+  if (syscall(SYS_pivot_root, ".", ".") != 0) DIE("pivot_root(newroot)");
+  if (umount2(".", MNT_DETACH) != 0) DIE("umount old base");
+  if (chdir("/") != 0) DIE("chdir(/)");
+}
+
+static void loopback_up(void) {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) DIE("socket(AF_INET)");
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strcpy(ifr.ifr_name, "lo");
+  if (ioctl(s, SIOCGIFFLAGS, &ifr) != 0) DIE("SIOCGIFFLAGS(lo)");
+  ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+  if (ioctl(s, SIOCSIFFLAGS, &ifr) != 0) DIE("SIOCSIFFLAGS(lo, up)");
+  close(s);
+}
+
+static void drop_capabilities(void) {
+  if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+                                   SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
+                                   SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED) != 0)
+    DIE("prctl(PR_SET_SECUREBITS)");
+  for (int cap = 0; cap <= 63; cap++) {
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) DIE("prctl(PR_CAPBSET_DROP, %d)", cap);
+  }
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) DIE("clear ambient caps");
+  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2];
+  memset(data, 0, sizeof data);
+  if (syscall(SYS_capset, &hdr, data) != 0) DIE("capset(0)");
+}
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  DIEX("bad hex digit '%c' in --seccomp", c);
+  return 0;
+}
+
+static void install_seccomp(void) {
+  size_t len = strlen(opt.seccomp_hex);
+  if (len == 0 || len % 16 != 0) DIEX("--seccomp: %zu hex digits is not a whole number of 8-byte instructions", len);
+  size_t n = len / 16;
+  struct sock_filter *prog = calloc(n, sizeof *prog);
+  if (!prog) DIE("calloc");
+  unsigned char *bytes = (unsigned char *)prog;
+  for (size_t i = 0; i < n * 8; i++) {
+    bytes[i] = (unsigned char)(hexval(opt.seccomp_hex[2 * i]) << 4 | hexval(opt.seccomp_hex[2 * i + 1]));
+  }
+  struct sock_fprog fprog = {(unsigned short)n, prog};
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) != 0) DIE("seccomp(%zu instructions)", n);
+}
+
+/* The workload: everything that must not survive into it is undone here, then exec. */
+static void run_workload(int exec_err_fd) {
+  reset_signals();
+  if (setsid() < 0) DIE("setsid");
+  for (int i = 0; i < opt.n_rlimits; i++) {
+    struct rlimit rl = {opt.rlimit_val[i], opt.rlimit_val[i]};
+    if (setrlimit(opt.rlimit_res[i], &rl) != 0) DIE("setrlimit(%d, %llu)", opt.rlimit_res[i], (unsigned long long)opt.rlimit_val[i]);
+  }
+  drop_capabilities();
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) DIE("prctl(PR_SET_NO_NEW_PRIVS)");
+  if (opt.seccomp_hex) install_seccomp();
+  execvp(opt.argv[0], opt.argv);
+  int err = errno;
+  ssize_t ignored = write(exec_err_fd, &err, sizeof err);
+  (void)ignored;
+  _exit(127);
+}
+
+/* Copies both ways between a host connection and a connection to the guest port, until both sides are done. */
+static void relay(int outside, int guest_port) {
+  int inside = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(guest_port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  if (inside < 0 || connect(inside, (struct sockaddr *)&addr, sizeof addr) != 0) _exit(1);
+  struct pollfd fds[2] = {{outside, POLLIN, 0}, {inside, POLLIN, 0}};
+  int open_dirs = 2;
+  char buf[65536];
+  while (open_dirs > 0) {
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      _exit(1);
+    }
+    for (int k = 0; k < 2; k++) {
+      if (fds[k].fd < 0 || !(fds[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      int to = k == 0 ? inside : outside;
+      ssize_t n = read(fds[k].fd, buf, sizeof buf);
+      if (n <= 0) {
+        shutdown(to, SHUT_WR);
+        fds[k].fd = -1;
+        open_dirs--;
+        continue;
+      }
+      for (ssize_t done = 0; done < n;) {
+        ssize_t w = write(to, buf + done, n - done);
+        if (w <= 0) _exit(0);
+        done += w;
+      }
+    }
+  }
+  _exit(0);
+}
+
+static void drop_capabilities(void);
+static void install_seccomp(void);
+
+/* One process per published port, inside the isolate: accepts on the inherited host socket, relays per connection. */
+static void start_proxies(void) {
+  for (int i = 0; i < opt.n_publish; i++) {
+    pid_t pid = fork();
+    if (pid < 0) DIE("fork port proxy");
+    if (pid > 0) {
+      close(opt.publish_fd[i]);
+      continue;
+    }
+    reset_signals();
+    signal(SIGCHLD, SIG_IGN); /* connections' relays are reaped by the kernel */
+    for (int j = 0; j < opt.n_publish; j++) if (j != i) close(opt.publish_fd[j]);
+    drop_capabilities();
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) DIE("prctl(PR_SET_NO_NEW_PRIVS)");
+    if (opt.seccomp_hex) install_seccomp();
+    for (;;) {
+      int c = accept4(opt.publish_fd[i], NULL, NULL, SOCK_CLOEXEC);
+      if (c < 0) {
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        _exit(1);
+      }
+      pid_t r = fork();
+      if (r == 0) {
+        close(opt.publish_fd[i]);
+        relay(c, opt.publish_guest[i]);
+      }
+      close(c);
+    }
+  }
+}
+
+static int encode(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 255;
+}
+
+/* pid 1 of the new pid namespace (or a plain child without one). */
+static void run_init(int sync_fd) {
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) DIE("prctl(PR_SET_PDEATHSIG)");
+  char byte;
+  if (read(sync_fd, &byte, 1) != 1) _exit(125); /* the helper died before writing our uid/gid maps */
+  if (opt.hostname && sethostname(opt.hostname, strlen(opt.hostname)) != 0) DIE("sethostname(%s)", opt.hostname);
+  if (opt.loopback) loopback_up();
+  /* Meanwhile the helper moves us into the cgroups: a migration can wait for an RCU grace period. */
+  setup_mounts();
+  if (opt.chdir_to && chdir(opt.chdir_to) != 0) DIE("chdir(%s)", opt.chdir_to);
+  if (read(sync_fd, &byte, 1) != 1) _exit(125); /* the helper died before moving us into the cgroups */
+  close(sync_fd);
+  if (opt.clone_flags & CLONE_NEWCGROUP) {
+    if (unshare(CLONE_NEWCGROUP) != 0) DIE("unshare(CLONE_NEWCGROUP)");
+  }
+  start_proxies();
+
+  int exec_pipe[2];
+  if (pipe2(exec_pipe, O_CLOEXEC) != 0) DIE("pipe2");
+  forward_to = 0;
+  install_forwarding();
+  pid_t pid = fork();
+  if (pid < 0) DIE("fork workload");
+  if (pid == 0) {
+    close(exec_pipe[0]);
+    run_workload(exec_pipe[1]);
+  }
+  forward_to = pid;
+  close(exec_pipe[1]);
+  int err = 0;
+  ssize_t got;
+  do got = read(exec_pipe[0], &err, sizeof err); while (got < 0 && errno == EINTR);
+  if (got == sizeof err) {
+    status_line("exec-error %d %s: %s", err, opt.argv[0], strerror(err));
+    fprintf(stderr, "isolate-helper: cannot execute %s: %s\n", opt.argv[0], strerror(err));
+    _exit(127);
+  }
+  close(exec_pipe[0]);
+  for (;;) {
+    int status;
+    pid_t done = waitpid(-1, &status, 0);
+    if (done < 0) {
+      if (errno == EINTR) continue;
+      DIE("waitpid");
+    }
+    if (done == pid) {
+      if (WIFSIGNALED(status)) status_line("signal %d", WTERMSIG(status));
+      else status_line("exit %d", WEXITSTATUS(status));
+      _exit(encode(status));
+    }
+  }
+}
+
+static void whiteouts(int argc, char **argv) {
+  for (int i = 2; i < argc; i++) {
+    if (mknod(argv[i], S_IFCHR | 0000, makedev(0, 0)) != 0) DIE("mknod(%s, c 0 0)", argv[i]);
+  }
+  exit(0);
+}
+
+int main(int argc, char **argv) {
+  if (argc >= 2 && !strcmp(argv[1], "--whiteout")) whiteouts(argc, argv);
+  pid_t original_parent = getppid();
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) DIE("prctl(PR_SET_PDEATHSIG)");
+  if (getppid() != original_parent) _exit(125); /* the JVM is already gone */
+  if (syscall(SYS_close_range, 3, ~0U, 0) != 0) {
+    for (int fd = 3; fd < 1024; fd++) close(fd);
+  }
+  parse(argc, argv);
+  if (opt.status_path) {
+    status_fd = open(opt.status_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (status_fd < 0) DIE("open status file %s", opt.status_path);
+  }
+
+  for (int i = 0; i < opt.n_publish; i++) {
+    /* Made in the host's network namespace; init inherits it into the isolate's, where its proxy accepts. */
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) DIE("socket");
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(opt.publish_host[i]),
+                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0) DIE("bind 127.0.0.1:%d", opt.publish_host[i]);
+    if (listen(fd, 128) != 0) DIE("listen 127.0.0.1:%d", opt.publish_host[i]);
+    opt.publish_fd[i] = fd;
+  }
+
+  int sync_pipe[2];
+  if (pipe2(sync_pipe, O_CLOEXEC) != 0) DIE("pipe2");
+  install_forwarding();
+  int born_in_cgroup;
+  pid_t pid = clone_init((unsigned long)(opt.clone_flags & ~CLONE_NEWCGROUP) | CLONE_NEWNS, &born_in_cgroup);
+  if (pid < 0) DIE("clone(namespaces 0x%x)", opt.clone_flags | CLONE_NEWNS);
+  if (pid == 0) {
+    close(sync_pipe[1]);
+    run_init(sync_pipe[0]);
+  }
+  close(sync_pipe[0]);
+  for (int i = 0; i < opt.n_publish; i++) close(opt.publish_fd[i]);
+  char path[64], line[32];
+  if (opt.clone_flags & CLONE_NEWUSER) {
+    snprintf(path, sizeof path, "/proc/%d/setgroups", pid);
+    write_file(path, "deny");
+    if (opt.uid_map) {
+      snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
+      write_file(path, opt.uid_map);
+    }
+    if (opt.gid_map) {
+      snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
+      write_file(path, opt.gid_map);
+    }
+  }
+  forward_to = pid;
+  if (write(sync_pipe[1], "1", 1) != 1) DIE("release init (stage 1)");
+  /* Init sets up its mounts while we move it into the cgroups; it runs nothing of the workload's before stage 2. */
+  for (int i = 0; i < opt.n_cgroups && !born_in_cgroup; i++) {
+    snprintf(line, sizeof line, "%d", pid);
+    write_file(opt.cgroup_procs[i], line);
+  }
+  if (write(sync_pipe[1], "2", 1) != 1) DIE("release init (stage 2)");
+  close(sync_pipe[1]);
+
+  int status;
+  struct rusage ru;
+  while (wait4(pid, &status, 0, &ru) < 0) {
+    if (errno != EINTR) DIE("wait4(%d)", pid);
+  }
+  status_line("rusage %lld %lld %ld", (long long)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec,
+              (long long)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec, ru.ru_maxrss);
+  if (WIFSIGNALED(status)) status_line("init-signal %d", WTERMSIG(status));
+  return encode(status);
+}

@@ -1,0 +1,244 @@
+package io.isolate.container;
+
+import io.isolate.Execution;
+import io.isolate.ExitResult;
+import io.isolate.Input;
+import io.isolate.IsolateSpec;
+import io.isolate.SizeUnit;
+import io.isolate.Termination;
+import io.isolate.Usage;
+import io.isolate.container.cgroup.Cgroup;
+import io.isolate.container.cgroup.CgroupStats;
+import io.isolate.container.helper.HelperStatus;
+import io.isolate.spi.OutputSink;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * One run of the helper: pumps stdio through {@link OutputSink}s, enforces the wall time, watches the cgroup for
+ * out-of-memory kills and refused forks (either stops the whole isolate), and turns the end into an
+ * {@link ExitResult}. Stopping is always SIGKILL to the helper: its init dies with it (PR_SET_PDEATHSIG) and with
+ * the init the whole pid namespace; the cgroup is killed as well.
+ */
+final class ContainerExecution implements Execution {
+  static final long MONITOR_PERIOD_MS = 10;
+
+  private static final ExecutorService IO = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "isolate-container-io");
+    t.setDaemon(true);
+    return t;
+  });
+  private static final ScheduledExecutorService TIMERS = Executors.newScheduledThreadPool(1, r -> {
+    Thread t = new Thread(r, "isolate-container-timer");
+    t.setDaemon(true);
+    return t;
+  });
+
+  private final IsolateSpec spec;
+  private final Process process;
+  private final Cgroup cgroup;
+  private final Path statusFile;
+  private final long startNanos;
+  private final OutputSink stdout;
+  private final OutputSink stderr;
+  private final AtomicReference<Termination> stopReason = new AtomicReference<>();
+  private final CompletableFuture<ExitResult> result = new CompletableFuture<>();
+  private final ScheduledFuture<?> timeout;
+  private final ScheduledFuture<?> monitor;
+  private volatile CgroupStats lastStats = CgroupStats.NONE;
+
+  ContainerExecution(IsolateSpec spec, Process process, Cgroup cgroup, Path statusFile, long startNanos) {
+    this.spec = spec;
+    this.process = process;
+    this.cgroup = cgroup;
+    this.statusFile = statusFile;
+    this.startNanos = startNanos;
+    OutputSink.Budget budget = new OutputSink.Budget(spec.limits().outputBytes());
+    this.stdout = new OutputSink(spec.stdout(), budget);
+    this.stderr = new OutputSink(spec.stderr(), budget);
+    CompletableFuture<Void> out = pump(process.getInputStream(), stdout);
+    CompletableFuture<Void> err = pump(process.getErrorStream(), stderr);
+    feedStdin();
+    long wallNanos = spec.limits().wallTime().toNanos();
+    this.timeout = TIMERS.schedule(() -> stop(Termination.TIMEOUT), wallNanos, TimeUnit.NANOSECONDS);
+    this.monitor = cgroup == null ? null
+        : TIMERS.scheduleWithFixedDelay(this::checkCgroup, MONITOR_PERIOD_MS, MONITOR_PERIOD_MS, TimeUnit.MILLISECONDS);
+    process.onExit().thenCombine(CompletableFuture.allOf(out, err), (p, v) -> p)
+        .whenCompleteAsync((p, e) -> finish(), IO);
+  }
+
+  private CompletableFuture<Void> pump(InputStream in, OutputSink sink) {
+    return CompletableFuture.runAsync(() -> {
+      byte[] buf = new byte[16384];
+      try (in) {
+        for (int n = in.read(buf); n >= 0; n = in.read(buf)) {
+          if (!sink.write(buf, 0, n)) {
+            stop(Termination.OUTPUT_LIMIT);
+          }
+        }
+      } catch (IOException e) {
+        // the pipe closed under us: the process is gone
+      }
+    }, IO);
+  }
+
+  private void feedStdin() {
+    Input in = spec.stdin();
+    OutputStream pipe = process.getOutputStream();
+    switch (in.kind()) {
+      case NONE -> closeQuietly(pipe);
+      case PIPE -> {
+        // the application writes through stdin()
+      }
+      case BYTES -> IO.execute(() -> {
+        try (pipe) {
+          pipe.write(in.bytes());
+        } catch (IOException e) {
+          // the workload closed its stdin early
+        }
+      });
+      case STREAM -> IO.execute(() -> {
+        try (pipe; InputStream source = in.stream().orElseThrow()) {
+          source.transferTo(pipe);
+        } catch (IOException e) {
+          // either side closed early
+        }
+      });
+    }
+  }
+
+  private static void closeQuietly(OutputStream s) {
+    try {
+      s.close();
+    } catch (IOException ignored) {
+      // nothing to do
+    }
+  }
+
+  private void checkCgroup() {
+    CgroupStats s = cgroup.stats();
+    lastStats = s;
+    if (s.oomKills() > 0) {
+      stop(Termination.MEMORY_LIMIT);
+    } else if (s.pidsLimitHits() > 0) {
+      stop(Termination.PIDS_LIMIT);
+    }
+  }
+
+  /** Stops the isolate for {@code reason}; the first reason wins. */
+  void stop(Termination reason) {
+    stopReason.compareAndSet(null, reason);
+    // SIGKILL through the handle: Process.destroyForcibly() would also close our ends of the pipes and lose the
+    // output still in them
+    process.toHandle().destroyForcibly();
+    if (cgroup != null) {
+      cgroup.killAll();
+    }
+  }
+
+  private void finish() {
+    try {
+      timeout.cancel(false);
+      if (monitor != null) {
+        monitor.cancel(false);
+      }
+      long wall = System.nanoTime() - startNanos;
+      HelperStatus status = HelperStatus.read(statusFile);
+      CgroupStats stats = cgroup == null ? CgroupStats.NONE : cgroup.stats();
+      if (cgroup != null) {
+        lastStats = stats;
+        cgroup.close();
+      }
+      try {
+        Files.deleteIfExists(statusFile);
+      } catch (IOException ignored) {
+        // removed with the run directory on close
+      }
+      result.complete(classify(status, stats, Duration.ofNanos(wall)));
+    } catch (RuntimeException | Error e) {
+      result.complete(ExitResult.builder(Termination.FAILED_TO_START).detail("internal error: " + e).build());
+    }
+  }
+
+  private ExitResult classify(HelperStatus status, CgroupStats stats, Duration wall) {
+    Termination reason = stopReason.get();
+    ExitResult.Builder r;
+    if (reason == null && stats.oomKills() > 0) {
+      reason = Termination.MEMORY_LIMIT;
+    } else if (reason == null && stats.pidsLimitHits() > 0 && !(status.exitCode() == 0)) {
+      reason = Termination.PIDS_LIMIT;
+    }
+    if (reason != null) {
+      r = ExitResult.builder(reason).exitCode(reason == Termination.KILLED ? 128 + 9 : -1).detail(detail(reason));
+    } else if (status.setupError() != null) {
+      r = ExitResult.builder(Termination.FAILED_TO_START).detail("isolate set-up failed: " + status.setupError());
+    } else if (status.execError() != null) {
+      r = ExitResult.builder(Termination.FAILED_TO_START).detail("cannot execute " + status.execError());
+    } else if (status.signal() > 0) {
+      int sig = status.signal();
+      Termination t = Signals.isFault(sig) ? Termination.FAULT : Termination.KILLED;
+      r = ExitResult.builder(t).exitCode(128 + sig).detail("killed by signal " + sig + " (" + Signals.name(sig) + ")");
+    } else if (status.exitCode() >= 0) {
+      r = ExitResult.builder(Termination.EXITED).exitCode(status.exitCode());
+    } else {
+      int code = process.exitValue();
+      String said = new String(stderr.captured(), java.nio.charset.StandardCharsets.UTF_8).trim();
+      r = ExitResult.builder(Termination.FAILED_TO_START).exitCode(-1)
+          .detail("the helper ended with code " + code + " before the workload ran"
+              + (status.initSignal() > 0 ? " (its init was killed by signal " + status.initSignal() + ")" : "")
+              + (said.isEmpty() ? "" : ": " + said.lines().reduce((a, b) -> b).orElse("")));
+    }
+    Duration cpu = stats.cpuTime() != null ? stats.cpuTime() : status.cpuTime();
+    long peak = stats.peakMemoryBytes() >= 0 ? stats.peakMemoryBytes() : status.maxRssBytes();
+    return r.stdout(stdout.captured()).stderr(stderr.captured()).usage(Usage.of(wall, cpu, peak)).build();
+  }
+
+  private String detail(Termination reason) {
+    return switch (reason) {
+      case TIMEOUT -> "wall time " + spec.limits().wallTime() + " exceeded";
+      case MEMORY_LIMIT -> "memory limit " + SizeUnit.format(spec.limits().memoryBytes()) + " exceeded ("
+          + lastStats.oomKills() + " process(es) killed by the kernel)";
+      case PIDS_LIMIT -> "pids limit " + spec.limits().pids() + " reached (" + lastStats.pidsLimitHits()
+          + " fork(s) refused)";
+      case OUTPUT_LIMIT -> "output limit " + SizeUnit.format(spec.limits().outputBytes()) + " exceeded";
+      case KILLED -> "killed";
+      default -> reason.toString();
+    };
+  }
+
+  @Override
+  public OutputStream stdin() {
+    if (spec.stdin().kind() != Input.Kind.PIPE) {
+      throw new IllegalStateException("stdin is " + spec.stdin() + ", not a pipe; build the isolate with Input.pipe()");
+    }
+    return process.getOutputStream();
+  }
+
+  @Override
+  public CompletableFuture<ExitResult> onExit() {
+    return result;
+  }
+
+  @Override
+  public boolean isAlive() {
+    return !result.isDone();
+  }
+
+  @Override
+  public void kill() {
+    if (!result.isDone()) {
+      stop(Termination.KILLED);
+    }
+  }
+}

@@ -1,0 +1,196 @@
+package io.isolate.container;
+
+import io.isolate.Execution;
+import io.isolate.IsolateSpec;
+import io.isolate.Mount;
+import io.isolate.StartFailedException;
+import io.isolate.container.cgroup.Cgroup;
+import io.isolate.container.cgroup.CgroupDriver;
+import io.isolate.container.cgroup.CgroupLimits;
+import io.isolate.container.helper.HelperBinary;
+import io.isolate.container.helper.HelperCommand;
+import io.isolate.container.helper.HelperLauncher;
+import io.isolate.spi.IsolateBackend;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * One OS-level isolate: a private run directory (staged in-memory files, status files), and for each
+ * {@link #start()} a fresh cgroup and a helper process. {@link #close()} kills what runs and removes the cgroup
+ * and the run directory.
+ */
+final class ContainerIsolate implements IsolateBackend {
+  private final IsolateSpec spec;
+  private final Path helper;
+  private final CgroupDriver cgroups;
+  private final SandboxPolicy policy;
+  private final byte[] seccomp;
+  private final List<Path> imageLayers;
+  private final String id = UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+  private final Path runRoot;
+  private final Path runDir;
+  private final List<Path> stagedFiles = new ArrayList<>();
+  private final java.nio.channels.FileChannel lock;
+  private int runs;
+  private volatile ContainerExecution current;
+
+  ContainerIsolate(IsolateSpec spec, Path helper, CgroupDriver cgroups, SandboxPolicy policy, byte[] seccomp,
+      List<Path> imageLayers, Path runRoot) {
+    this.spec = spec;
+    this.helper = helper;
+    this.cgroups = cgroups;
+    this.policy = policy;
+    this.seccomp = seccomp;
+    this.imageLayers = imageLayers;
+    this.runRoot = runRoot;
+    this.runDir = runRoot.resolve("iso-" + id);
+    try {
+      Files.createDirectories(runRoot);
+      Files.createDirectory(runDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      // held while this isolate lives; a run directory whose lock is free belongs to a JVM that died (see sweep)
+      this.lock = java.nio.channels.FileChannel.open(runDir.resolve(LOCK), java.nio.file.StandardOpenOption.CREATE,
+          java.nio.file.StandardOpenOption.WRITE);
+      this.lock.lock();
+      int i = 0;
+      for (Mount m : spec.mounts()) {
+        if (m.kind() == Mount.Kind.FILE) {
+          Path staged = runDir.resolve("file-" + i++);
+          Files.write(staged, m.content());
+          stagedFiles.add(staged);
+        }
+      }
+    } catch (IOException e) {
+      deleteRunDir();
+      throw new StartFailedException("cannot prepare the run directory under " + runRoot + ": " + e.getMessage(), e);
+    }
+  }
+
+  static final String LOCK = "lock";
+
+  /** Removes run directories left by JVMs that died: their lock is free. */
+  static void sweepStaleRunDirectories(Path runRoot) {
+    try (Stream<Path> dirs = Files.list(runRoot)) {
+      for (Path dir : dirs.filter(d -> d.getFileName().toString().startsWith("iso-")).toList()) {
+        Path lockFile = dir.resolve(LOCK);
+        boolean stale;
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(lockFile,
+            java.nio.file.StandardOpenOption.WRITE)) {
+          java.nio.channels.FileLock l = ch.tryLock();
+          stale = l != null;
+          if (l != null) {
+            l.release();
+          }
+        } catch (java.nio.channels.OverlappingFileLockException ours) {
+          stale = false; // an isolate of this JVM
+        } catch (IOException e) {
+          // no lock file: being created right now, or left by a version without locks
+          stale = isOlderThanAMinute(dir);
+        }
+        if (stale) {
+          deleteTree(dir);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // nothing to sweep
+    }
+  }
+
+  @Override
+  public synchronized Execution start() {
+    ContainerExecution previous = current;
+    if (previous != null && previous.isAlive()) {
+      throw new IllegalStateException("the previous run of this isolate is still going; await it or kill it first");
+    }
+    int run = runs++;
+    Path status = runDir.resolve("status-" + run);
+    Cgroup cgroup = null;
+    try {
+      if (cgroups != null) {
+        // the isolate's init is one more task in the cgroup; the limit counts the workload's own processes
+        cgroup = cgroups.create("isolate-" + id + "-" + run, new CgroupLimits(spec.limits().memoryBytes(),
+            spec.limits().cpus(), spec.limits().pids() + 1));
+      }
+      HelperCommand command = policy.command(spec, new SandboxPolicy.Inputs(helper, status, Path.of("/tmp"),
+          HelperBinary.currentUid(), HelperBinary.currentGid(), cgroup == null ? List.of() : cgroup.procsFiles(),
+          imageLayers, stagedFiles, seccomp, runRoot.resolve(ContainerProvider.EMPTY_FILE),
+          runRoot.resolve(ContainerProvider.EMPTY_DIR), List.of()));
+      ProcessBuilder pb = new ProcessBuilder(command.argv());
+      pb.environment().clear();
+      pb.environment().putAll(spec.env());
+      if (spec.stdin().kind() == io.isolate.Input.Kind.NONE) {
+        pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+      }
+      long startNanos = System.nanoTime();
+      Process process = HelperLauncher.start(pb);
+      ContainerExecution execution;
+      try {
+        execution = new ContainerExecution(spec, process, cgroup, status, startNanos);
+      } catch (RuntimeException | Error e) {
+        process.destroyForcibly();
+        throw e;
+      }
+      current = execution;
+      return execution;
+    } catch (IOException | RuntimeException e) {
+      if (cgroup != null) {
+        cgroup.close();
+      }
+      throw new StartFailedException("cannot start the isolate: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void close() {
+    ContainerExecution running = current;
+    if (running != null) {
+      running.kill();
+      try {
+        running.onExit().get(10, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        // the execution's own clean-up keeps going; the run directory goes anyway
+      }
+    }
+    deleteRunDir();
+  }
+
+  private static boolean isOlderThanAMinute(Path dir) {
+    try {
+      return Files.getLastModifiedTime(dir).toMillis() < System.currentTimeMillis() - 60_000;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private void deleteRunDir() {
+    if (lock != null) {
+      try {
+        lock.close();
+      } catch (IOException ignored) {
+        // closing releases the lock either way
+      }
+    }
+    deleteTree(runDir);
+  }
+
+  private static void deleteTree(Path runDir) {
+    if (!Files.exists(runDir)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(runDir)) {
+      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      // best effort: a stale run directory holds no process and no mount
+    }
+  }
+}

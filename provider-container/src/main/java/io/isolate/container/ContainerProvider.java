@@ -1,0 +1,179 @@
+package io.isolate.container;
+
+import io.isolate.InvalidSpecException;
+import io.isolate.Isolate;
+import io.isolate.IsolateSpec;
+import io.isolate.IsolationLevel;
+import io.isolate.LevelUnavailableException;
+import io.isolate.Rootfs;
+import io.isolate.StartFailedException;
+import io.isolate.Workload;
+import io.isolate.container.cgroup.CgroupDriver;
+import io.isolate.container.cgroup.CgroupHost;
+import io.isolate.container.helper.HelperBinary;
+import io.isolate.container.image.ImageStore;
+import io.isolate.container.seccomp.SeccompProfile;
+import io.isolate.spi.Availability;
+import io.isolate.spi.IsolateBackend;
+import io.isolate.spi.IsolationProvider;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The OS level: Linux namespaces, cgroups and seccomp, applied by a small native helper that this module carries
+ * (see {@link SandboxPolicy} for the policy).
+ *
+ * <pre>{@code
+ * try (Isolate isolate = Isolate.builder()
+ *         .level(IsolationLevel.OS)
+ *         .workload(Workload.command("/bin/sh", "-c", "echo hello from $(hostname)"))
+ *         .build()) {
+ *   System.out.print(isolate.run().stdoutText());
+ * }
+ * }</pre>
+ *
+ * <p>System properties: {@value HelperBinary#DIR_PROPERTY} (where the helper is extracted),
+ * {@value CgroupHost#PARENT_PROPERTY} (under which cgroup isolates are created), {@value #RUN_DIR_PROPERTY}
+ * (per-isolate scratch files) and {@value ImageStore#CACHE_PROPERTY} (unpacked image layers).
+ */
+public final class ContainerProvider implements IsolationProvider {
+  /** System property: the directory for per-isolate run directories. */
+  public static final String RUN_DIR_PROPERTY = "isolate.container.runDir";
+
+  static final String EMPTY_FILE = "empty-file";
+  static final String EMPTY_DIR = "empty-dir";
+
+  private volatile CgroupHost.Detection cgroups;
+
+  @Override
+  public IsolationLevel level() {
+    return IsolationLevel.OS;
+  }
+
+  @Override
+  public String name() {
+    return "linux-ns";
+  }
+
+  @Override
+  public Set<Workload.Kind> workloadKinds() {
+    return Set.of(Workload.Kind.COMMAND);
+  }
+
+  @Override
+  public Availability probe() {
+    String unsupported = HelperBinary.unsupportedPlatform();
+    if (unsupported != null) {
+      return Availability.unavailable(unsupported);
+    }
+    Path helper;
+    try {
+      helper = HelperBinary.path();
+    } catch (RuntimeException e) {
+      StringBuilder why = new StringBuilder(e.getMessage());
+      for (Throwable s : e.getSuppressed()) {
+        why.append("; ").append(s.getMessage());
+      }
+      return Availability.unavailable(why.toString());
+    }
+    ContainerIsolate.sweepStaleRunDirectories(runRoot());
+    String failure = Probe.runTrue(helper, runRoot());
+    if (failure != null) {
+      return Availability.unavailable(failure);
+    }
+    CgroupHost.Detection detection = cgroups();
+    String overlay = Probe.overlay(helper, runRoot());
+    return Availability.available("helper " + helper + "; namespaces user, pid, mount, net, uts, ipc, cgroup; "
+        + (detection.found() ? detection.driver().describe()
+            : "no limits: " + detection.reason() + " (build() needs acceptUnenforcedLimits(true))")
+        + "; seccomp default profile; "
+        + (overlay == null ? "overlayfs" : "no overlayfs (OCI images will fail): " + overlay));
+  }
+
+  private CgroupHost.Detection cgroups() {
+    CgroupHost.Detection d = cgroups;
+    if (d == null) {
+      d = CgroupHost.detectAndVerify();
+      cgroups = d;
+    }
+    return d;
+  }
+
+  /** The directory of run directories, with the empty file and directory used to mask host paths. */
+  static Path runRoot() {
+    String configured = System.getProperty(RUN_DIR_PROPERTY);
+    Path root = configured != null && !configured.isBlank() ? Path.of(configured)
+        : Path.of(System.getProperty("java.io.tmpdir", "/tmp"), "isolate-" + HelperBinary.currentUid(), "run");
+    try {
+      Files.createDirectories(root);
+      Path file = root.resolve(EMPTY_FILE);
+      if (!Files.exists(file)) {
+        Files.write(file, new byte[0]);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("r--r--r--"));
+      }
+      Path dir = root.resolve(EMPTY_DIR);
+      if (!Files.exists(dir)) {
+        Files.createDirectory(dir);
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("r-xr-xr-x"));
+      }
+    } catch (IOException e) {
+      // reported when an isolate cannot use the directory
+    }
+    return root;
+  }
+
+  /**
+   * The image's environment under the spec's (the spec wins per variable), and the image's working directory when
+   * the spec kept the default {@code /}, as container engines do.
+   */
+  static IsolateSpec withImageDefaults(IsolateSpec spec, ImageStore.PreparedImage image) {
+    Isolate.Builder b = spec.toBuilder();
+    boolean changed = false;
+    for (String entry : image.env()) {
+      String name = entry.substring(0, entry.indexOf('='));
+      if (!spec.env().containsKey(name) && name.matches("[A-Za-z_][A-Za-z0-9_]*") && entry.indexOf('\0') < 0) {
+        b.env(name, entry.substring(name.length() + 1));
+        changed = true;
+      }
+    }
+    if (spec.workingDir().equals("/") && image.workingDir() != null && image.workingDir().startsWith("/")) {
+      try {
+        b.workingDir(image.workingDir().replaceAll("/+$", "").isEmpty() ? "/" : image.workingDir().replaceAll("/+$", ""));
+        changed = true;
+      } catch (InvalidSpecException ignored) {
+        // an odd working directory in the image: keep /
+      }
+    }
+    return changed ? b.spec() : spec;
+  }
+
+  @Override
+  public IsolateBackend create(IsolateSpec spec) {
+    SandboxPolicy.validate(spec);
+    SeccompProfile profile = SeccompProfile.of(spec.allowedSyscalls(), spec.deniedSyscalls());
+    CgroupHost.Detection detection = cgroups();
+    CgroupDriver driver = detection.driver();
+    if (driver == null && !spec.acceptUnenforcedLimits()) {
+      throw new LevelUnavailableException(IsolationLevel.OS, "the memory, cpu and pids limits cannot be enforced: "
+          + detection.reason() + "; build with acceptUnenforcedLimits(true) to run without them");
+    }
+    List<Path> layers = List.of();
+    if (spec.rootfs().kind() == Rootfs.Kind.OCI_IMAGE) {
+      ImageStore.PreparedImage image;
+      try {
+        image = ImageStore.shared().prepare(spec.rootfs().path().orElseThrow(), spec.rootfs().tag().orElse(null));
+      } catch (IOException e) {
+        throw new StartFailedException("cannot prepare image " + spec.rootfs() + ": " + e.getMessage(), e);
+      }
+      layers = image.layers();
+      spec = withImageDefaults(spec, image);
+    }
+    Path helper = HelperBinary.path();
+    return new ContainerIsolate(spec, helper, driver, new SandboxPolicy(HostLayout.REAL), profile.toBpf(), layers,
+        runRoot());
+  }
+}

@@ -1,0 +1,89 @@
+package io.isolate.container;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+
+/**
+ * What the policy needs to know about the host's files: whether a path exists and where a symbolic link
+ * points. An interface so that golden-argv tests describe a host instead of reading this one.
+ */
+public interface HostLayout {
+  /** The real host. */
+  HostLayout REAL = new HostLayout() {
+    private final Map<Path, List<Path>> hidden = new ConcurrentHashMap<>();
+
+    @Override
+    public List<Path> unreadableByOthers(Path dir) {
+      return hidden.computeIfAbsent(dir, d -> {
+        List<Path> found = new ArrayList<>();
+        collect(d, found, 0);
+        return List.copyOf(found);
+      });
+    }
+
+    private void collect(Path dir, List<Path> found, int depth) {
+      if (depth > 8) {
+        return;
+      }
+      try (Stream<Path> s = Files.list(dir)) {
+        for (Path p : s.sorted().toList()) {
+          if (Files.isSymbolicLink(p) || !(Files.isRegularFile(p) || Files.isDirectory(p))) {
+            continue;
+          }
+          if (!Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS).contains(PosixFilePermission.OTHERS_READ)) {
+            found.add(p);
+          } else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+            collect(p, found, depth + 1);
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        // unreadable: nothing to list
+      }
+    }
+
+    @Override
+    public boolean exists(Path path) {
+      return Files.exists(path, LinkOption.NOFOLLOW_LINKS);
+    }
+
+    @Override
+    public Optional<String> symlinkTarget(Path path) {
+      if (!Files.isSymbolicLink(path)) {
+        return Optional.empty();
+      }
+      try {
+        return Optional.of(Files.readSymbolicLink(path).toString());
+      } catch (IOException e) {
+        return Optional.empty();
+      }
+    }
+
+    @Override
+    public boolean isDirectory(Path path) {
+      return Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS);
+    }
+  };
+
+  /** True when {@code path} exists (a symbolic link counts, whatever it points to). */
+  boolean exists(Path path);
+
+  /** The target of {@code path} when it is a symbolic link. */
+  Optional<String> symlinkTarget(Path path);
+
+  boolean isDirectory(Path path);
+
+  /**
+   * Files and directories below {@code dir} that others may not read (such as {@code /etc/shadow}). When the JVM
+   * is root, uid 0 inside is host root for file permissions, so these are masked in the host read-only root.
+   */
+  List<Path> unreadableByOthers(Path dir);
+}

@@ -1,0 +1,150 @@
+package io.isolate.container.cgroup;
+
+import io.isolate.container.helper.MountInfo;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Finds out which cgroup hierarchy this host offers and where this process sits in it, from
+ * {@code /proc/self/mountinfo} and {@code /proc/self/cgroup}.
+ *
+ * <p>The unified (v2) hierarchy is used when it offers the memory, cpu and pids controllers; otherwise the v1
+ * hierarchies are used (hybrid hosts mount an empty v2 tree next to v1 controllers). Cgroups are created below
+ * this process's own cgroup, or below {@value #PARENT_PROPERTY} (a path relative to each hierarchy's root) when
+ * that system property is set.
+ */
+public final class CgroupHost {
+  /** System property: the cgroup (relative to the hierarchy root) under which isolates' cgroups are created. */
+  public static final String PARENT_PROPERTY = "isolate.cgroup.parent";
+
+  /** System property: {@code true} makes the OS level run without cgroups (limits then need explicit consent). */
+  public static final String DISABLED_PROPERTY = "isolate.cgroup.disabled";
+
+  static final List<String> V1_CONTROLLERS = List.of("memory", "cpu", "cpuacct", "pids");
+  static final List<String> V2_CONTROLLERS = List.of("memory", "cpu", "pids");
+
+  /** The outcome: a driver, or the reason there is none. */
+  public record Detection(CgroupDriver driver, String reason) {
+    public boolean found() {
+      return driver != null;
+    }
+  }
+
+  private CgroupHost() {}
+
+  /**
+   * {@link #detect()}, then creates and removes a cgroup with the detected driver, so that a hierarchy which is
+   * mounted but not writable or not delegated to this user is reported as unusable, with the reason.
+   */
+  public static Detection detectAndVerify() {
+    if (Boolean.getBoolean(DISABLED_PROPERTY)) {
+      return new Detection(null, "cgroups are switched off by -D" + DISABLED_PROPERTY + "=true");
+    }
+    Detection d = detect();
+    if (!d.found()) {
+      return d;
+    }
+    sweepStale(d.driver(), java.time.Duration.ofMinutes(1));
+    try {
+      d.driver().create("isolate-probe-" + ProcessHandle.current().pid(), new CgroupLimits(64L << 20, 1, 64)).close();
+      return d;
+    } catch (IOException | RuntimeException e) {
+      return new Detection(null, d.driver().describe() + " is not usable: " + e.getMessage());
+    }
+  }
+
+  /**
+   * Removes empty isolate cgroups older than {@code minAge} (a minute at probe time) that a crashed JVM left
+   * behind. A cgroup that still holds processes cannot be removed, so a running isolate is safe; the age protects
+   * one that was just created and is still empty.
+   */
+  public static void sweepStale(CgroupDriver driver, java.time.Duration minAge) {
+    long cutoff = System.currentTimeMillis() - minAge.toMillis();
+    for (Path parent : driver.parents()) {
+      try (var s = Files.list(parent)) {
+        for (Path dir : s.toList()) {
+          if (dir.getFileName().toString().startsWith("isolate-") && Files.isDirectory(dir)
+              && Files.getLastModifiedTime(dir).toMillis() < cutoff) {
+            CgroupFiles.KERNEL.remove(dir);
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        // nothing to sweep here
+      }
+    }
+  }
+
+  public static Detection detect() {
+    List<String> procCgroup;
+    try {
+      procCgroup = Files.readAllLines(Path.of("/proc/self/cgroup"));
+    } catch (IOException e) {
+      return new Detection(null, "cannot read /proc/self/cgroup: " + e.getMessage());
+    }
+    return detect(MountInfo.read(), procCgroup, System.getProperty(PARENT_PROPERTY), CgroupFiles.KERNEL);
+  }
+
+  static Detection detect(List<MountInfo.Entry> mounts, List<String> procCgroup, String parentOverride,
+      CgroupFiles files) {
+    Map<String, String> ownPaths = new HashMap<>(); // "memory" -> "/a/b", "" -> v2 path
+    for (String line : procCgroup) {
+      String[] f = line.split(":", 3);
+      if (f.length != 3) {
+        continue;
+      }
+      if (f[1].isEmpty()) {
+        ownPaths.put("", f[2]);
+      } else {
+        for (String c : f[1].split(",")) {
+          ownPaths.put(c, f[2]);
+        }
+      }
+    }
+    String v2Problem = null;
+    for (MountInfo.Entry m : mounts) {
+      if (m.fsType().equals("cgroup2")) {
+        Path root = Path.of(m.mountPoint());
+        String controllers = files.read(root.resolve("cgroup.controllers"));
+        List<String> have = controllers == null ? List.of() : List.of(controllers.split("\\s+"));
+        List<String> missing = new ArrayList<>(V2_CONTROLLERS);
+        missing.removeAll(have);
+        if (missing.isEmpty()) {
+          Path parent = root.resolve(relative(parentOverride != null ? parentOverride : ownPaths.getOrDefault("", "/")));
+          return new Detection(new CgroupV2Driver(parent, files), null);
+        }
+        v2Problem = "the cgroup v2 hierarchy at " + root + " lacks the controllers " + missing;
+      }
+    }
+    Map<String, Path> v1Dirs = new HashMap<>();
+    for (MountInfo.Entry m : mounts) {
+      if (!m.fsType().equals("cgroup")) {
+        continue;
+      }
+      for (String option : m.superOptions().split(",")) {
+        if (V1_CONTROLLERS.contains(option) && !v1Dirs.containsKey(option)) {
+          String own = parentOverride != null ? parentOverride : ownPaths.getOrDefault(option, "/");
+          v1Dirs.put(option, Path.of(m.mountPoint()).resolve(relative(own)));
+        }
+      }
+    }
+    List<String> missing = new ArrayList<>(V1_CONTROLLERS);
+    missing.removeAll(v1Dirs.keySet());
+    if (missing.isEmpty()) {
+      return new Detection(new CgroupV1Driver(v1Dirs, files), null);
+    }
+    String v1Problem = v1Dirs.isEmpty() ? "no cgroup v1 controller is mounted"
+        : "the cgroup v1 controllers " + missing + " are not mounted";
+    return new Detection(null, (v2Problem == null ? "no cgroup v2 hierarchy is mounted" : v2Problem) + "; "
+        + v1Problem);
+  }
+
+  private static String relative(String path) {
+    String p = path.startsWith("/") ? path.substring(1) : path;
+    return p.isEmpty() ? "." : p;
+  }
+}

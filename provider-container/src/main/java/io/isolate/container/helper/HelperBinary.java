@@ -1,0 +1,188 @@
+package io.isolate.container.helper;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Finds the {@code isolate-helper} executable the jar carries under {@code META-INF/native/linux-x86_64/} and
+ * extracts it to a content-hashed file name, in the style of Netty's {@code NativeLibraryLoader}.
+ *
+ * <p>The directory is the system property {@value #DIR_PROPERTY} when set, else {@code java.io.tmpdir}, else
+ * {@code ~/.cache}; each gets an {@code isolate-<uid>} subdirectory, mode 0700, which must be owned by this user
+ * and not writable by others. Every failed attempt is kept as a suppressed exception of the final error, and a
+ * directory on a {@code noexec} mount is named as such.
+ */
+public final class HelperBinary {
+  /** System property naming the directory the helper is extracted to. */
+  public static final String DIR_PROPERTY = "isolate.container.helperDir";
+
+  static final String RESOURCE = "META-INF/native/linux-x86_64/isolate-helper";
+
+  private static volatile Path extracted;
+
+  private HelperBinary() {}
+
+  /**
+   * The extracted helper, extracting it on first use.
+   *
+   * @throws IllegalStateException with the reason when the platform is unsupported or no directory works
+   */
+  public static Path path() {
+    Path p = extracted;
+    if (p == null || !Files.isExecutable(p)) { // a temp-directory cleaner may have removed it
+      synchronized (HelperBinary.class) {
+        p = extracted;
+        if (p == null || !Files.isExecutable(p)) {
+          p = extract();
+          extracted = p;
+        }
+      }
+    }
+    return p;
+  }
+
+  /** "Linux x86-64" check, with the offending values in the message; null when supported. */
+  public static String unsupportedPlatform() {
+    String os = System.getProperty("os.name", "?");
+    String arch = System.getProperty("os.arch", "?").toLowerCase(Locale.ROOT);
+    if (!os.toLowerCase(Locale.ROOT).startsWith("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
+      return "the OS level is only supported on Linux x86-64, this is " + os + " " + arch;
+    }
+    return null;
+  }
+
+  private static Path extract() {
+    String unsupported = unsupportedPlatform();
+    if (unsupported != null) {
+      throw new IllegalStateException(unsupported);
+    }
+    byte[] bytes;
+    try (InputStream in = HelperBinary.class.getClassLoader().getResourceAsStream(RESOURCE)) {
+      if (in == null) {
+        throw new IllegalStateException("the jar lacks " + RESOURCE
+            + ": it was built without a C compiler or on another platform; rebuild provider-container on Linux x86-64 with gcc");
+      }
+      bytes = in.readAllBytes();
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read " + RESOURCE + ": " + e, e);
+    }
+    String name = "isolate-helper-" + sha256(bytes).substring(0, 16);
+    IllegalStateException failure = new IllegalStateException("cannot extract the isolate helper to any directory");
+    for (Path dir : candidateDirectories()) {
+      try {
+        return extractTo(dir, name, bytes);
+      } catch (IOException | RuntimeException e) {
+        failure.addSuppressed(new IOException(dir + ": " + e.getMessage() + noexecHint(dir), e));
+      }
+    }
+    throw failure;
+  }
+
+  static List<Path> candidateDirectories() {
+    List<Path> dirs = new ArrayList<>();
+    String uid = String.valueOf(currentUid());
+    String configured = System.getProperty(DIR_PROPERTY);
+    if (configured != null && !configured.isBlank()) {
+      dirs.add(Path.of(configured));
+    }
+    dirs.add(Path.of(System.getProperty("java.io.tmpdir", "/tmp"), "isolate-" + uid));
+    dirs.add(Path.of(System.getProperty("user.home", "/"), ".cache", "isolate-" + uid));
+    return dirs;
+  }
+
+  static Path extractTo(Path dir, String name, byte[] bytes) throws IOException {
+    Set<PosixFilePermission> owner = PosixFilePermissions.fromString("rwx------");
+    if (!Files.isDirectory(dir)) {
+      Files.createDirectories(dir.getParent());
+      try {
+        Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(owner));
+      } catch (FileAlreadyExistsException raced) {
+        // another JVM created it; checked below
+      }
+    }
+    checkPrivate(dir);
+    Path target = dir.resolve(name);
+    if (Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS) && Files.isExecutable(target)
+        && sha256(Files.readAllBytes(target)).equals(sha256(bytes))) {
+      return target;
+    }
+    Path temp = Files.createTempFile(dir, name, ".tmp", PosixFilePermissions.asFileAttribute(owner));
+    try {
+      Files.write(temp, bytes);
+      Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("r-x------"));
+      try {
+        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+      }
+    } finally {
+      Files.deleteIfExists(temp);
+    }
+    return target;
+  }
+
+  private static void checkPrivate(Path dir) throws IOException {
+    Object ownerUid = Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+    if (((Number) ownerUid).longValue() != currentUid()) {
+      throw new IOException("owned by uid " + ownerUid + ", not by this user (uid " + currentUid() + ")");
+    }
+    Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS);
+    if (perms.contains(PosixFilePermission.GROUP_WRITE) || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
+      throw new IOException("writable by others (" + PosixFilePermissions.toString(perms) + "); use a private directory");
+    }
+  }
+
+  /** " (it is on a noexec mount: set -Disolate.container.helperDir)" when {@code dir} is on a noexec mount. */
+  static String noexecHint(Path dir) {
+    return noexecHint(dir, MountInfo.read());
+  }
+
+  static String noexecHint(Path dir, List<MountInfo.Entry> mounts) {
+    String options = MountInfo.optionsOf(dir, mounts);
+    if (options != null && List.of(options.split(",")).contains("noexec")) {
+      return " (it is on a noexec mount: set -D" + DIR_PROPERTY + "=<a directory on an exec mount>)";
+    }
+    return "";
+  }
+
+  /** This process's user id, from /proc. */
+  public static long currentUid() {
+    try {
+      return ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).longValue();
+    } catch (IOException | UnsupportedOperationException e) {
+      return -1;
+    }
+  }
+
+  /** This process's group id, from /proc. */
+  public static long currentGid() {
+    try {
+      return ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:gid")).longValue();
+    } catch (IOException | UnsupportedOperationException e) {
+      return -1;
+    }
+  }
+
+  static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new AssertionError(e);
+    }
+  }
+}

@@ -1,0 +1,238 @@
+package io.isolate.container.helper;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The argument list of {@code isolate-helper}: one typed method per helper option, in the order the helper carries
+ * them out. This class knows the helper's syntax and nothing about policy; {@link io.isolate.container.SandboxPolicy}
+ * decides which options to use. Tests assert the exact argv ("golden argv").
+ *
+ * <pre>{@code
+ * List<String> argv = HelperCommand.builder(helper)
+ *     .unshare(Namespace.values()).idMaps(0, 0)
+ *     .roBind(Path.of("/usr"), "/usr").proc("/proc")
+ *     .command(List.of("/bin/true"))
+ *     .argv();
+ * }</pre>
+ */
+public final class HelperCommand {
+  /** The namespaces the helper can create; the mount namespace is always new. */
+  public enum Namespace {
+    USER("--unshare-user"),
+    PID("--unshare-pid"),
+    NET("--unshare-net"),
+    UTS("--unshare-uts"),
+    IPC("--unshare-ipc"),
+    CGROUP("--unshare-cgroup");
+
+    final String flag;
+
+    Namespace(String flag) {
+      this.flag = flag;
+    }
+  }
+
+  /** Resource limits, with the values of {@code <sys/resource.h>} on x86-64. */
+  public enum Rlimit {
+    CPU(0),
+    FSIZE(1),
+    DATA(2),
+    STACK(3),
+    CORE(4),
+    NPROC(6),
+    NOFILE(7),
+    MEMLOCK(8),
+    AS(9);
+
+    final int number;
+
+    Rlimit(int number) {
+      this.number = number;
+    }
+  }
+
+  private final List<String> argv;
+
+  private HelperCommand(List<String> argv) {
+    this.argv = Collections.unmodifiableList(argv);
+  }
+
+  public static Builder builder(Path helper) {
+    return new Builder(helper);
+  }
+
+  /** The complete argument list, starting with the helper's path. */
+  public List<String> argv() {
+    return argv;
+  }
+
+  @Override
+  public String toString() {
+    return String.join(" ", argv);
+  }
+
+  /** Builds a {@link HelperCommand}; options are emitted in call order. */
+  public static final class Builder {
+    private final List<String> argv = new ArrayList<>();
+    private List<String> command;
+
+    private Builder(Path helper) {
+      argv.add(helper.toString());
+    }
+
+    private Builder add(String... parts) {
+      for (String p : parts) {
+        if (p.indexOf('\0') >= 0) {
+          throw new IllegalArgumentException("helper argument contains NUL: " + p.replace('\0', '?'));
+        }
+        argv.add(p);
+      }
+      return this;
+    }
+
+    /** The file the helper appends its status lines to. */
+    public Builder status(Path file) {
+      return add("--status", file.toString());
+    }
+
+    public Builder unshare(Namespace... namespaces) {
+      for (Namespace n : namespaces) {
+        add(n.flag);
+      }
+      return this;
+    }
+
+    /** Maps uid and gid 0 inside the user namespace to {@code hostUid}/{@code hostGid} outside. */
+    public Builder idMaps(long hostUid, long hostGid) {
+      return add("--uid-map", "0 " + hostUid + " 1", "--gid-map", "0 " + hostGid + " 1");
+    }
+
+    /** A {@code cgroup.procs} (or v1 {@code cgroup.procs}) file the helper writes the isolate's init pid into. */
+    public Builder cgroup(Path procsFile) {
+      return add("--cgroup", procsFile.toString());
+    }
+
+    public Builder hostname(String hostname) {
+      return add("--hostname", hostname);
+    }
+
+    /** Brings the loopback interface of the new network namespace up. */
+    public Builder loopback() {
+      return add("--loopback");
+    }
+
+    /** An existing host directory over which the helper mounts its scratch tmpfs (only in its mount namespace). */
+    public Builder base(Path dir) {
+      return add("--base", dir.toString());
+    }
+
+    public Builder bind(Path source, String dest) {
+      return add("--bind", source.toString(), dest);
+    }
+
+    public Builder roBind(Path source, String dest) {
+      return add("--ro-bind", source.toString(), dest);
+    }
+
+    /** A tmpfs of at most {@code sizeBytes} (0: the kernel default, half of RAM, still charged to the cgroup). */
+    public Builder tmpfs(long sizeBytes, String dest) {
+      return add("--tmpfs", Long.toString(sizeBytes), dest);
+    }
+
+    public Builder proc(String dest) {
+      return add("--proc", dest);
+    }
+
+    /** A minimal /dev: null, zero, full, random, urandom, tty, fd links and a tmpfs shm. */
+    public Builder dev(String dest) {
+      return add("--dev", dest);
+    }
+
+    public Builder symlink(String target, String dest) {
+      return add("--symlink", target, dest);
+    }
+
+    public Builder dir(String dest) {
+      return add("--dir", dest);
+    }
+
+    /** Adds a lower layer for the next {@link #tmpOverlay}; the first one given is the top-most. */
+    public Builder overlaySource(Path lower) {
+      return add("--overlay-src", lower.toString());
+    }
+
+    /** An overlay of the pending {@link #overlaySource} layers with a throw-away upper layer in memory. */
+    public Builder tmpOverlay(String dest) {
+      return add("--tmp-overlay", dest);
+    }
+
+    /** Makes the mount at {@code dest} (only that one, not those below) read-only. */
+    public Builder remountReadOnly(String dest) {
+      return add("--remount-ro", dest);
+    }
+
+    /** Makes {@code dest}, a path inside the new root (such as /proc/sys), read-only where it is; absent: no-op. */
+    public Builder readOnlyInPlace(String dest) {
+      return add("--ro-self", dest);
+    }
+
+    /** Hides {@code dest} inside the new root: /dev/null over a file, an empty tmpfs over a directory. */
+    public Builder mask(String dest) {
+      return add("--mask", dest);
+    }
+
+    /**
+     * Forwards the host's 127.0.0.1:{@code hostPort} to 127.0.0.1:{@code guestPort} in the isolate's network
+     * namespace: the helper listens on the host side before it unshares, and a proxy inside the isolate accepts
+     * and connects to the guest port for each connection.
+     */
+    public Builder publish(int hostPort, int guestPort) {
+      return add("--publish", Integer.toString(hostPort), Integer.toString(guestPort));
+    }
+
+    public Builder chdir(String dir) {
+      return add("--chdir", dir);
+    }
+
+    public Builder rlimit(Rlimit resource, long value) {
+      return add("--rlimit", Integer.toString(resource.number), Long.toUnsignedString(value));
+    }
+
+    /** A classic BPF program ({@code struct sock_filter[]}, little-endian) installed just before exec. */
+    public Builder seccomp(byte[] program) {
+      return add("--seccomp", HexFormat.of().formatHex(program));
+    }
+
+    /** The program and its arguments; the program is looked up in PATH when it has no slash. */
+    public Builder command(List<String> command) {
+      if (command.isEmpty()) {
+        throw new IllegalArgumentException("command is empty");
+      }
+      this.command = List.copyOf(command);
+      return this;
+    }
+
+    public HelperCommand build() {
+      Objects.requireNonNull(command, "command");
+      List<String> all = new ArrayList<>(argv);
+      all.add("--");
+      all.addAll(command);
+      for (String c : command) {
+        if (c.indexOf('\0') >= 0) {
+          throw new IllegalArgumentException("command argument contains NUL");
+        }
+      }
+      return new HelperCommand(all);
+    }
+
+    /** Shortcut for {@code build().argv()}. */
+    public List<String> argv() {
+      return build().argv();
+    }
+  }
+}

@@ -1,0 +1,51 @@
+package io.isolate.container.helper;
+
+import java.io.IOException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Starts helper processes from one long-lived daemon thread. The helper asks the kernel to kill it when its
+ * parent dies (PR_SET_PDEATHSIG), and on Linux the "parent" is the thread that forked it: starting from a
+ * short-lived application thread would kill the isolate when that thread ends.
+ */
+public final class HelperLauncher {
+  private static final ExecutorService LAUNCHER = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "isolate-helper-launcher");
+    t.setDaemon(true);
+    return t;
+  });
+
+  private HelperLauncher() {}
+
+  public static Process start(ProcessBuilder builder) throws IOException {
+    Future<Process> f = LAUNCHER.submit(builder::start);
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          Process p = f.get();
+          if (interrupted) {
+            // the caller gave up while the helper was starting: do not leave it running
+            p.destroyForcibly();
+            throw new IOException("interrupted while starting the helper");
+          }
+          return p;
+        } catch (InterruptedException e) {
+          interrupted = true; // wait for the launch to finish so that no process escapes
+        } catch (ExecutionException e) {
+          if (e.getCause() instanceof IOException io) {
+            throw io;
+          }
+          throw new IOException("cannot start " + builder.command().get(0) + ": " + e.getCause(), e.getCause());
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}

@@ -1,0 +1,83 @@
+package io.isolate.container.helper;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * What the helper's status file says about one run, parsed once. Lines (see isolate-helper.c): {@code exit N},
+ * {@code signal N}, {@code exec-error ERRNO MESSAGE}, {@code setup-error MESSAGE},
+ * {@code rusage UTIME_US STIME_US MAXRSS_KB}, {@code init-signal N}.
+ *
+ * @param exitCode the workload's exit code, or -1 when it did not exit by itself
+ * @param signal the signal that ended the workload, or 0
+ * @param setupError the helper's message when setting up the isolate failed, or null
+ * @param execError the message when the program could not be executed, or null
+ * @param cpuTime user + system time of the isolate's processes that were reaped, or null
+ * @param maxRssBytes the largest resident set of one of them, or -1
+ * @param initSignal the signal that killed the isolate's init from outside, or 0
+ */
+public record HelperStatus(int exitCode, int signal, String setupError, String execError, Duration cpuTime,
+    long maxRssBytes, int initSignal) {
+
+  /** Reads and parses the status file; a missing file reads as empty. */
+  public static HelperStatus read(Path file) {
+    try {
+      return parse(Files.readAllLines(file, StandardCharsets.UTF_8));
+    } catch (NoSuchFileException e) {
+      return parse(List.of());
+    } catch (IOException e) {
+      return new HelperStatus(-1, 0, "cannot read status file " + file + ": " + e, null, null, -1, 0);
+    }
+  }
+
+  public static HelperStatus parse(List<String> lines) {
+    int exitCode = -1;
+    int signal = 0;
+    int initSignal = 0;
+    String setupError = null;
+    String execError = null;
+    Duration cpu = null;
+    long rss = -1;
+    for (String line : lines) {
+      int space = line.indexOf(' ');
+      if (space < 0) {
+        continue;
+      }
+      String key = line.substring(0, space);
+      String value = line.substring(space + 1);
+      try {
+        switch (key) {
+          case "exit" -> exitCode = Integer.parseInt(value.trim());
+          case "signal" -> signal = Integer.parseInt(value.trim());
+          case "init-signal" -> initSignal = Integer.parseInt(value.trim());
+          case "setup-error" -> setupError = setupError == null ? value : setupError;
+          case "exec-error" -> {
+            int sp = value.indexOf(' ');
+            execError = sp < 0 ? value : value.substring(sp + 1);
+          }
+          case "rusage" -> {
+            String[] f = value.trim().split(" ");
+            cpu = Duration.ofNanos((Long.parseLong(f[0]) + Long.parseLong(f[1])) * 1000);
+            rss = Long.parseLong(f[2]) * 1024;
+          }
+          default -> {
+            // unknown lines come from a newer helper; ignore them
+          }
+        }
+      } catch (RuntimeException malformed) {
+        // a torn line (the helper was killed mid-write); ignore it
+      }
+    }
+    return new HelperStatus(exitCode, signal, setupError, execError, cpu, rss, initSignal);
+  }
+
+  /** True when the workload ran and ended, by exit or by signal. */
+  public boolean workloadEnded() {
+    return exitCode >= 0 || signal > 0;
+  }
+}

@@ -1,0 +1,251 @@
+package io.isolate.container.image;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.isolate.container.helper.HelperBinary;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * The content-addressed layer cache: each layer is unpacked once, into {@code layers/<sha256 prefix>}, checked
+ * against its digest, and shared by every image and isolate that uses it. Unpacking goes to a scratch directory
+ * first and is renamed into place, so a half-unpacked or rejected layer never enters the cache.
+ *
+ * <p>The cache directory is the system property {@value #CACHE_PROPERTY}, else {@code ~/.cache/isolate-<uid>/images}.
+ * Which layers an image file holds is remembered per file (path, size, modification time, tag) in a Caffeine
+ * cache, so creating many isolates from one image reads it once.
+ */
+public final class ImageStore {
+  /** System property: the directory of the layer cache. */
+  public static final String CACHE_PROPERTY = "isolate.container.imageCache";
+
+  /** Layer directory names: enough of the digest to be unique, short enough for overlayfs' option page. */
+  static final int NAME_HEX = 32;
+
+  private static volatile ImageStore shared;
+
+  private final Path root;
+  private final LayerUnpacker unpacker;
+  private final Cache<String, PreparedImage> images = Caffeine.newBuilder().maximumSize(256).build();
+  private final Cache<String, Path> layers = Caffeine.newBuilder().maximumSize(4096).build();
+
+  ImageStore(Path root, LayerUnpacker.WhiteoutMaker whiteouts) {
+    this.root = root;
+    this.unpacker = new LayerUnpacker(whiteouts);
+  }
+
+  /** The store in the configured directory, with whiteouts made by the helper. */
+  public static ImageStore shared() {
+    ImageStore s = shared;
+    if (s == null) {
+      synchronized (ImageStore.class) {
+        s = shared;
+        if (s == null) {
+          String configured = System.getProperty(CACHE_PROPERTY);
+          Path dir = configured != null && !configured.isBlank() ? Path.of(configured)
+              : Path.of(System.getProperty("user.home", "/tmp"), ".cache", "isolate-" + HelperBinary.currentUid(),
+                  "images");
+          s = new ImageStore(dir, ImageStore::whiteouts);
+          shared = s;
+        }
+      }
+    }
+    return s;
+  }
+
+  /**
+   * Character-device whiteouts made by the helper (every overlayfs, needs mknod: root); where that is refused
+   * (an unprivileged JVM), extended-attribute whiteouts (Linux 6.8+).
+   */
+  static void whiteouts(List<Path> paths) throws IOException {
+    try {
+      helperWhiteouts(paths);
+    } catch (IOException mknodRefused) {
+      try {
+        LayerUnpacker.XATTR_WHITEOUTS.make(paths);
+      } catch (IOException e) {
+        e.addSuppressed(mknodRefused);
+        throw e;
+      }
+    }
+  }
+
+  static void helperWhiteouts(List<Path> paths) throws IOException {
+    List<String> argv = new ArrayList<>();
+    argv.add(HelperBinary.path().toString());
+    argv.add("--whiteout");
+    paths.forEach(p -> argv.add(p.toString()));
+    Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    try {
+      if (p.waitFor() != 0) {
+        throw new IOException("cannot create overlay whiteouts: " + out);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while creating whiteouts", e);
+    }
+  }
+
+  /** The root of the cache. */
+  public Path root() {
+    return root;
+  }
+
+  /**
+   * The unpacked layers of the image at {@code image} tagged {@code tag} (or its first image), top-most first, as
+   * overlayfs wants them.
+   *
+   * @throws IOException naming the image and what is wrong with it
+   */
+  public List<Path> layers(Path image, String tag) throws IOException {
+    return prepare(image, tag).layers();
+  }
+
+  /**
+   * The image's unpacked layers (top-most first) with the defaults its configuration sets for processes.
+   *
+   * @param layers the layer directories, top-most first, as overlayfs wants them
+   * @param env the image's environment ({@code NAME=value}), to be overridden by the spec's
+   * @param workingDir the image's working directory, or null
+   */
+  public record PreparedImage(List<Path> layers, List<String> env, String workingDir) {}
+
+  /**
+   * Unpacks what is missing of the image at {@code image} tagged {@code tag} (or its first image).
+   *
+   * @throws IOException naming the image and what is wrong with it
+   */
+  public PreparedImage prepare(Path image, String tag) throws IOException {
+    String key = image.toAbsolutePath() + "|" + Files.size(image) + "|" + identity(image) + "|" + tag;
+    PreparedImage known = images.getIfPresent(key);
+    if (known != null && known.layers().stream().allMatch(Files::isDirectory)) {
+      return known;
+    }
+    Path tmp = Files.createDirectories(root.resolve("tmp"));
+    Path scratch = tmp.resolve("read-" + UUID.randomUUID());
+    try {
+      ImageArchive.Image parsed = ImageArchive.open(image, scratch).image(tag);
+      List<Path> dirs = new ArrayList<>();
+      for (ImageArchive.Layer layer : parsed.layers()) {
+        dirs.add(layer(layer));
+      }
+      Collections.reverse(dirs);
+      io.vertx.core.json.JsonObject process = parsed.config().getJsonObject("config",
+          new io.vertx.core.json.JsonObject());
+      List<String> env = new ArrayList<>();
+      io.vertx.core.json.JsonArray envArray = process.getJsonArray("Env", new io.vertx.core.json.JsonArray());
+      for (int i = 0; i < envArray.size(); i++) {
+        if (envArray.getValue(i) instanceof String entry && entry.indexOf('=') > 0) {
+          env.add(entry);
+        }
+      }
+      String workingDir = process.getString("WorkingDir");
+      PreparedImage result = new PreparedImage(List.copyOf(dirs), List.copyOf(env),
+          workingDir == null || workingDir.isBlank() ? null : workingDir);
+      images.put(key, result);
+      return result;
+    } catch (ClassCastException e) {
+      throw new IOException("the configuration of " + image + " is malformed: " + e.getMessage(), e);
+    } finally {
+      if (Files.exists(scratch)) {
+        LayerUnpacker.deleteRecursively(scratch);
+      }
+    }
+  }
+
+  private static String identity(Path image) throws IOException {
+    Path marker = Files.isDirectory(image) ? image.resolve("index.json") : image;
+    FileTime t = Files.exists(marker) ? Files.getLastModifiedTime(marker) : FileTime.fromMillis(0);
+    return Long.toString(t.toMillis());
+  }
+
+  private Path layer(ImageArchive.Layer layer) throws IOException {
+    if (layer.declaredDigest() != null) {
+      Path dir = root.resolve("layers").resolve(layer.declaredDigest().substring(0, NAME_HEX));
+      if (Files.isDirectory(dir)) {
+        return dir;
+      }
+      try {
+        return layers.get(layer.declaredDigest(), d -> {
+          try {
+            return unpack(layer);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        });
+      } catch (UncheckedIOException e) {
+        throw e.getCause();
+      }
+    }
+    return unpack(layer);
+  }
+
+  /** Unpacks into scratch while hashing, checks the digest, then renames into the cache. */
+  private Path unpack(ImageArchive.Layer layer) throws IOException {
+    Path layersDir = Files.createDirectories(root.resolve("layers"));
+    Path tmp = Files.createDirectories(root.resolve("tmp"));
+    Path scratch = Files.createDirectory(tmp.resolve("unpack-" + UUID.randomUUID()),
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    try {
+      MessageDigest sha = MessageDigest.getInstance("SHA-256");
+      try (InputStream in = new DigestInputStream(layer.member().open(), sha)) {
+        try {
+          unpacker.unpack(nonClosing(in), scratch);
+        } catch (IOException | RuntimeException e) {
+          throw new IOException("layer " + layer.member().name() + " is corrupt or hostile: " + e.getMessage(), e);
+        }
+        in.transferTo(OutputStream.nullOutputStream()); // tar padding after the end marker counts too
+      }
+      String hex = HexFormat.of().formatHex(sha.digest());
+      if (layer.declaredDigest() != null && !hex.equals(layer.declaredDigest())) {
+        throw new IOException("layer " + layer.member().name() + " is corrupt: its content hashes to sha256:" + hex
+            + ", not to the declared sha256:" + layer.declaredDigest());
+      }
+      Path dir = layersDir.resolve(hex.substring(0, NAME_HEX));
+      if (Files.isDirectory(dir)) {
+        return dir;
+      }
+      Files.setPosixFilePermissions(scratch, PosixFilePermissions.fromString("rwxr-xr-x"));
+      try {
+        Files.move(scratch, dir, StandardCopyOption.ATOMIC_MOVE);
+      } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException raced) {
+        // another JVM unpacked the same layer first; theirs is as good as ours
+      }
+      return dir;
+    } catch (NoSuchAlgorithmException e) {
+      throw new AssertionError(e);
+    } finally {
+      if (Files.exists(scratch)) {
+        LayerUnpacker.deleteRecursively(scratch);
+      }
+    }
+  }
+
+  private static InputStream nonClosing(InputStream in) {
+    return new java.io.FilterInputStream(in) {
+      @Override
+      public void close() {
+        // the caller drains and closes
+      }
+    };
+  }
+}

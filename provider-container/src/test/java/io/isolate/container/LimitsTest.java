@@ -1,0 +1,132 @@
+package io.isolate.container;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.isolate.ExitResult;
+import io.isolate.Isolate;
+import io.isolate.Limits;
+import io.isolate.SizeUnit;
+import io.isolate.Termination;
+import java.time.Duration;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Bombs and limits: each ends with its own termination and leaves nothing behind on the host. */
+class LimitsTest {
+  @BeforeAll
+  static void available() {
+    Prerequisites.requireCgroups();
+  }
+
+  private static Limits.Builder limits() {
+    return Limits.builder().wallTime(Duration.ofSeconds(20));
+  }
+
+  @Test
+  void aForkBombEndsAsPidsLimit() {
+    try (Isolate isolate = Os.sh("bomb() { bomb | bomb & }; bomb; sleep 15")
+        .limits(limits().pids(32).build()).build()) {
+      ExitResult r = isolate.run();
+      assertEquals(Termination.PIDS_LIMIT, r.termination(), r::toString);
+      assertTrue(r.detail().contains("pids limit 32"), r.detail());
+    }
+  }
+
+  @Test
+  void thePidsLimitCountsTheWorkloadsProcessesNotTheIsolatesInit() {
+    try (Isolate isolate = Os.command("/bin/true").limits(limits().pids(1).build()).build()) {
+      ExitResult r = isolate.run();
+      assertEquals(Termination.EXITED, r.termination(), r::toString);
+    }
+    try (Isolate isolate = Os.sh("/bin/true; echo forked").limits(limits().pids(1).build()).build()) {
+      ExitResult r = isolate.run();
+      assertEquals(Termination.PIDS_LIMIT, r.termination(), r::toString);
+    }
+  }
+
+  @Test
+  void aMemoryBombEndsAsMemoryLimit() {
+    try (Isolate isolate = Os.command("/usr/bin/tail", "/dev/zero")
+        .limits(limits().memory(32, SizeUnit.MEGABYTES).build()).build()) {
+      ExitResult r = isolate.run();
+      assertEquals(Termination.MEMORY_LIMIT, r.termination(), r::toString);
+      assertTrue(r.usage().peakMemoryBytes().orElse(0) >= 30L << 20, r::toString);
+    }
+  }
+
+  @Test
+  void memoryInTmpfsCountsAgainstTheLimit() {
+    try (Isolate isolate = Os.sh("head -c 100000000 /dev/zero > /tmp/big; echo survived")
+        .limits(limits().memory(32, SizeUnit.MEGABYTES).build()).build()) {
+      ExitResult r = isolate.run();
+      assertFalse(r.stdoutText().contains("survived") && r.termination() == Termination.EXITED, r::toString);
+    }
+  }
+
+  @Test
+  void anOutputFloodEndsAsOutputLimit() {
+    try (Isolate isolate = Os.command("/usr/bin/yes").limits(limits().output(1, SizeUnit.MEGABYTES).build())
+        .build()) {
+      ExitResult r = isolate.run();
+      assertEquals(Termination.OUTPUT_LIMIT, r.termination(), r::toString);
+      assertEquals(1 << 20, r.stdout().length);
+    }
+  }
+
+  @Test
+  void theWallTimeoutKillsTheWholeProcessTree() throws Exception {
+    String marker = "1000." + Math.abs(UUID.randomUUID().getMostSignificantBits() % 1_000_000);
+    try (Isolate isolate = Os.sh("echo before; sleep " + marker + " & sleep " + marker + " & sleep " + marker)
+        .limits(limits().wallTime(Duration.ofMillis(500)).build()).build()) {
+      ExitResult r = isolate.run();
+      assertEquals(Termination.TIMEOUT, r.termination(), r::toString);
+      assertEquals("before\n", r.stdoutText(), "output written before the timeout is kept");
+      assertTrue(r.usage().wallTime().toMillis() < 5000, r::toString);
+    }
+    Thread.sleep(100);
+    long left = ProcessHandle.allProcesses()
+        .filter(p -> p.info().commandLine().orElse("").contains(marker)).count();
+    assertEquals(0, left, "processes left behind");
+  }
+
+  @Test
+  void killStopsTheWorkloadAsKilled() {
+    try (Isolate isolate = Os.command("/bin/sleep", "100").build()) {
+      var execution = isolate.start();
+      execution.kill();
+      ExitResult r = execution.await();
+      assertEquals(Termination.KILLED, r.termination(), r::toString);
+      assertFalse(execution.isAlive());
+    }
+  }
+
+  @Test
+  void aCpuQuotaCapsTheShareOfCpuTimeASpinningWorkloadGets() {
+    String spin = "i=0; while [ $i -lt 150000 ]; do i=$((i+1)); done";
+    try (Isolate isolate = Os.sh(spin).limits(limits().cpus(0.25).build()).build()) {
+      ExitResult r = isolate.run();
+      assertEquals(Termination.EXITED, r.termination(), r::toString);
+      double cpu = r.usage().cpuTime().orElseThrow().toNanos();
+      double wall = r.usage().wallTime().toNanos();
+      assertTrue(cpu > 100e6, "spun long enough to measure: " + r);
+      assertTrue(cpu / wall < 0.35, "a quarter of one CPU, measured " + cpu / wall + ": " + r);
+    }
+  }
+
+  @Test
+  void theWorkloadCannotRaiseItsLimits() {
+    try (Isolate isolate = Os.sh("ulimit -n 100000 2>/dev/null && echo raised-nofile;"
+        + " ls /sys/fs/cgroup 2>/dev/null | head -1; cat /proc/self/status | grep -E '^(CapEff|NoNewPrivs|Seccomp):'")
+        .build()) {
+      ExitResult r = isolate.run();
+      String out = r.stdoutText();
+      assertFalse(out.contains("raised-nofile"), out);
+      assertTrue(out.contains("CapEff:\t0000000000000000"), out);
+      assertTrue(out.contains("NoNewPrivs:\t1"), out);
+      assertTrue(out.contains("Seccomp:\t2"), out);
+    }
+  }
+}

@@ -1,0 +1,117 @@
+package io.isolate.container.image;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.isolate.ExitResult;
+import io.isolate.Isolate;
+import io.isolate.IsolationLevel;
+import io.isolate.Rootfs;
+import io.isolate.Termination;
+import io.isolate.Workload;
+import io.isolate.container.Prerequisites;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Isolates whose root is an image: layers stacked with overlayfs, whiteouts honoured, the writable layer discarded. */
+class OciImageRunTest {
+  @TempDir static Path dir;
+  static List<byte[]> layers;
+
+  @BeforeAll
+  static void images() throws IOException {
+    Prerequisites.requireOsLevel();
+    Prerequisites.requireFile("/bin/busybox", "Debian package busybox-static");
+    System.setProperty(ImageStore.CACHE_PROPERTY, dir.resolve("cache").toString());
+    layers = List.of(TestImages.busyboxLayer(), TestImages.gz(l -> l.dir("etc").file("etc/.wh.doomed", "")
+        .file("etc/added", "top\n").dir("opaque").file("opaque/.wh..wh..opq", "").file("opaque/new", "new\n")));
+  }
+
+  private static ExitResult run(Rootfs rootfs, String script) {
+    try (Isolate isolate = Isolate.builder().level(IsolationLevel.OS).rootfs(rootfs)
+        .workload(Workload.command("/bin/sh", "-c", script)).build()) {
+      return isolate.run();
+    }
+  }
+
+  private static void assertLayered(Rootfs rootfs) {
+    ExitResult r = run(rootfs, "ls /etc; ls /opaque; cat /etc/added; echo scratch > /etc/written; cat /etc/written");
+    assertEquals(Termination.EXITED, r.termination(), r::toString);
+    assertEquals("added\nos-release\nnew\ntop\nscratch\n", r.stdoutText(), r::toString);
+    ExitResult again = run(rootfs, "ls /etc/written 2>/dev/null || echo discarded");
+    assertEquals("discarded\n", again.stdoutText(), "the writable layer is thrown away: " + again);
+  }
+
+  @Test
+  void runsFromAnOciLayoutDirectory() throws IOException {
+    assertLayered(Rootfs.ociImage(TestImages.ociLayout(dir.resolve("layout"), "1.0", layers), "1.0"));
+  }
+
+  @Test
+  void runsFromAnOciLayoutTarball() throws IOException {
+    Path layout = TestImages.ociLayout(dir.resolve("layout-for-tar"), "latest", layers);
+    assertLayered(Rootfs.ociImage(TestImages.tarDirectory(layout, dir.resolve("oci.tar"))));
+  }
+
+  @Test
+  void runsFromADockerSaveTarball() throws IOException {
+    List<byte[]> plain = List.of(TestImages.tar(l -> { }), TestImages.tar(l -> l.file("marker", "docker\n")));
+    Path base = TestImages.ociLayout(dir.resolve("base-for-docker"), "x", List.of(layers.get(0)));
+    Path tarball = TestImages.dockerSave(dir.resolve("docker.tar"), "example/busybox:1.36",
+        List.of(layers.get(0), layers.get(1), plain.get(1)));
+    ExitResult r = run(Rootfs.ociImage(tarball, "1.36"), "cat /marker; id -u");
+    assertEquals("docker\n0\n", r.stdoutText(), r::toString);
+    assertTrue(base.toFile().exists());
+  }
+
+  @Test
+  void theImagesEnvironmentAndWorkingDirectoryApplyUnderTheSpecs() throws IOException {
+    io.vertx.core.json.JsonObject process = new io.vertx.core.json.JsonObject()
+        .put("Env", new io.vertx.core.json.JsonArray().add("PATH=/bin").add("FROM_IMAGE=yes").add("BOTH=image"))
+        .put("WorkingDir", "/etc");
+    Path layout = TestImages.ociLayout(dir.resolve("configured"), "latest", layers, process);
+    try (Isolate isolate = Isolate.builder().level(IsolationLevel.OS).rootfs(Rootfs.ociImage(layout))
+        .env("BOTH", "spec").workload(Workload.command("sh", "-c", "echo $FROM_IMAGE $BOTH $PATH; pwd")).build()) {
+      ExitResult r = isolate.run();
+      assertEquals("yes spec /bin\n/etc\n", r.stdoutText(), r::toString);
+    }
+  }
+
+  @Test
+  void xattrWhiteoutsNeedNoPrivilegeAndHideFilesToo() throws Exception {
+    Prerequisites.require(kernelAtLeast(6, 8), "Linux 6.8+ for extended-attribute whiteouts");
+    Path layout = TestImages.ociLayout(dir.resolve("xattr-layout"), "latest", layers);
+    List<Path> dirs = new ImageStore(dir.resolve("xattr-cache"), LayerUnpacker.XATTR_WHITEOUTS).layers(layout, null);
+    var b = io.isolate.container.helper.HelperCommand.builder(io.isolate.container.helper.HelperBinary.path())
+        .unshare(io.isolate.container.helper.HelperCommand.Namespace.USER,
+            io.isolate.container.helper.HelperCommand.Namespace.PID)
+        .idMaps(io.isolate.container.helper.HelperBinary.currentUid(),
+            io.isolate.container.helper.HelperBinary.currentGid());
+    dirs.forEach(b::overlaySource);
+    List<String> argv = b.tmpOverlay("/").proc("/proc").command(List.of("/bin/sh", "-c", "ls /etc /opaque")).argv();
+    Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertEquals(0, p.waitFor(), out);
+    assertEquals("/etc:\nadded\nos-release\n\n/opaque:\nnew\n", out);
+  }
+
+  private static boolean kernelAtLeast(int major, int minor) {
+    String[] v = System.getProperty("os.version").split("[.-]");
+    int ma = Integer.parseInt(v[0]);
+    int mi = Integer.parseInt(v[1]);
+    return ma > major || (ma == major && mi >= minor);
+  }
+
+  @Test
+  void anUnknownTagFailsToBuildNamingTheTag() throws IOException {
+    Path layout = TestImages.ociLayout(dir.resolve("tagged"), "1.0", layers);
+    var e = org.junit.jupiter.api.Assertions.assertThrows(io.isolate.StartFailedException.class,
+        () -> Isolate.builder().level(IsolationLevel.OS).rootfs(Rootfs.ociImage(layout, "2.0"))
+            .workload(Workload.command("/bin/true")).build());
+    assertTrue(e.getMessage().contains("'2.0'"), e.getMessage());
+  }
+}

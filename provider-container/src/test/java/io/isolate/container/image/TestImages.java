@@ -1,0 +1,202 @@
+package io.isolate.container.image;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.function.Consumer;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
+
+/** Builds layers and images (OCI layout, OCI tarball, docker save tarball) for tests, hostile ones included. */
+public final class TestImages {
+  private TestImages() {}
+
+  /** Writes tar entries; {@link #gz(Consumer)} and {@link #tar(Consumer)} make a layer of them. */
+  public static final class Layer {
+    final TarArchiveOutputStream tar;
+
+    Layer(TarArchiveOutputStream tar) {
+      this.tar = tar;
+    }
+
+    public Layer dir(String name) {
+      TarArchiveEntry e = new TarArchiveEntry(name.endsWith("/") ? name : name + "/");
+      e.setMode(040755);
+      return put(e, null);
+    }
+
+    public Layer file(String name, String content) {
+      return file(name, content.getBytes(StandardCharsets.UTF_8), 0644);
+    }
+
+    public Layer file(String name, byte[] content, int mode) {
+      TarArchiveEntry e = new TarArchiveEntry(name, true); // keep absolute names: tests need hostile ones
+      e.setSize(content.length);
+      e.setMode(0100000 | mode);
+      return put(e, content);
+    }
+
+    public Layer symlink(String name, String target) {
+      TarArchiveEntry e = new TarArchiveEntry(name, TarArchiveEntry.LF_SYMLINK);
+      e.setLinkName(target);
+      return put(e, null);
+    }
+
+    public Layer hardlink(String name, String target) {
+      TarArchiveEntry e = new TarArchiveEntry(name, TarArchiveEntry.LF_LINK, true);
+      e.setLinkName(target);
+      return put(e, null);
+    }
+
+    private Layer put(TarArchiveEntry e, byte[] content) {
+      try {
+        tar.putArchiveEntry(e);
+        if (content != null) {
+          tar.write(content);
+        }
+        tar.closeArchiveEntry();
+      } catch (IOException ex) {
+        throw new UncheckedIOException(ex);
+      }
+      return this;
+    }
+  }
+
+  /** A gzip-compressed layer. */
+  public static byte[] gz(Consumer<Layer> entries) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (GzipCompressorOutputStream gz = new GzipCompressorOutputStream(bytes)) {
+      write(gz, entries);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  /** An uncompressed layer. */
+  public static byte[] tar(Consumer<Layer> entries) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    write(bytes, entries);
+    return bytes.toByteArray();
+  }
+
+  private static void write(OutputStream out, Consumer<Layer> entries) {
+    try (TarArchiveOutputStream tar = new TarArchiveOutputStream(out)) {
+      tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+      entries.accept(new Layer(tar));
+      tar.finish();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** A layer with a static busybox and links for the applets tests use. */
+  public static byte[] busyboxLayer() throws IOException {
+    byte[] busybox = Files.readAllBytes(Path.of("/bin/busybox"));
+    return gz(l -> {
+      l.dir("bin").file("bin/busybox", busybox, 0755);
+      for (String applet : List.of("sh", "ls", "cat", "echo", "touch", "rm", "mkdir", "id", "hostname")) {
+        l.symlink("bin/" + applet, "busybox");
+      }
+      l.dir("etc").file("etc/os-release", "NAME=test\n").file("etc/doomed", "x\n");
+      l.dir("opaque").file("opaque/old", "old\n");
+      l.dir("proc").dir("dev").dir("tmp");
+    });
+  }
+
+  public static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  /** Writes an OCI image layout with one image, tagged {@code tag}, into {@code dir}. */
+  public static Path ociLayout(Path dir, String tag, List<byte[]> layers) throws IOException {
+    return ociLayout(dir, tag, layers, new JsonObject());
+  }
+
+  /** An OCI image layout whose configuration has {@code process} as its {@code config} (Env, WorkingDir...). */
+  public static Path ociLayout(Path dir, String tag, List<byte[]> layers, JsonObject process) throws IOException {
+    Path blobs = Files.createDirectories(dir.resolve("blobs/sha256"));
+    JsonArray layerDescriptors = new JsonArray();
+    for (byte[] layer : layers) {
+      String digest = sha256(layer);
+      Files.write(blobs.resolve(digest), layer);
+      layerDescriptors.add(new JsonObject().put("mediaType", "application/vnd.oci.image.layer.v1.tar+gzip")
+          .put("digest", "sha256:" + digest).put("size", layer.length));
+    }
+    byte[] config = new JsonObject().put("architecture", "amd64").put("os", "linux").put("config", process).encode()
+        .getBytes(StandardCharsets.UTF_8);
+    Files.write(blobs.resolve(sha256(config)), config);
+    byte[] manifest = new JsonObject().put("schemaVersion", 2)
+        .put("mediaType", "application/vnd.oci.image.manifest.v1+json")
+        .put("config", new JsonObject().put("mediaType", "application/vnd.oci.image.config.v1+json")
+            .put("digest", "sha256:" + sha256(config)).put("size", config.length))
+        .put("layers", layerDescriptors).encode().getBytes(StandardCharsets.UTF_8);
+    Files.write(blobs.resolve(sha256(manifest)), manifest);
+    JsonObject index = new JsonObject().put("schemaVersion", 2).put("manifests", new JsonArray().add(
+        new JsonObject().put("mediaType", "application/vnd.oci.image.manifest.v1+json")
+            .put("digest", "sha256:" + sha256(manifest)).put("size", manifest.length)
+            .put("annotations", new JsonObject().put("org.opencontainers.image.ref.name", tag))));
+    Files.writeString(dir.resolve("index.json"), index.encode());
+    Files.writeString(dir.resolve("oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}");
+    return dir;
+  }
+
+  /** Tars a directory tree (an OCI layout) into {@code tarball}. */
+  public static Path tarDirectory(Path dir, Path tarball) throws IOException {
+    List<Path> files = new ArrayList<>();
+    try (var s = Files.walk(dir)) {
+      s.filter(Files::isRegularFile).forEach(files::add);
+    }
+    try (TarArchiveOutputStream tar = new TarArchiveOutputStream(Files.newOutputStream(tarball))) {
+      tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+      for (Path f : files) {
+        TarArchiveEntry e = new TarArchiveEntry(dir.relativize(f).toString());
+        e.setSize(Files.size(f));
+        tar.putArchiveEntry(e);
+        Files.copy(f, tar);
+        tar.closeArchiveEntry();
+      }
+    }
+    return tarball;
+  }
+
+  /** A classic {@code docker save} tarball: manifest.json and {@code <id>/layer.tar} (uncompressed) layers. */
+  public static Path dockerSave(Path tarball, String repoTag, List<byte[]> layers) throws IOException {
+    try (TarArchiveOutputStream tar = new TarArchiveOutputStream(Files.newOutputStream(tarball))) {
+      JsonArray names = new JsonArray();
+      for (byte[] layer : layers) {
+        String name = sha256(layer) + "/layer.tar";
+        names.add(name);
+        TarArchiveEntry e = new TarArchiveEntry(name);
+        e.setSize(layer.length);
+        tar.putArchiveEntry(e);
+        tar.write(layer);
+        tar.closeArchiveEntry();
+      }
+      byte[] manifest = new JsonArray().add(new JsonObject().put("Config", "config.json")
+          .put("RepoTags", new JsonArray().add(repoTag)).put("Layers", names)).encode()
+          .getBytes(StandardCharsets.UTF_8);
+      TarArchiveEntry e = new TarArchiveEntry("manifest.json");
+      e.setSize(manifest.length);
+      tar.putArchiveEntry(e);
+      tar.write(manifest);
+      tar.closeArchiveEntry();
+    }
+    return tarball;
+  }
+}
