@@ -81,7 +81,7 @@ public final class Plots {
     return s.toString();
   }
 
-  private static String format(double v) {
+  static String format(double v) {
     return v >= 100 ? String.format(Locale.ROOT, "%.0f", v) : String.format(Locale.ROOT, "%.3g", v);
   }
 

@@ -51,6 +51,9 @@ public final class Kvm {
   public static final long KVM_GET_SREGS = ior(0x83, 312);
   public static final long KVM_SET_SREGS = iow(0x84, 312);
   public static final long KVM_SET_MSRS = iow(0x89, 8);
+  /** {@code struct kvm_fpu}: 416 bytes (x87, SSE registers, MXCSR). */
+  public static final long KVM_GET_FPU = ior(0x8c, 416);
+  public static final long KVM_SET_FPU = iow(0x8d, 416);
   public static final long KVM_SET_CPUID2 = iow(0x90, 8);
 
   // capabilities

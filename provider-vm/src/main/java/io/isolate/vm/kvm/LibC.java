@@ -47,6 +47,10 @@ public final class LibC {
 
   public static native int munmap(Pointer addr, long length) throws LastErrorException;
 
+  public static native int madvise(Pointer addr, long length, int advice) throws LastErrorException;
+
+  public static final int MADV_DONTNEED = 4;
+
   public static native int getpid();
 
   public static native int gettid();

@@ -1,0 +1,156 @@
+package io.isolate.vm;
+
+import io.isolate.Execution;
+import io.isolate.ExitResult;
+import io.isolate.IsolateSpec;
+import io.isolate.Mount;
+import io.isolate.Termination;
+import io.isolate.Usage;
+import io.isolate.spi.OutputSink;
+import io.isolate.vm.elf.ElfException;
+import io.isolate.vm.kvm.KvmException;
+import io.isolate.vm.linux.LinuxProcess;
+import io.isolate.vm.linux.ProcessConfig;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/** One run of a HARDWARE isolate: a fresh VM, its vCPU thread, and the result when it ends. */
+final class VmExecution implements Execution {
+  private static final ExecutorService VCPU_THREADS = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "isolate-vm-vcpu");
+    t.setDaemon(true);
+    return t;
+  });
+  private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+  private final CompletableFuture<ExitResult> exit = new CompletableFuture<>();
+  private final OutputSink stdout;
+  private final OutputSink stderr;
+  private ProcessConfig config;
+  private volatile LinuxProcess process;
+  private volatile boolean killed;
+
+  private VmExecution(IsolateSpec spec) {
+    OutputSink.Budget budget = new OutputSink.Budget(spec.limits().outputBytes());
+    this.stdout = new OutputSink(spec.stdout(), budget);
+    this.stderr = new OutputSink(spec.stderr(), budget);
+  }
+
+  /** Creates the VM on the calling thread (so that set-up failures are reported at once) and starts it. */
+  static VmExecution start(IsolateSpec spec) {
+    VmExecution e = new VmExecution(spec);
+    long t0 = System.nanoTime();
+    try {
+      e.config = configure(spec, e.stdout, e.stderr);
+      e.process = LinuxProcess.create(e.config);
+    } catch (ElfException | KvmException | IllegalArgumentException | java.io.UncheckedIOException ex) {
+      e.exit.complete(e.failedToStart(ex.getMessage(), t0));
+      return e;
+    }
+    VCPU_THREADS.execute(e::runOnVcpuThread);
+    return e;
+  }
+
+  static ProcessConfig configure(IsolateSpec spec, OutputSink stdout, OutputSink stderr) {
+    ProcessConfig c = new ProcessConfig(spec.workload().content(), spec.workload().name())
+        .args(spec.workload().args())
+        .env(spec.env())
+        .memoryBytes(spec.limits().memoryBytes())
+        .wallTime(spec.limits().wallTime())
+        .workingDir(spec.workingDir())
+        .hostname(spec.hostname())
+        .denySyscalls(spec.deniedSyscalls())
+        .stdin(spec.stdin())
+        .stdout(stdout)
+        .stderr(stderr);
+    for (Mount m : spec.mounts()) {
+      switch (m.kind()) {
+        case READ_ONLY -> c.mountDirectory(m.guestPath(), m.hostPath().orElseThrow(), false);
+        case READ_WRITE -> c.mountDirectory(m.guestPath(), m.hostPath().orElseThrow(), true);
+        case FILE -> c.mountFile(m.guestPath(), m.content());
+        case TMPFS -> throw new IllegalArgumentException("tmpfs mounts are not available at the HARDWARE level");
+      }
+    }
+    return c;
+  }
+
+  private void runOnVcpuThread() {
+    LinuxProcess p = process;
+    long cpu0 = THREADS.isCurrentThreadCpuTimeSupported() ? THREADS.getCurrentThreadCpuTime() : -1;
+    ExitResult result;
+    try {
+      if (killed) {
+        p.stop(Termination.KILLED);
+      }
+      LinuxProcess.Outcome o = p.run();
+      long cpu = cpu0 >= 0 ? THREADS.getCurrentThreadCpuTime() - cpu0 : -1;
+      result = ExitResult.builder(o.termination())
+          .exitCode(o.exitCode())
+          .detail(o.detail())
+          .stdout(stdout.captured())
+          .stderr(stderr.captured())
+          .usage(Usage.of(o.wallTime(), cpu >= 0 ? Duration.ofNanos(cpu) : null, o.peakMemoryBytes()))
+          .unsupportedCalls(o.unsupportedCalls())
+          .build();
+    } catch (RuntimeException | Error e) {
+      result = ExitResult.builder(Termination.FAULT)
+          .detail("the VMM failed: " + e)
+          .stdout(stdout.captured())
+          .stderr(stderr.captured())
+          .build();
+    }
+    // the result is complete before the VM is torn down (which can take milliseconds in the host kernel);
+    // Isolate.close() still waits for the teardown
+    exit.complete(result);
+    p.close();
+  }
+
+  private ExitResult failedToStart(String reason, long t0) {
+    return ExitResult.builder(Termination.FAILED_TO_START)
+        .detail(reason)
+        .usage(Usage.of(Duration.ofNanos(System.nanoTime() - t0), null, -1))
+        .build();
+  }
+
+  @Override
+  public OutputStream stdin() {
+    if (config == null) {
+      throw new IllegalStateException("the workload did not start");
+    }
+    return config.stdinWriter();
+  }
+
+  @Override
+  public CompletableFuture<ExitResult> onExit() {
+    return exit;
+  }
+
+  @Override
+  public boolean isAlive() {
+    return !exit.isDone();
+  }
+
+  @Override
+  public void kill() {
+    killed = true;
+    LinuxProcess p = process;
+    if (p != null && !exit.isDone()) {
+      p.stop(Termination.KILLED);
+    }
+  }
+
+  /** Kills the run and waits until its VM is released. */
+  void killAndRelease() {
+    kill();
+    LinuxProcess p = process;
+    exit.join();
+    if (p != null) {
+      p.close();
+    }
+  }
+}

@@ -1,0 +1,2 @@
+/** Static x86-64 ELF executables: parsing and validation before anything is loaded. */
+package io.isolate.vm.elf;
