@@ -6,11 +6,7 @@ import io.isolate.Workload;
 import io.isolate.spi.Availability;
 import io.isolate.spi.IsolateBackend;
 import io.isolate.spi.IsolationProvider;
-import io.isolate.vm.kvm.KvmDevice;
-import io.isolate.vm.kvm.KvmException;
-import io.isolate.vm.vstate.Vm;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import io.isolate.vm.KvmIsolationProvider;
 import java.util.Set;
 
 /**
@@ -46,30 +42,13 @@ public final class PvIsolationProvider implements IsolationProvider {
     return Set.of(Workload.Kind.GUEST_IMAGE);
   }
 
-  /** Opens {@code /dev/kvm} and creates and destroys a VM with a vCPU. */
+  /** The HARDWARE level's probe of {@code /dev/kvm} (the same VMM), plus what PARAVIRT adds on top. */
   @Override
   public Availability probe() {
-    String arch = System.getProperty("os.arch", "");
-    if (!System.getProperty("os.name", "").equals("Linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
-      return Availability.unavailable("PARAVIRT guests are x86-64 KVM guests: this JVM runs on "
-          + System.getProperty("os.name") + "/" + arch);
-    }
-    if (!Files.exists(Path.of("/dev/kvm"))) {
-      return Availability.unavailable("/dev/kvm does not exist: the kvm module is not loaded, or this machine "
-          + "offers no virtualization (enable VT-x/AMD-V, nested virtualization, or PVM)");
-    }
-    try {
-      KvmDevice kvm = KvmDevice.get();
-      try (Vm vm = Vm.create(kvm, 2 << 20)) {
-        vm.createVcpu();
-      }
-      return Availability.available("/dev/kvm on " + KvmDevice.hostKind() + "; virtio-mmio console (multiport) "
-          + "and rng, hypercall ABI 1.0");
-    } catch (KvmException e) {
-      return Availability.unavailable("/dev/kvm is present but unusable: " + e.getMessage());
-    } catch (RuntimeException | LinkageError e) {
-      return Availability.unavailable("cannot use /dev/kvm through JNA: " + e);
-    }
+    Availability host = KvmIsolationProvider.probeHost();
+    return host.isAvailable()
+        ? Availability.available(host.explanation() + "; virtio-mmio console (multiport) and rng, hypercall ABI 1.0")
+        : host;
   }
 
   @Override

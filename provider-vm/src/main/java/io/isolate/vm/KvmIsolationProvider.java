@@ -52,7 +52,11 @@ public final class KvmIsolationProvider implements IsolationProvider {
     return probeHost();
   }
 
-  static Availability probeHost() {
+  /**
+   * Probes this host for KVM guests by doing the real thing: opens {@code /dev/kvm}, creates and destroys a VM
+   * with a vCPU. Shared with the PARAVIRT level, which runs on the same VMM.
+   */
+  public static Availability probeHost() {
     if (!System.getProperty("os.name", "").equals("Linux") || !isX86()) {
       return Availability.unavailable("KVM guests here are x86-64 Linux programs: this JVM runs on "
           + System.getProperty("os.name") + "/" + System.getProperty("os.arch"));
