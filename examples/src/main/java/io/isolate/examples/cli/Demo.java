@@ -81,7 +81,7 @@ final class Demo {
 
   private static Optional<Workload> workloadFor(IsolationLevel level) {
     return switch (level) {
-      case PROCESS -> resource(WASM_RESOURCE).map(Workload::wasm);
+      case PROCESS -> resource(WASM_RESOURCE).map(module -> Workload.wasm(module).withName("sha256sum.wasm"));
       case OS -> Files.isExecutable(Path.of("/usr/bin/sha256sum"))
           ? Optional.of(Workload.command("/usr/bin/sha256sum")) : Optional.empty();
       case HARDWARE -> Files.isExecutable(Path.of("/bin/busybox"))
