@@ -1,6 +1,7 @@
 package io.isolate.vm;
 
 import io.isolate.Execution;
+import io.isolate.ExitResult;
 import io.isolate.InvalidSpecException;
 import io.isolate.IsolateSpec;
 import io.isolate.Mount;
@@ -47,15 +48,34 @@ final class VmBackend implements IsolateBackend {
 
   @Override
   public synchronized Execution start() {
+    releasePrevious();
+    current = VmExecution.start(spec);
+    return current;
+  }
+
+  /** Runs the program on the calling thread: no hand-off to a vCPU thread. */
+  @Override
+  public ExitResult run() {
+    VmExecution e;
+    synchronized (this) {
+      releasePrevious();
+      e = VmExecution.prepare(spec);
+      current = e;
+    }
+    return e.runOnCallerThread();
+  }
+
+  private void releasePrevious() {
     if (closed) {
       throw new IllegalStateException("closed");
     }
-    if (current != null && current.isAlive()) {
-      throw new IllegalStateException("the previous run has not ended; a HARDWARE isolate runs one program at a "
-          + "time");
+    if (current != null) {
+      if (current.isAlive()) {
+        throw new IllegalStateException("the previous run has not ended; a HARDWARE isolate runs one program at a "
+            + "time");
+      }
+      current.release();
     }
-    current = VmExecution.start(spec);
-    return current;
   }
 
   @Override

@@ -11,6 +11,7 @@ import io.isolate.vm.elf.ElfException;
 import io.isolate.vm.kvm.KvmException;
 import io.isolate.vm.linux.LinuxProcess;
 import io.isolate.vm.linux.ProcessConfig;
+import io.isolate.vm.vstate.VmPool;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -34,6 +35,7 @@ final class VmExecution implements Execution {
   private ProcessConfig config;
   private volatile LinuxProcess process;
   private volatile boolean killed;
+  private volatile boolean released;
 
   private VmExecution(IsolateSpec spec) {
     OutputSink.Budget budget = new OutputSink.Budget(spec.limits().outputBytes());
@@ -43,6 +45,18 @@ final class VmExecution implements Execution {
 
   /** Creates the VM on the calling thread (so that set-up failures are reported at once) and starts it. */
   static VmExecution start(IsolateSpec spec) {
+    VmExecution e = prepare(spec);
+    if (!e.exit.isDone()) {
+      VCPU_THREADS.execute(e::runOnVcpuThread);
+    }
+    return e;
+  }
+
+  /**
+   * Creates the VM on the calling thread, ready for {@link #runOnCallerThread()}; a set-up failure completes the
+   * result at once (FAILED_TO_START).
+   */
+  static VmExecution prepare(IsolateSpec spec) {
     VmExecution e = new VmExecution(spec);
     long t0 = System.nanoTime();
     try {
@@ -50,10 +64,19 @@ final class VmExecution implements Execution {
       e.process = LinuxProcess.create(e.config);
     } catch (ElfException | KvmException | IllegalArgumentException | java.io.UncheckedIOException ex) {
       e.exit.complete(e.failedToStart(ex.getMessage(), t0));
-      return e;
     }
-    VCPU_THREADS.execute(e::runOnVcpuThread);
     return e;
+  }
+
+  /**
+   * Runs the program on the calling thread (no thread hand-off) and returns its result; the VM is released later,
+   * by {@link #release()}.
+   */
+  ExitResult runOnCallerThread() {
+    if (!exit.isDone()) {
+      exit.complete(execute());
+    }
+    return exit.join();
   }
 
   static ProcessConfig configure(IsolateSpec spec, OutputSink stdout, OutputSink stderr) {
@@ -80,6 +103,14 @@ final class VmExecution implements Execution {
   }
 
   private void runOnVcpuThread() {
+    ExitResult result = execute();
+    // the result is complete before the VM is torn down (which can take milliseconds in the host kernel),
+    // and the teardown happens in the background
+    exit.complete(result);
+    release();
+  }
+
+  private ExitResult execute() {
     LinuxProcess p = process;
     long cpu0 = THREADS.isCurrentThreadCpuTimeSupported() ? THREADS.getCurrentThreadCpuTime() : -1;
     ExitResult result;
@@ -104,10 +135,19 @@ final class VmExecution implements Execution {
           .stderr(stderr.captured())
           .build();
     }
-    // the result is complete before the VM is torn down (which can take milliseconds in the host kernel);
-    // Isolate.close() still waits for the teardown
-    exit.complete(result);
-    p.close();
+    return result;
+  }
+
+  /**
+   * Releases the VM of a run that has ended (every fd and mapping), on the VM pool's background thread: the
+   * result is out already, and the kernel's teardown of a VM takes a few hundred microseconds. Idempotent.
+   */
+  synchronized void release() {
+    LinuxProcess p = process;
+    if (p != null && !released) {
+      released = true;
+      VmPool.closeLater(p);
+    }
   }
 
   private ExitResult failedToStart(String reason, long t0) {
@@ -144,13 +184,13 @@ final class VmExecution implements Execution {
     }
   }
 
-  /** Kills the run and waits until its VM is released. */
+  /**
+   * Kills the run and waits until it has ended (its guest-side file descriptors are closed then); the VM itself is
+   * torn down in the background ({@link VmPool#drain()} waits for that).
+   */
   void killAndRelease() {
     kill();
-    LinuxProcess p = process;
     exit.join();
-    if (p != null) {
-      p.close();
-    }
+    release();
   }
 }

@@ -7,6 +7,7 @@
  * <ul>
  *   <li>{@code kvm}: thin typed bindings of {@code linux/kvm.h} and libc; errors name the call and the errno.</li>
  *   <li>{@code vstate}: {@code Vm}, {@code Vcpu} (run loop primitives, kick), {@code GuestMemory} (bounds-checked),
+ *       {@code VmPool} (fresh VMs ahead of time, background teardown),
  *       {@code IoBus}.</li>
  *   <li>{@code arch.x86_64}: GDT/IDT/TSS and stubs ({@code Supervisor}), {@code PageTables}, {@code CpuSetup}.</li>
  *   <li>{@code devices.legacy}: debug console and exit port, for raw guests.</li>
@@ -50,6 +51,17 @@
  * ({@code out 0x40+v, al}) so that rax, the system-call number, is never clobbered. Any other exception ends the
  * run as FAULT with the vector, the address (CR2 for page faults) and rip; a triple fault, a halt or an emulation
  * failure also end as FAULT. SYSRET is never used (PVM cannot emulate it).
+ *
+ * <h2>Start-up and teardown</h2>
+ * {@code Isolate.run()} runs the guest on the calling thread (no hand-off to a vCPU thread; {@code start()} still
+ * uses one). The VM comes from {@link io.isolate.vm.vstate.VmPool}: a background thread keeps up to two fresh VMs
+ * (VM and vCPU file descriptors, guest memory, CPUID and MSRs set, the pages every start touches prefaulted) of
+ * the memory size last asked for twice in a row. A pooled VM has never run and its memory is a fresh zero
+ * mapping, so no data of an earlier guest can reach it; used VMs are never reused. After the result is out, the
+ * VM is destroyed on a background thread: {@code Isolate.close()} returns once the run has ended and its guest
+ * file descriptors are closed, without waiting for the kernel's teardown of the VM (at most eight wait; beyond
+ * that the caller does it). {@code VmPool.drain()} closes the pool and waits for pending teardowns.
+ * {@code -Disolate.vm.pool=0} turns pool and background teardown off.
  *
  * <h2>Limits</h2>
  * A watchdog thread enforces the wall-time limit: it sets {@code kvm_run.immediate_exit} and sends a real-time

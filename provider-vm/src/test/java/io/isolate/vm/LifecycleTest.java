@@ -57,6 +57,47 @@ class LifecycleTest {
   }
 
   @Test
+  void closesTwoHundredIsolatesWithoutLeakingOnceTheBackgroundTeardownsAreDone() {
+    var hello = Fixtures.program("hello", Libc.MUSL);
+    for (int i = 0; i < 5; i++) {
+      Guest.run(hello);
+    }
+    HostResources before = HostResources.measure(); // drains the VM pool and waits for pending teardowns
+    for (int i = 0; i < 200; i++) {
+      try (Isolate isolate = Guest.builder(hello).build()) {
+        if (i % 2 == 0) {
+          assertEquals("hello, world\n", isolate.run().stdoutText());
+        } else {
+          assertEquals("hello, world\n", isolate.start().await().stdoutText());
+        }
+      }
+    }
+    HostResources.assertNoLeak(before, HostResources.measure());
+  }
+
+  @Test
+  void pooledVmsAreFreshAndUnused() {
+    Prerequisites.requireKvm();
+    var kvm = io.isolate.vm.kvm.KvmDevice.get();
+    java.util.function.Consumer<io.isolate.vm.vstate.Vm> setup = vm -> { };
+    long size = 8L << 20;
+    try {
+      for (int i = 0; i < 4; i++) {
+        try (var vm = io.isolate.vm.vstate.VmPool.take(kvm, size, setup)) {
+          assertTrue(vm.vcpu() != null, "the pooled VM has its vCPU");
+          assertEquals(size, vm.memory().size());
+          for (long a = 0; a < size; a += 1 << 16) {
+            assertEquals(0, vm.memory().readLong(a), "fresh guest memory reads as zero at 0x" + Long.toHexString(a));
+          }
+          vm.memory().writeLong(0x10000, 0x5EC12E7L); // must not reach the next VM
+        }
+      }
+    } finally {
+      io.isolate.vm.vstate.VmPool.drain();
+    }
+  }
+
+  @Test
   void runsSeveralVmsAtOnce() throws Exception {
     var hello = Fixtures.program("args", Libc.MUSL);
     var spin = Fixtures.program("fault", Libc.MUSL);

@@ -50,8 +50,15 @@ public final class LibC {
   public static native int madvise(Pointer addr, long length, int advice) throws LastErrorException;
 
   public static final int MADV_DONTNEED = 4;
+  /** Populate (prefault) pages writable, contents unchanged: Linux 5.14+. */
+  public static final int MADV_POPULATE_WRITE = 23;
 
   public static native int getpid();
+
+  public static final int PRIO_PROCESS = 0;
+
+  /** With {@code PRIO_PROCESS} and a thread id, sets that thread's nice value (Linux: per thread). */
+  public static native int setpriority(int which, int who, int prio) throws LastErrorException;
 
   public static native int gettid();
 

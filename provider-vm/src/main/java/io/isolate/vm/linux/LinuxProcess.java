@@ -13,15 +13,17 @@ import io.isolate.vm.vstate.GuestMemory;
 import io.isolate.vm.vstate.IoBus;
 import io.isolate.vm.vstate.Vcpu;
 import io.isolate.vm.vstate.Vm;
+import io.isolate.vm.vstate.VmPool;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * One unmodified static Linux program in its own VM: the address space, the loaded executable, the initial stack,
@@ -34,11 +36,19 @@ import java.util.concurrent.TimeUnit;
  * }</pre>
  */
 public final class LinuxProcess implements AutoCloseable {
-  private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "isolate-vm-watchdog");
-    t.setDaemon(true);
-    return t;
-  });
+  private static final ScheduledExecutorService WATCHDOG = watchdog();
+
+  private static ScheduledExecutorService watchdog() {
+    ScheduledThreadPoolExecutor e = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "isolate-vm-watchdog");
+      t.setDaemon(true);
+      return t;
+    });
+    // a run's deadline is cancelled when it ends: drop it at once rather than keep it (and the process it
+    // refers to, page map included) queued until the wall-time limit would have passed
+    e.setRemoveOnCancelPolicy(true);
+    return e;
+  }
 
   /** How a run ended. {@code exitCode} is -1 unless the program exited or a fault stood for a signal. */
   public record Outcome(Termination termination, int exitCode, String detail, Map<String, Long> unsupportedCalls,
@@ -79,7 +89,7 @@ public final class LinuxProcess implements AutoCloseable {
     this.kvm = kvm;
     this.vm = vm;
     this.config = config;
-    this.vcpu = vm.createVcpu();
+    this.vcpu = vm.vcpu();
     GuestMemory memory = vm.memory();
     PageTables tables = PageTables.create(memory, addressSpace, addressSpace);
     this.mm = new MemoryManager(memory, tables, addressSpace);
@@ -119,7 +129,7 @@ public final class LinuxProcess implements AutoCloseable {
     memory.write(stack.rsp(), stack.bytes());
     mm.takeTablesChanged(); // nothing ran yet: KVM_SET_SREGS below loads CR3 anyway
 
-    CpuSetup.configure(kvm, vcpu, tables.root());
+    CpuSetup.configureSregs(kvm, vcpu, tables.root()); // CPUID and MSRs: VCPU_SETUP
     vcpu.setRegs(CpuSetup.startRegisters(memory, image.entry(), stack.rsp()));
 
     fds.install(config.stdin().open(this), 0, false);
@@ -140,13 +150,45 @@ public final class LinuxProcess implements AutoCloseable {
     ElfImage image = ElfLoader.parse(config.executable(), Supervisor.USER_MIN,
         addressSpace - stackSize(addressSpace) - (1 << 20));
     long physical = addressSpace + PageTables.footprint(addressSpace);
-    Vm vm = Vm.create(kvm, (physical + 4095) & ~4095L);
+    // a fresh VM with its vCPU, never run, CPUID and MSRs set (created ahead of time when the pool has one)
+    Vm vm = VmPool.take(kvm, (physical + 4095) & ~4095L, VCPU_SETUP);
     try {
       return new LinuxProcess(kvm, vm, config, addressSpace, image);
     } catch (RuntimeException | Error e) {
       vm.close();
       throw e;
     }
+  }
+
+  /**
+   * What a VM pool may do ahead of time for a process: CPUID and MSRs, and prefaulting the guest pages that every
+   * start touches (supervisor, page tables, the top of the stack, the usual load address) so that neither the
+   * host nor the guest waits for the host kernel's page faults on them. The memory stays zero: fresh.
+   */
+  private static final Consumer<Vm> VCPU_SETUP = vm -> {
+    CpuSetup.configureCpuidAndMsrs(KvmDevice.get(), vm.vcpu());
+    prefault(vm.memory());
+  };
+
+  private static void prefault(GuestMemory memory) {
+    long physical = memory.size();
+    long addressSpace = physical & ~((2L << 20) - 1);
+    while (addressSpace > 0 && addressSpace + PageTables.footprint(addressSpace) > physical) {
+      addressSpace -= 2 << 20;
+    }
+    if (addressSpace <= 0 || addressSpace + PageTables.footprint(addressSpace) != physical) {
+      return; // not laid out by create(): nothing known to prefault
+    }
+    long stackTop = 32 << 10;
+    long elf = 64 << 10;
+    memory.prefault(Supervisor.GDT, Supervisor.STACK_TOP - Supervisor.GDT);
+    memory.prefault(addressSpace - stackTop, stackTop);
+    boolean elfFits = ElfLoader.PIE_BASE + elf <= addressSpace - stackSize(addressSpace);
+    if (elfFits) {
+      memory.prefault(ElfLoader.PIE_BASE, elf);
+    }
+    PageTables.prefault(memory, addressSpace, addressSpace, 0, addressSpace - 1,
+        elfFits ? ElfLoader.PIE_BASE : 0);
   }
 
   /** The stack: 8 MiB as Linux's default RLIMIT_STACK, but at most an eighth of a small address space. */
@@ -270,7 +312,8 @@ public final class LinuxProcess implements AutoCloseable {
       return outcome(stopReason, -1, describeStop(stopReason));
     }
     if (mm.takeTablesChanged()) {
-      vcpu.setSregs(vcpu.getSregs()); // reloading CR3 makes the new page-table entries visible
+      vcpu.readSregsRaw();
+      vcpu.writeSregsRaw(); // reloading CR3 makes the new page-table entries visible
     }
     // the registers the program returns to: the instruction after `syscall`, with the result in rax
     long[] regs = currentRegisters();
@@ -360,7 +403,7 @@ public final class LinuxProcess implements AutoCloseable {
       default -> 11; // SIGSEGV
     };
     String detail;
-    long cr2 = vector == 14 ? vcpu.getSregs().cr2 : 0;
+    long cr2 = vector == 14 ? vcpu.readSregsRaw().getLong(Vcpu.SREGS_CR2) : 0;
     if ((cs & 3) == 3 && rip != -1) {
       // a fault of the program: its handler for the signal runs, if it has one
       long[] regs = currentRegisters();
@@ -490,16 +533,14 @@ public final class LinuxProcess implements AutoCloseable {
 
   void setFsBase(long base) {
     // through the segment register, not MSR_FS_BASE: PVM hosts ignore a write of that MSR from the VMM
-    var s = vcpu.getSregs();
-    s.fs.base = base;
-    vcpu.setSregs(s);
+    vcpu.readSregsRaw().setLong(Vcpu.SREGS_FS_BASE, base);
+    vcpu.writeSregsRaw();
     fsBase = base;
   }
 
   void setGsBase(long base) {
-    var s = vcpu.getSregs();
-    s.gs.base = base;
-    vcpu.setSregs(s);
+    vcpu.readSregsRaw().setLong(Vcpu.SREGS_GS_BASE, base);
+    vcpu.writeSregsRaw();
     gsBase = base;
   }
 

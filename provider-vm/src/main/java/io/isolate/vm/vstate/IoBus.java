@@ -1,29 +1,40 @@
 package io.isolate.vm.vstate;
 
-import java.util.Arrays;
-
 /**
  * Dispatches port I/O exits to devices by port. Ports without a device read as all ones and ignore writes, as
  * on a PC; a lookup is one array access, since port I/O is on the hot path of every system call.
  */
 public final class IoBus {
-  private final IoDevice[] ports = new IoDevice[0x10000];
+  private static final int PORTS = 0x10000;
+  // two levels, pages of 256 ports allocated on registration: a flat table of 65536 references cost every VM a
+  // 256 KiB allocation, though a process's bus is empty
+  private final IoDevice[][] pages = new IoDevice[PORTS >> 8][];
+
+  private IoDevice device(int port) {
+    IoDevice[] page = pages[(port & 0xFFFF) >> 8];
+    return page == null ? null : page[port & 0xFF];
+  }
 
   /** Attaches {@code device} to {@code count} ports from {@code base}; ports must be free. */
   public void register(int base, int count, IoDevice device) {
-    if (base < 0 || count <= 0 || base + count > ports.length) {
+    if (base < 0 || count <= 0 || base + count > PORTS) {
       throw new IllegalArgumentException("port range 0x" + Integer.toHexString(base) + "+" + count + " is invalid");
     }
     for (int p = base; p < base + count; p++) {
-      if (ports[p] != null) {
-        throw new IllegalStateException("port 0x" + Integer.toHexString(p) + " is taken by " + ports[p]);
+      if (device(p) != null) {
+        throw new IllegalStateException("port 0x" + Integer.toHexString(p) + " is taken by " + device(p));
       }
     }
-    Arrays.fill(ports, base, base + count, device);
+    for (int p = base; p < base + count; p++) {
+      if (pages[p >> 8] == null) {
+        pages[p >> 8] = new IoDevice[256];
+      }
+      pages[p >> 8][p & 0xFF] = device;
+    }
   }
 
   public void out(Vcpu vcpu, int port, int size, long value) {
-    IoDevice d = ports[port & 0xFFFF];
+    IoDevice d = device(port);
     if (d != null) {
       d.out(vcpu, port, size, value);
     }
@@ -62,7 +73,7 @@ public final class IoBus {
   }
 
   public long in(Vcpu vcpu, int port, int size) {
-    IoDevice d = ports[port & 0xFFFF];
+    IoDevice d = device(port);
     return d == null ? -1L : d.in(vcpu, port, size);
   }
 }

@@ -157,9 +157,36 @@ public final class Vcpu implements AutoCloseable {
 
   /** Sets the special registers from a raw {@code struct kvm_sregs} image (312 bytes), with no reflection. */
   public void setSregs(byte[] image) {
-    Memory m = new Memory(image.length);
+    Pointer m = sregsBuffer();
     m.write(0, image, 0, image.length);
     ioctl(Kvm.KVM_SET_SREGS, m, "KVM_SET_SREGS");
+  }
+
+  /** Offsets in the raw {@code struct kvm_sregs}: the base of FS and GS, CR2. */
+  public static final int SREGS_FS_BASE = 3 * 24, SREGS_GS_BASE = 4 * 24, SREGS_CR2 = 8 * 24 + 2 * 16 + 8;
+  private static final int SREGS_SIZE = 312;
+  private Memory sregs;
+
+  private Pointer sregsBuffer() {
+    if (sregs == null) {
+      sregs = new Memory(SREGS_SIZE);
+    }
+    return sregs;
+  }
+
+  /**
+   * Reads the special registers with KVM_GET_SREGS into this vCPU's raw {@code struct kvm_sregs} buffer (no
+   * Structure, no reflection) and returns it; valid until the next raw call. Only the vCPU thread calls it.
+   */
+  public Pointer readSregsRaw() {
+    Pointer m = sregsBuffer();
+    ioctl(Kvm.KVM_GET_SREGS, m, "KVM_GET_SREGS");
+    return m;
+  }
+
+  /** Writes back the buffer of {@link #readSregsRaw()} with KVM_SET_SREGS (which reloads CR3). */
+  public void writeSregsRaw() {
+    ioctl(Kvm.KVM_SET_SREGS, sregsBuffer(), "KVM_SET_SREGS");
   }
 
   /** Sets CPUID from a raw {@code struct kvm_cpuid2} with its entries, as built once per JVM. */

@@ -36,14 +36,28 @@ public final class CpuSetup {
    * general registers and the start frame are the caller's ({@link #startRegisters}).
    */
   public static void configure(KvmDevice kvm, Vcpu vcpu, long cr3) {
+    configureCpuidAndMsrs(kvm, vcpu);
+    configureSregs(kvm, vcpu, cr3);
+  }
+
+  /**
+   * The part of {@link #configure} that does not depend on the program: CPUID and the system-call MSRs. A VM pool
+   * does it ahead of time; {@link #configureSregs} completes the set-up.
+   */
+  public static void configureCpuidAndMsrs(KvmDevice kvm, Vcpu vcpu) {
     Template t = template(kvm, vcpu);
     vcpu.setCpuid(t.cpuid);
+    vcpu.setMsrs(MSR_INDEXES, MSR_VALUES);
+  }
+
+  /** The special registers of {@link #configure}, with paging rooted at {@code cr3}. */
+  public static void configureSregs(KvmDevice kvm, Vcpu vcpu, long cr3) {
+    Template t = template(kvm, vcpu);
     byte[] sregs = t.sregs.clone();
     for (int i = 0; i < 8; i++) {
       sregs[SREGS_CR3 + i] = (byte) (cr3 >>> (8 * i));
     }
     vcpu.setSregs(sregs);
-    vcpu.setMsrs(MSR_INDEXES, MSR_VALUES);
   }
 
   private static final int SREGS_CR3 = 8 * 24 + 2 * 16 + 2 * 8; // after 8 segments, gdt, idt, cr0, cr2
