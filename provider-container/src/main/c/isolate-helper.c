@@ -4,12 +4,15 @@
  * The model is Bazel's linux-sandbox: Java decides everything and builds this program's argument list; this
  * program only carries it out, in order, and dies loudly (file:line + strerror) on the first failure. It knows
  * nothing about images, cgroup controllers or seccomp policy: it writes the pid into the cgroup.procs files it is
- * given, installs the BPF program it is given, and performs the mount operations it is given.
+ * given (or has init write "0" into the v1 tasks files it is given), installs the BPF program it is given, and
+ * performs the mount operations it is given.
  *
  * Process tree:
  *   helper (host namespaces)         listens on published ports, writes uid/gid maps and cgroup membership
- *                                    (or clones init straight into a v2 cgroup), forwards signals, waits
- *     init  (pid 1 of the new pid ns) hostname, loopback, mounts, pivot_root; then (stage 2, once in its cgroups)
+ *                                    (or clones init straight into a v2 cgroup, or opens v1 tasks files for init
+ *                                    to move itself), forwards signals, waits
+ *     init  (pid 1 of the new pid ns) joins the cgroups given as tasks files; hostname, loopback, mounts,
+ *                                    pivot_root; then (stage 2, once in all its cgroups)
  *                                    a cgroup namespace, port proxies, the workload; reaps zombies, forwards signals
  *       workload                      rlimits, capabilities dropped, no_new_privs, seccomp, execvp
  *
@@ -111,6 +114,9 @@ struct options {
   const char *gid_map;
   const char *cgroup_procs[MAX_CGROUPS];
   int n_cgroups;
+  const char *cgroup_tasks[MAX_CGROUPS]; /* --cgroup-self: v1 tasks files init writes "0" into */
+  int cgroup_task_fd[MAX_CGROUPS];       /* opened by the helper in the host, inherited by init */
+  int n_cgroup_tasks;
   const char *hostname;
   int loopback;
   const char *base;
@@ -229,6 +235,11 @@ static void parse(int argc, char **argv) {
       NEED(1);
       if (opt.n_cgroups == MAX_CGROUPS) DIEX("too many --cgroup (max %d)", MAX_CGROUPS);
       opt.cgroup_procs[opt.n_cgroups++] = argv[++i];
+    }
+    else if (!strcmp(a, "--cgroup-self")) {
+      NEED(1);
+      if (opt.n_cgroup_tasks == MAX_CGROUPS) DIEX("too many --cgroup-self (max %d)", MAX_CGROUPS);
+      opt.cgroup_tasks[opt.n_cgroup_tasks++] = argv[++i];
     }
     else if (!strcmp(a, "--hostname")) { NEED(1); opt.hostname = argv[++i]; }
     else if (!strcmp(a, "--loopback")) opt.loopback = 1;
@@ -639,9 +650,19 @@ static void run_init(int sync_fd) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) DIE("prctl(PR_SET_PDEATHSIG)");
   char byte;
   if (read(sync_fd, &byte, 1) != 1) _exit(125); /* the helper died before writing our uid/gid maps */
+  /*
+   * v1 cgroups given as tasks files: a single thread that moves itself ("0") skips the global
+   * cgroup_threadgroup_rwsem on current kernels, so this costs microseconds where writing a pid into cgroup.procs
+   * waits for an RCU grace period. Init has one thread; the kernel checks the credentials of the helper, which opened
+   * the files. Done before anything else, so that all of init's set-up is charged to the isolate.
+   */
+  for (int i = 0; i < opt.n_cgroup_tasks; i++) {
+    if (write(opt.cgroup_task_fd[i], "0", 1) != 1) DIE("join cgroup %s", opt.cgroup_tasks[i]);
+    close(opt.cgroup_task_fd[i]);
+  }
   if (opt.hostname && sethostname(opt.hostname, strlen(opt.hostname)) != 0) DIE("sethostname(%s)", opt.hostname);
   if (opt.loopback) loopback_up();
-  /* Meanwhile the helper moves us into the cgroups: a migration can wait for an RCU grace period. */
+  /* Meanwhile the helper writes us into any cgroup.procs files (a migration that can wait for an RCU grace period). */
   setup_mounts();
   if (opt.chdir_to && chdir(opt.chdir_to) != 0) DIE("chdir(%s)", opt.chdir_to);
   if (read(sync_fd, &byte, 1) != 1) _exit(125); /* the helper died before moving us into the cgroups */
@@ -721,6 +742,12 @@ int main(int argc, char **argv) {
     opt.publish_fd[i] = fd;
   }
 
+  for (int i = 0; i < opt.n_cgroup_tasks; i++) {
+    /* Opened here, in the host's mount namespace; init writes into them (see run_init). */
+    opt.cgroup_task_fd[i] = open(opt.cgroup_tasks[i], O_WRONLY | O_CLOEXEC);
+    if (opt.cgroup_task_fd[i] < 0) DIE("open(%s)", opt.cgroup_tasks[i]);
+  }
+
   int sync_pipe[2];
   if (pipe2(sync_pipe, O_CLOEXEC) != 0) DIE("pipe2");
   install_forwarding();
@@ -733,6 +760,7 @@ int main(int argc, char **argv) {
   }
   close(sync_pipe[0]);
   for (int i = 0; i < opt.n_publish; i++) close(opt.publish_fd[i]);
+  for (int i = 0; i < opt.n_cgroup_tasks; i++) close(opt.cgroup_task_fd[i]);
   char path[64], line[32];
   if (opt.clone_flags & CLONE_NEWUSER) {
     snprintf(path, sizeof path, "/proc/%d/setgroups", pid);

@@ -56,9 +56,16 @@ final class ContainerExecution implements Execution {
   private final CompletableFuture<ExitResult> result = new CompletableFuture<>();
   private final ScheduledFuture<?> timeout;
   private final ScheduledFuture<?> monitor;
+  private final CompletableFuture<Void> stdoutDone;
+  private final CompletableFuture<Void> stderrDone;
   private volatile CgroupStats lastStats = CgroupStats.NONE;
 
-  ContainerExecution(IsolateSpec spec, Process process, Cgroup cgroup, Path statusFile, long startNanos) {
+  /**
+   * @param callerAwaits true when the caller will call {@link #awaitOnCaller()} (a blocking run, which pumps stdout
+   *     itself), false to have I/O threads pump and finish
+   */
+  ContainerExecution(IsolateSpec spec, Process process, Cgroup cgroup, Path statusFile, long startNanos,
+      boolean callerAwaits) {
     this.spec = spec;
     this.process = process;
     this.cgroup = cgroup;
@@ -67,30 +74,61 @@ final class ContainerExecution implements Execution {
     OutputSink.Budget budget = new OutputSink.Budget(spec.limits().outputBytes());
     this.stdout = new OutputSink(spec.stdout(), budget);
     this.stderr = new OutputSink(spec.stderr(), budget);
-    CompletableFuture<Void> out = pump(process.getInputStream(), stdout);
-    CompletableFuture<Void> err = pump(process.getErrorStream(), stderr);
+    this.stdoutDone = callerAwaits ? null : pump(process.getInputStream(), stdout);
+    this.stderrDone = pump(process.getErrorStream(), stderr);
     feedStdin();
     long wallNanos = spec.limits().wallTime().toNanos();
     this.timeout = TIMERS.schedule(() -> stop(Termination.TIMEOUT), wallNanos, TimeUnit.NANOSECONDS);
     this.monitor = cgroup == null ? null
         : TIMERS.scheduleWithFixedDelay(this::checkCgroup, MONITOR_PERIOD_MS, MONITOR_PERIOD_MS, TimeUnit.MILLISECONDS);
-    process.onExit().thenCombine(CompletableFuture.allOf(out, err), (p, v) -> p)
-        .whenCompleteAsync((p, e) -> finish(), IO);
+    if (!callerAwaits) {
+      // finished by whichever pump reaches its end last (see awaitEnd for why the ends of the pipes suffice)
+      CompletableFuture.allOf(stdoutDone, stderrDone).whenComplete((v, e) -> finish());
+    }
+  }
+
+  /**
+   * Pumps stdout on the calling thread until the end, then completes the result on it too: the end of the output
+   * wakes this thread directly, with no hand-off to or from other threads (and no {@code Process.onExit()}, which
+   * starts a thread per call when the common pool has a single thread, as on two CPUs).
+   */
+  ExitResult awaitOnCaller() {
+    drain(process.getInputStream(), stdout);
+    awaitEnd();
+    return result.join();
+  }
+
+  /**
+   * Waits until both pipes are at their end, then finishes. The helper, its init and every process of the isolate
+   * hold them until they exit (the pid namespace ends with init, the helper writes its last status line before it
+   * exits), so at the end of both the status file is complete; the JDK's reaper collects the helper meanwhile.
+   */
+  private void awaitEnd() {
+    try {
+      if (stdoutDone != null) {
+        stdoutDone.join();
+      }
+      stderrDone.join();
+    } finally {
+      finish();
+    }
   }
 
   private CompletableFuture<Void> pump(InputStream in, OutputSink sink) {
-    return CompletableFuture.runAsync(() -> {
-      byte[] buf = new byte[16384];
-      try (in) {
-        for (int n = in.read(buf); n >= 0; n = in.read(buf)) {
-          if (!sink.write(buf, 0, n)) {
-            stop(Termination.OUTPUT_LIMIT);
-          }
+    return CompletableFuture.runAsync(() -> drain(in, sink), IO);
+  }
+
+  private void drain(InputStream in, OutputSink sink) {
+    byte[] buf = new byte[16384];
+    try (in) {
+      for (int n = in.read(buf); n >= 0; n = in.read(buf)) {
+        if (!sink.write(buf, 0, n)) {
+          stop(Termination.OUTPUT_LIMIT);
         }
-      } catch (IOException e) {
-        // the pipe closed under us: the process is gone
       }
-    }, IO);
+    } catch (IOException | RuntimeException e) {
+      // the pipe closed under us (the process is gone), or the sink failed: either way this pump is done
+    }
   }
 
   private void feedStdin() {
@@ -192,7 +230,7 @@ final class ContainerExecution implements Execution {
     } else if (status.exitCode() >= 0) {
       r = ExitResult.builder(Termination.EXITED).exitCode(status.exitCode());
     } else {
-      int code = process.exitValue();
+      int code = helperExitCode();
       String said = new String(stderr.captured(), java.nio.charset.StandardCharsets.UTF_8).trim();
       r = ExitResult.builder(Termination.FAILED_TO_START).exitCode(-1)
           .detail("the helper ended with code " + code + " before the workload ran"
@@ -202,6 +240,24 @@ final class ContainerExecution implements Execution {
     Duration cpu = stats.cpuTime() != null ? stats.cpuTime() : status.cpuTime();
     long peak = stats.peakMemoryBytes() >= 0 ? stats.peakMemoryBytes() : status.maxRssBytes();
     return r.stdout(stdout.captured()).stderr(stderr.captured()).usage(Usage.of(wall, cpu, peak)).build();
+  }
+
+  /** The helper's exit code; its pipes are closed, so it is exiting, if not already collected by the reaper. */
+  private int helperExitCode() {
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          return process.waitFor();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   private String detail(Termination reason) {

@@ -24,9 +24,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * One OS-level isolate: a private run directory (staged in-memory files, status files), and for each
- * {@link #start()} a fresh cgroup and a helper process. {@link #close()} kills what runs and removes the cgroup
- * and the run directory.
+ * One OS-level isolate: a private run directory when it has in-memory files to stage (else its status files go to
+ * this JVM's shared run directory), and for each {@link #start()} a fresh cgroup and a helper process.
+ * {@link #close()} kills what runs and removes the cgroup and the private run directory.
  */
 final class ContainerIsolate implements IsolateBackend {
   private final IsolateSpec spec;
@@ -37,9 +37,10 @@ final class ContainerIsolate implements IsolateBackend {
   private final List<Path> imageLayers;
   private final String id = UUID.randomUUID().toString().replace("-", "").substring(0, 16);
   private final Path runRoot;
-  private final Path runDir;
+  private final boolean ownsRunDir;
+  private Path runDir;
   private final List<Path> stagedFiles = new ArrayList<>();
-  private final java.nio.channels.FileChannel lock;
+  private java.nio.channels.FileChannel lock;
   private int runs;
   private volatile ContainerExecution current;
 
@@ -52,6 +53,12 @@ final class ContainerIsolate implements IsolateBackend {
     this.seccomp = seccomp;
     this.imageLayers = imageLayers;
     this.runRoot = runRoot;
+    this.ownsRunDir = spec.mounts().stream().anyMatch(m -> m.kind() == Mount.Kind.FILE);
+    if (!ownsRunDir) {
+      // nothing to stage: a private directory would cost a mkdir, a lock and a removal per isolate
+      this.runDir = sharedRunDir(runRoot);
+      return;
+    }
     this.runDir = runRoot.resolve("iso-" + id);
     try {
       Files.createDirectories(runRoot);
@@ -76,10 +83,60 @@ final class ContainerIsolate implements IsolateBackend {
 
   static final String LOCK = "lock";
 
+  /** A shared run directory and its lock, held until the JVM ends (a collected channel would free the lock). */
+  private record SharedRunDir(Path dir, java.nio.channels.FileChannel lock) {}
+
+  private static final java.util.Map<Path, SharedRunDir> SHARED = new java.util.HashMap<>();
+
+  /**
+   * This JVM's run directory under {@code runRoot} for isolates without files to stage ("iso-jvm-..."): made and
+   * locked once, swept like any run directory once this JVM is gone; made anew if something removed it.
+   */
+  static synchronized Path sharedRunDir(Path runRoot) {
+    SharedRunDir held = SHARED.get(runRoot);
+    if (held != null && Files.isDirectory(held.dir())) {
+      return held.dir();
+    }
+    if (held != null) {
+      SHARED.remove(runRoot);
+      try {
+        held.lock().close();
+      } catch (IOException ignored) {
+        // gone with its directory
+      }
+    }
+    Path dir = runRoot.resolve("iso-jvm-" + UUID.randomUUID().toString().replace("-", "").substring(0, 16));
+    try {
+      Files.createDirectories(runRoot);
+      Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      java.nio.channels.FileChannel lock = java.nio.channels.FileChannel.open(dir.resolve(LOCK),
+          java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+      try {
+        lock.lock();
+      } catch (IOException | RuntimeException e) {
+        lock.close();
+        throw e;
+      }
+      SHARED.put(runRoot, new SharedRunDir(dir, lock));
+      return dir;
+    } catch (IOException e) {
+      deleteTree(dir);
+      throw new StartFailedException("cannot prepare the run directory under " + runRoot + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static synchronized boolean isSharedRunDir(Path dir) {
+    return SHARED.values().stream().anyMatch(shared -> shared.dir().equals(dir));
+  }
+
   /** Removes run directories left by JVMs that died: their lock is free. */
   static void sweepStaleRunDirectories(Path runRoot) {
     try (Stream<Path> dirs = Files.list(runRoot)) {
       for (Path dir : dirs.filter(d -> d.getFileName().toString().startsWith("iso-")).toList()) {
+        if (isSharedRunDir(dir)) {
+          // ours: not even opened, since closing any channel on a locked file can release this JVM's lock on it
+          continue;
+        }
         Path lockFile = dir.resolve(LOCK);
         boolean stale;
         try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(lockFile,
@@ -105,13 +162,26 @@ final class ContainerIsolate implements IsolateBackend {
   }
 
   @Override
-  public synchronized Execution start() {
+  public Execution start() {
+    return launch(false);
+  }
+
+  /** Runs on the calling thread: it waits for the helper itself, sparing hand-offs between threads. */
+  @Override
+  public io.isolate.ExitResult run() {
+    return launch(true).awaitOnCaller();
+  }
+
+  private synchronized ContainerExecution launch(boolean callerAwaits) {
     ContainerExecution previous = current;
     if (previous != null && previous.isAlive()) {
       throw new IllegalStateException("the previous run of this isolate is still going; await it or kill it first");
     }
     int run = runs++;
-    Path status = runDir.resolve("status-" + run);
+    if (!ownsRunDir) {
+      runDir = sharedRunDir(runRoot);
+    }
+    Path status = runDir.resolve("status-" + id + "-" + run);
     Cgroup cgroup = null;
     try {
       if (cgroups != null) {
@@ -119,10 +189,12 @@ final class ContainerIsolate implements IsolateBackend {
         cgroup = cgroups.create("isolate-" + id + "-" + run, new CgroupLimits(spec.limits().memoryBytes(),
             spec.limits().cpus(), spec.limits().pids() + 1));
       }
+      // v1: init moves itself through the tasks files (no RCU grace period); v2: the helper, through cgroup.procs
+      List<Path> tasks = cgroup == null ? List.of() : cgroup.selfJoinFiles();
+      List<Path> procs = cgroup == null || !tasks.isEmpty() ? List.of() : cgroup.procsFiles();
       HelperCommand command = policy.command(spec, new SandboxPolicy.Inputs(helper, status, Path.of("/tmp"),
-          HelperBinary.currentUid(), HelperBinary.currentGid(), cgroup == null ? List.of() : cgroup.procsFiles(),
-          imageLayers, stagedFiles, seccomp, runRoot.resolve(ContainerProvider.EMPTY_FILE),
-          runRoot.resolve(ContainerProvider.EMPTY_DIR), List.of()));
+          HelperBinary.currentUid(), HelperBinary.currentGid(), procs, tasks, imageLayers, stagedFiles, seccomp,
+          runRoot.resolve(ContainerProvider.EMPTY_FILE), runRoot.resolve(ContainerProvider.EMPTY_DIR), List.of()));
       ProcessBuilder pb = new ProcessBuilder(command.argv());
       pb.environment().clear();
       pb.environment().putAll(spec.env());
@@ -130,10 +202,10 @@ final class ContainerIsolate implements IsolateBackend {
         pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
       }
       long startNanos = System.nanoTime();
-      Process process = HelperLauncher.start(pb);
+      Process process = callerAwaits ? HelperLauncher.startFromBlockedCaller(pb) : HelperLauncher.start(pb);
       ContainerExecution execution;
       try {
-        execution = new ContainerExecution(spec, process, cgroup, status, startNanos);
+        execution = new ContainerExecution(spec, process, cgroup, status, startNanos, callerAwaits);
       } catch (RuntimeException | Error e) {
         process.destroyForcibly();
         throw e;
@@ -171,6 +243,9 @@ final class ContainerIsolate implements IsolateBackend {
   }
 
   private void deleteRunDir() {
+    if (!ownsRunDir) {
+      return; // the shared directory stays; this isolate's status files were removed after each run
+    }
     if (lock != null) {
       try {
         lock.close();

@@ -103,11 +103,17 @@ public final class ContainerProvider implements IsolationProvider {
     return d;
   }
 
+  /** The run root last prepared (one stat then checks that it is still there). */
+  private static volatile Path preparedRunRoot;
+
   /** The directory of run directories, with the empty file and directory used to mask host paths. */
   static Path runRoot() {
     String configured = System.getProperty(RUN_DIR_PROPERTY);
     Path root = configured != null && !configured.isBlank() ? Path.of(configured)
         : Path.of(System.getProperty("java.io.tmpdir", "/tmp"), "isolate-" + HelperBinary.currentUid(), "run");
+    if (root.equals(preparedRunRoot) && Files.isDirectory(root.resolve(EMPTY_DIR))) {
+      return root;
+    }
     try {
       Files.createDirectories(root);
       Path file = root.resolve(EMPTY_FILE);
@@ -120,6 +126,7 @@ public final class ContainerProvider implements IsolationProvider {
         Files.createDirectory(dir);
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("r-xr-xr-x"));
       }
+      preparedRunRoot = root;
     } catch (IOException e) {
       // reported when an isolate cannot use the directory
     }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +21,8 @@ public interface HostLayout {
   /** The real host. */
   HostLayout REAL = new HostLayout() {
     private final Map<Path, List<Path>> hidden = new ConcurrentHashMap<>();
+    /** Whether each path {@link #unreadableByOthers} found is a directory, from the same (cached) listing. */
+    private final Map<Path, Boolean> hiddenIsDirectory = new ConcurrentHashMap<>();
 
     @Override
     public List<Path> unreadableByOthers(Path dir) {
@@ -41,6 +44,7 @@ public interface HostLayout {
           }
           if (!Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS).contains(PosixFilePermission.OTHERS_READ)) {
             found.add(p);
+            hiddenIsDirectory.put(p, Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS));
           } else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
             collect(p, found, depth + 1);
           }
@@ -57,19 +61,21 @@ public interface HostLayout {
 
     @Override
     public Optional<String> symlinkTarget(Path path) {
-      if (!Files.isSymbolicLink(path)) {
-        return Optional.empty();
-      }
       try {
+        // one lstat, no exception for the usual answer (not a link), then readlink for a link
+        if (!Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isSymbolicLink()) {
+          return Optional.empty();
+        }
         return Optional.of(Files.readSymbolicLink(path).toString());
-      } catch (IOException e) {
+      } catch (IOException | UnsupportedOperationException e) {
         return Optional.empty();
       }
     }
 
     @Override
     public boolean isDirectory(Path path) {
-      return Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS);
+      Boolean hiddenDirectory = hiddenIsDirectory.get(path);
+      return hiddenDirectory != null ? hiddenDirectory : Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS);
     }
   };
 

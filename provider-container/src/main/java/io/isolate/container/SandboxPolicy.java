@@ -58,7 +58,10 @@ public final class SandboxPolicy {
    * @param base an existing host directory for the helper's scratch tmpfs (mounted only in its namespace)
    * @param hostUid the uid that uid 0 inside maps to
    * @param hostGid the gid that gid 0 inside maps to
-   * @param cgroupProcs the cgroup.procs files of the isolate's cgroup; empty without cgroups
+   * @param cgroupProcs the cgroup.procs files of the isolate's cgroup, which the helper writes init's pid into;
+   *     empty without cgroups
+   * @param cgroupTasks the v1 tasks files through which init moves itself into the isolate's cgroup (no RCU grace
+   *     period, see {@code Cgroup.selfJoinFiles()}); empty without cgroups and on v2
    * @param imageLayers an image's unpacked layers, top-most first; empty unless the rootfs is an image
    * @param stagedFiles for each {@link Mount.Kind#FILE} mount of the spec, in order, the host file holding its
    *     content
@@ -69,8 +72,16 @@ public final class SandboxPolicy {
    *     for these yet, so the provider passes none
    */
   public record Inputs(Path helper, Path statusFile, Path base, long hostUid, long hostGid, List<Path> cgroupProcs,
-      List<Path> imageLayers, List<Path> stagedFiles, byte[] seccomp, Path emptyFile, Path emptyDir,
-      List<PublishedPort> published) {}
+      List<Path> cgroupTasks, List<Path> imageLayers, List<Path> stagedFiles, byte[] seccomp, Path emptyFile,
+      Path emptyDir, List<PublishedPort> published) {
+    /** Without v1 tasks files. */
+    public Inputs(Path helper, Path statusFile, Path base, long hostUid, long hostGid, List<Path> cgroupProcs,
+        List<Path> imageLayers, List<Path> stagedFiles, byte[] seccomp, Path emptyFile, Path emptyDir,
+        List<PublishedPort> published) {
+      this(helper, statusFile, base, hostUid, hostGid, cgroupProcs, List.of(), imageLayers, stagedFiles, seccomp,
+          emptyFile, emptyDir, published);
+    }
+  }
 
   /** A host port on 127.0.0.1 forwarded to a port inside the isolate. */
   public record PublishedPort(int hostPort, int guestPort) {
@@ -116,6 +127,9 @@ public final class SandboxPolicy {
     b.unshare(Namespace.UTS, Namespace.IPC, Namespace.CGROUP).idMaps(in.hostUid(), in.hostGid());
     for (Path procs : in.cgroupProcs()) {
       b.cgroup(procs);
+    }
+    for (Path tasks : in.cgroupTasks()) {
+      b.cgroupSelf(tasks);
     }
     b.hostname(spec.hostname());
     if (spec.network() == Network.LOOPBACK) {

@@ -9,7 +9,13 @@ import io.isolate.Isolate;
 import io.isolate.Limits;
 import io.isolate.SizeUnit;
 import io.isolate.Termination;
+import io.isolate.container.cgroup.CgroupHost;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -90,6 +96,37 @@ class LimitsTest {
     long left = ProcessHandle.allProcesses()
         .filter(p -> p.info().commandLine().orElse("").contains(marker)).count();
     assertEquals(0, left, "processes left behind");
+  }
+
+  @Test
+  void theWorkloadRunsInTheIsolatesCgroupInEveryHierarchy() throws Exception {
+    // on cgroup v1 init moves itself in through the tasks files (see Cgroup.selfJoinFiles): check each hierarchy
+    String marker = "30." + System.nanoTime() % 100000;
+    try (Isolate isolate = Os.command("/bin/sleep", marker).build()) {
+      var execution = isolate.start();
+      ProcessHandle workload = null;
+      for (int i = 0; i < 200 && workload == null; i++) {
+        workload = ProcessHandle.allProcesses().filter(p -> { // the helper and init carry the marker too, after "--"
+          String line = p.info().commandLine().orElse("");
+          return line.endsWith("sleep " + marker) && !line.contains(" -- ");
+        }).findFirst().orElse(null);
+        Thread.sleep(10);
+      }
+      assertTrue(workload != null, "the workload started");
+      List<String> lines = Files.readAllLines(Path.of("/proc/" + workload.pid() + "/cgroup"));
+      Set<String> joined = new TreeSet<>();
+      for (String line : lines) {
+        String[] f = line.split(":", 3);
+        if (f[2].contains("/isolate-")) {
+          joined.addAll(List.of(f[1].split(",")));
+        }
+      }
+      boolean v1 = CgroupHost.detect().driver().describe().startsWith("cgroup v1");
+      List<String> expected = v1 ? List.of("cpu", "cpuacct", "memory", "pids") : List.of(""); // "" is v2's line
+      assertTrue(joined.containsAll(expected), "in the isolate's cgroup for " + expected + ": " + lines);
+      execution.kill();
+      assertEquals(Termination.KILLED, execution.await().termination());
+    }
   }
 
   @Test

@@ -100,6 +100,28 @@ class SandboxPolicyGoldenArgvTest {
   }
 
   @Test
+  void onCgroupV1InitJoinsThroughTasksFilesTheHelperOpens() {
+    IsolateSpec spec = builder().spec();
+    SandboxPolicy.Inputs in = inputs(List.of(), List.of(), List.of());
+    SandboxPolicy.Inputs v1 = new SandboxPolicy.Inputs(in.helper(), in.statusFile(), in.base(), in.hostUid(),
+        in.hostGid(), List.of(), List.of(Path.of("/cg/memory/x/tasks"), Path.of("/cg/pids/x/tasks")),
+        in.imageLayers(), in.stagedFiles(), in.seccomp(), in.emptyFile(), in.emptyDir(), List.of());
+    List<String> argv = new SandboxPolicy(HOST).command(spec, v1).argv();
+    assertEquals(expand(List.of("/h/isolate-helper", "--status", "/run/status",
+        "--unshare-user", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-ipc", "--unshare-cgroup",
+        "--uid-map", "0 1000 1", "--gid-map", "0 100 1",
+        "--cgroup-self", "/cg/memory/x/tasks", "--cgroup-self", "/cg/pids/x/tasks",
+        "--hostname", "isolate", "--base", "/tmp",
+        "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
+        "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--ro-bind", "/etc", "/etc",
+        "--proc", "/proc", PROC, "--dev", "/dev", "--tmpfs", "67108864", "/tmp",
+        "--remount-ro", "/",
+        "--rlimit", "4", "0", "--rlimit", "7", "4096",
+        "--seccomp", "060000000000ff7f",
+        "--", "/bin/echo", "hi")), argv);
+  }
+
+  @Test
   void asRootFilesOnlyRootMayReadAreMaskedInTheHostRoot() {
     IsolateSpec spec = builder().spec();
     SandboxPolicy.Inputs in = inputs(List.of(), List.of(), List.of());

@@ -17,6 +17,8 @@ import java.util.Map;
 final class CgroupV1Driver implements CgroupDriver {
   private final Map<String, Path> parents;
   private final CgroupFiles files;
+  /** Whether the kernel accounts swap (memory.memsw.*): the same for every cgroup, so looked up once. */
+  private volatile Boolean swapAccounting;
 
   CgroupV1Driver(Map<String, Path> parents, CgroupFiles files) {
     this.parents = new LinkedHashMap<>(parents);
@@ -48,7 +50,12 @@ final class CgroupV1Driver implements CgroupDriver {
       Path memory = dirs.get("memory");
       files.write(memory.resolve("memory.limit_in_bytes"), Long.toString(limits.memoryBytes()));
       Path memsw = memory.resolve("memory.memsw.limit_in_bytes");
-      if (Files.exists(memsw)) {
+      Boolean swap = swapAccounting;
+      if (swap == null) {
+        swap = Files.exists(memsw);
+        swapAccounting = swap;
+      }
+      if (swap) {
         files.write(memsw, Long.toString(limits.memoryBytes()));
       } else {
         // No swap accounting (kernel booted without swapaccount): keep the kernel from swapping this group.
@@ -81,6 +88,11 @@ final class CgroupV1Driver implements CgroupDriver {
     @Override
     public List<Path> procsFiles() {
       return directories().stream().map(d -> d.resolve("cgroup.procs")).toList();
+    }
+
+    @Override
+    public List<Path> selfJoinFiles() {
+      return directories().stream().map(d -> d.resolve("tasks")).toList();
     }
 
     @Override

@@ -160,19 +160,33 @@ public final class HelperBinary {
     return "";
   }
 
+  /** A JVM does not change its user or group: read once (a stat of /proc/self per start otherwise). */
+  private static volatile long uid = Long.MIN_VALUE;
+  private static volatile long gid = Long.MIN_VALUE;
+
   /** This process's user id, from /proc. */
   public static long currentUid() {
-    try {
-      return ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).longValue();
-    } catch (IOException | UnsupportedOperationException e) {
-      return -1;
+    long u = uid;
+    if (u == Long.MIN_VALUE) {
+      u = procSelf("unix:uid");
+      uid = u;
     }
+    return u;
   }
 
   /** This process's group id, from /proc. */
   public static long currentGid() {
+    long g = gid;
+    if (g == Long.MIN_VALUE) {
+      g = procSelf("unix:gid");
+      gid = g;
+    }
+    return g;
+  }
+
+  private static long procSelf(String attribute) {
     try {
-      return ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:gid")).longValue();
+      return ((Number) Files.getAttribute(Path.of("/proc/self"), attribute)).longValue();
     } catch (IOException | UnsupportedOperationException e) {
       return -1;
     }

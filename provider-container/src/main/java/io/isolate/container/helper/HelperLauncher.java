@@ -20,6 +20,19 @@ public final class HelperLauncher {
 
   private HelperLauncher() {}
 
+  /**
+   * Starts the helper on the calling thread, for a caller that stays blocked until the helper has exited (a blocking
+   * run): that thread, the one PR_SET_PDEATHSIG watches, then outlives the helper, and two hand-offs between threads
+   * are spared. A virtual thread is no such caller (its carrier thread forks, and may end before the helper): it goes
+   * through the launcher thread like {@link #start}.
+   */
+  public static Process startFromBlockedCaller(ProcessBuilder builder) throws IOException {
+    if (Thread.currentThread().getClass().getName().equals("java.lang.VirtualThread")) {
+      return start(builder);
+    }
+    return builder.start();
+  }
+
   public static Process start(ProcessBuilder builder) throws IOException {
     Future<Process> f = LAUNCHER.submit(builder::start);
     boolean interrupted = false;
