@@ -105,6 +105,7 @@ public interface Isolate extends AutoCloseable {
     final List<HostFunction> hostFunctions = new ArrayList<>();
     final Set<String> deniedSyscalls = new LinkedHashSet<>();
     final Set<String> allowedSyscalls = new LinkedHashSet<>();
+    final Map<Integer, Integer> publishedPorts = new java.util.TreeMap<>();
     boolean acceptUnenforcedLimits;
     Vertx vertx;
     Clock clock = Clock.systemUTC();
@@ -127,6 +128,7 @@ public interface Isolate extends AutoCloseable {
       hostFunctions.addAll(spec.hostFunctions());
       deniedSyscalls.addAll(spec.deniedSyscalls());
       allowedSyscalls.addAll(spec.allowedSyscalls());
+      publishedPorts.putAll(spec.publishedPorts());
       acceptUnenforcedLimits = spec.acceptUnenforcedLimits();
       vertx = spec.vertx().orElse(null);
       clock = spec.clock();
@@ -241,6 +243,25 @@ public interface Isolate extends AutoCloseable {
       return this;
     }
 
+    /**
+     * Forwards TCP port {@code hostPort} on the host's 127.0.0.1 to {@code guestPort} inside the isolate (OS level
+     * with {@link Network#LOOPBACK}); default none. Only the host's loopback interface listens.
+     */
+    public Builder publishPort(int hostPort, int guestPort) {
+      if (hostPort < 1 || hostPort > 65535) {
+        throw new InvalidSpecException("published host port (" + hostPort + ") must be between 1 and 65535");
+      }
+      if (guestPort < 1 || guestPort > 65535) {
+        throw new InvalidSpecException("published guest port (" + guestPort + ") must be between 1 and 65535");
+      }
+      if (publishedPorts.containsKey(hostPort)) {
+        throw new InvalidSpecException("host port " + hostPort + " is already published (to guest port "
+            + publishedPorts.get(hostPort) + ")");
+      }
+      publishedPorts.put(hostPort, guestPort);
+      return this;
+    }
+
     /** Denies system calls on top of the default profile (OS level). */
     public Builder denySyscalls(String... names) {
       for (String n : names) {
@@ -303,6 +324,10 @@ public interface Isolate extends AutoCloseable {
       if (network != Network.NONE && level != IsolationLevel.OS) {
         throw new InvalidSpecException("network " + network + " is only available at level OS; " + level
             + " isolates have no network");
+      }
+      if (!publishedPorts.isEmpty() && (level != IsolationLevel.OS || network != Network.LOOPBACK)) {
+        throw new InvalidSpecException("published ports " + publishedPorts + " need level OS with network LOOPBACK, not "
+            + level + " with " + network);
       }
       return new IsolateSpec(this);
     }

@@ -31,6 +31,7 @@ public final class IsolateSpec {
   private final ImmutableList<HostFunction> hostFunctions;
   private final ImmutableSet<String> deniedSyscalls;
   private final ImmutableSet<String> allowedSyscalls;
+  private final ImmutableMap<Integer, Integer> publishedPorts;
   private final boolean acceptUnenforcedLimits;
   private final Vertx vertx;
   private final Clock clock;
@@ -51,6 +52,7 @@ public final class IsolateSpec {
     this.hostFunctions = ImmutableList.copyOf(b.hostFunctions);
     this.deniedSyscalls = ImmutableSet.copyOf(b.deniedSyscalls);
     this.allowedSyscalls = ImmutableSet.copyOf(b.allowedSyscalls);
+    this.publishedPorts = ImmutableMap.copyOf(b.publishedPorts);
     this.acceptUnenforcedLimits = b.acceptUnenforcedLimits;
     this.vertx = b.vertx;
     this.clock = b.clock;
@@ -125,6 +127,11 @@ public final class IsolateSpec {
   /** System calls allowed although the default profile denies them (OS level), by name. */
   public Set<String> allowedSyscalls() {
     return allowedSyscalls;
+  }
+
+  /** Host ports on 127.0.0.1 forwarded to ports inside the isolate: host port to guest port (OS level). */
+  public Map<Integer, Integer> publishedPorts() {
+    return publishedPorts;
   }
 
   /** Whether the caller accepted that some limits cannot be enforced on this host. */

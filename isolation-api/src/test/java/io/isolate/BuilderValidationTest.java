@@ -125,4 +125,17 @@ class BuilderValidationTest {
     assertThrows(InvalidSpecException.class, () -> IsolationLevel.parse("docker"));
     assertEquals("64 MiB", SizeUnit.format(64L << 20));
   }
+
+  @Test
+  void validatesPublishedPorts() {
+    assertThrows(InvalidSpecException.class, () -> Isolate.builder().publishPort(0, 80));
+    assertThrows(InvalidSpecException.class, () -> Isolate.builder().publishPort(8080, 70000));
+    assertThrows(InvalidSpecException.class, () -> Isolate.builder().publishPort(8080, 80).publishPort(8080, 81));
+    IsolateSpec spec = Isolate.builder().level(IsolationLevel.OS).workload(Workload.command("/bin/true"))
+        .network(Network.LOOPBACK).publishPort(8080, 80).spec();
+    assertEquals(java.util.Map.of(8080, 80), spec.publishedPorts());
+    InvalidSpecException e = assertThrows(InvalidSpecException.class, () -> spec.toBuilder()
+        .network(Network.NONE).spec());
+    assertTrue(e.getMessage().contains("need level OS with network LOOPBACK"), e.getMessage());
+  }
 }

@@ -194,7 +194,9 @@ final class ContainerIsolate implements IsolateBackend {
       List<Path> procs = cgroup == null || !tasks.isEmpty() ? List.of() : cgroup.procsFiles();
       HelperCommand command = policy.command(spec, new SandboxPolicy.Inputs(helper, status, Path.of("/tmp"),
           HelperBinary.currentUid(), HelperBinary.currentGid(), procs, tasks, imageLayers, stagedFiles, seccomp,
-          runRoot.resolve(ContainerProvider.EMPTY_FILE), runRoot.resolve(ContainerProvider.EMPTY_DIR), List.of()));
+          runRoot.resolve(ContainerProvider.EMPTY_FILE), runRoot.resolve(ContainerProvider.EMPTY_DIR),
+          spec.publishedPorts().entrySet().stream()
+              .map(p -> new SandboxPolicy.PublishedPort(p.getKey(), p.getValue())).toList()));
       ProcessBuilder pb = new ProcessBuilder(command.argv());
       pb.environment().clear();
       pb.environment().putAll(spec.env());

@@ -68,8 +68,8 @@ public final class SandboxPolicy {
    * @param seccomp the BPF program, or null for none
    * @param emptyFile an empty read-only host file, bound over host files that are masked
    * @param emptyDir an empty read-only host directory, bound over host directories that are masked
-   * @param published host 127.0.0.1 ports forwarded to guest ports (LOOPBACK network only); the API cannot ask
-   *     for these yet, so the provider passes none
+   * @param published host 127.0.0.1 ports forwarded to guest ports (LOOPBACK network only), from
+   *     {@link IsolateSpec#publishedPorts()}
    */
   public record Inputs(Path helper, Path statusFile, Path base, long hostUid, long hostGid, List<Path> cgroupProcs,
       List<Path> cgroupTasks, List<Path> imageLayers, List<Path> stagedFiles, byte[] seccomp, Path emptyFile,

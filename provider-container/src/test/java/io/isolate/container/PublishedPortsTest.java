@@ -27,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A LOOPBACK isolate's server reached from the host through a published port: the helper listens on the host's
  * 127.0.0.1 before it unshares, a proxy inside the isolate connects to the guest port. The API cannot ask for
- * published ports yet, so this drives the policy and the helper directly.
+ * published ports with {@code Isolate.Builder.publishPort}; the first test drives the policy and the helper
+ * directly, the second goes through the API.
  */
 class PublishedPortsTest {
   private static SandboxPolicy.Inputs inputs(Path status, List<SandboxPolicy.PublishedPort> ports) {
@@ -109,5 +110,48 @@ class PublishedPortsTest {
     InvalidSpecException e = assertThrows(InvalidSpecException.class, () -> new SandboxPolicy(HostLayout.REAL)
         .command(spec, inputs(tmp.resolve("s"), List.of(new SandboxPolicy.PublishedPort(8080, 80)))));
     assertTrue(e.getMessage().contains("LOOPBACK"), e.getMessage());
+  }
+
+  @Test
+  void aPublishedPortWorksThroughTheApiAndIsFreedOnClose(@TempDir Path www) throws Exception {
+    Prerequisites.requireOsLevel();
+    Prerequisites.requireFile("/bin/busybox", "Debian package busybox-static");
+    Files.writeString(www.resolve("index.html"), "through the API\n");
+    int hostPort;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      hostPort = s.getLocalPort();
+    }
+    try (io.isolate.Isolate isolate = Os.command("/bin/busybox", "httpd", "-f", "-p", "127.0.0.1:8000", "-h", "/www")
+        .mount(Mount.readOnly(www, "/www")).network(Network.LOOPBACK).publishPort(hostPort, 8000).build()) {
+      io.isolate.Execution server = isolate.start();
+      URL url = new URL("http://127.0.0.1:" + hostPort + "/index.html");
+      String body = null;
+      for (int i = 0; i < 100 && body == null; i++) {
+        try {
+          body = get(url);
+        } catch (IOException notYet) {
+          Thread.sleep(20);
+        }
+      }
+      assertEquals("through the API\n", body);
+      assertTrue(server.isAlive());
+    }
+    for (int i = 0; ; i++) {
+      try (ServerSocket reuse = new ServerSocket(hostPort, 1, InetAddress.getLoopbackAddress())) {
+        break;
+      } catch (java.net.BindException stillHeld) {
+        if (i == 100) {
+          throw stillHeld;
+        }
+        Thread.sleep(20);
+      }
+    }
+  }
+
+  @Test
+  void theApiRefusesPublishedPortsWithoutTheLoopbackNetwork() {
+    InvalidSpecException e = assertThrows(InvalidSpecException.class,
+        () -> Os.command("/bin/true").network(Network.HOST).publishPort(18081, 80).spec());
+    assertTrue(e.getMessage().contains("need level OS with network LOOPBACK"), e.getMessage());
   }
 }

@@ -24,6 +24,7 @@ final class RunOptions {
   final Limits.Builder limits = Limits.builder();
   final List<Mount> mounts = new ArrayList<>();
   final List<String[]> env = new ArrayList<>();
+  final List<int[]> published = new ArrayList<>();
   Rootfs rootfs = Rootfs.hostReadOnly();
   Network network = Network.NONE;
   String hostname;
@@ -93,6 +94,13 @@ final class RunOptions {
         case "host" -> Network.HOST;
         default -> throw new InvalidSpecException("--net '" + value + "' is not one of none, loopback, host");
       };
+      case "--publish" -> {
+        String[] ports = value.split(":", -1);
+        if (ports.length != 2) {
+          throw new InvalidSpecException("--publish '" + value + "' must look like HOST_PORT:GUEST_PORT");
+        }
+        published.add(new int[] {(int) parseDouble(name, ports[0]), (int) parseDouble(name, ports[1])});
+      }
       case "--hostname" -> hostname = value;
       case "--workdir" -> workingDir = value;
       default -> throw new InvalidSpecException("unknown option " + name);
@@ -148,6 +156,7 @@ final class RunOptions {
     Isolate.Builder b = Isolate.builder().level(level).workload(workload).limits(limits.build());
     mounts.forEach(b::mount);
     env.forEach(kv -> b.env(kv[0], kv[1]));
+    published.forEach(p -> b.publishPort(p[0], p[1]));
     if (level == IsolationLevel.OS) {
       b.rootfs(rootfs).network(network);
     } else if (network != Network.NONE || rootfs.kind() != Rootfs.Kind.HOST_READ_ONLY) {
