@@ -646,6 +646,9 @@ static int encode(int status) {
 }
 
 /* pid 1 of the new pid namespace (or a plain child without one). */
+/* The helper's own command line, which init inherits; scrubbed once the workload runs (see run_init). */
+static char *args_begin, *args_end;
+
 static void run_init(int sync_fd) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) DIE("prctl(PR_SET_PDEATHSIG)");
   char byte;
@@ -693,6 +696,11 @@ static void run_init(int sync_fd) {
     _exit(127);
   }
   close(exec_pipe[0]);
+  /*
+   * The workload can read init's /proc/1/cmdline, which is the helper's argv: host paths of the helper, the
+   * status file and the cgroups. Init needs none of it any more (the workload has its own copy), so blank it.
+   */
+  if (args_begin) memset(args_begin, 0, (size_t)(args_end - args_begin));
   for (;;) {
     int status;
     pid_t done = waitpid(-1, &status, 0);
@@ -723,6 +731,8 @@ int main(int argc, char **argv) {
   if (syscall(SYS_close_range, 3, ~0U, 0) != 0) {
     for (int fd = 3; fd < 1024; fd++) close(fd);
   }
+  args_begin = argv[0];
+  args_end = argv[argc - 1] + strlen(argv[argc - 1]) + 1;
   parse(argc, argv);
   if (opt.status_path) {
     status_fd = open(opt.status_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);

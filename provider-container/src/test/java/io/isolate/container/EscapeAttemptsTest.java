@@ -33,10 +33,12 @@ class EscapeAttemptsTest {
 
   @Test
   void cannotSeeHostProcesses() {
-    String out = run(Os.sh("ls /proc | grep -c '^[0-9]'; cat /proc/1/cmdline | tr '\\0' ' '"));
+    String out = run(Os.sh("ls /proc | grep -c '^[0-9]'; cat /proc/1/comm; echo \"[$(tr -d '\\0' < /proc/1/cmdline)]\""));
     String[] lines = out.split("\n");
     assertTrue(Integer.parseInt(lines[0].trim()) <= 4, out);
-    assertTrue(lines[1].contains("isolate-helper"), "pid 1 is the isolate's init: " + out);
+    assertTrue(lines[1].startsWith("isolate-helper"), "pid 1 is the isolate's init: " + out);
+    // init's command line (the helper's argv: host paths of the status file and cgroups) is blanked
+    assertEquals("[]", lines[2], out);
   }
 
   @Test
