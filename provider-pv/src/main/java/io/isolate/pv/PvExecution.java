@@ -201,7 +201,8 @@ final class PvExecution implements Execution {
           + MAX_CALL_PAYLOAD);
     }
     Duration limit = spec.limits().wallTime();
-    CompletableFuture<byte[]> reply = calls.call(function, input);
+    // a busy guest answers within microseconds: take its reply from the ring here, without an exit or a wake-up
+    CompletableFuture<byte[]> reply = console.pollTransmit(calls, () -> calls.call(function, input));
     try {
       return reply.get(limit.toNanos(), TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {

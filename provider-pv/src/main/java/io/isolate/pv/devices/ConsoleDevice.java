@@ -15,10 +15,12 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * virtio-console (device type 3) with VIRTIO_CONSOLE_F_MULTIPORT: port 0 is the guest's console (stdout to a
@@ -374,6 +376,140 @@ public final class ConsoleDevice implements VirtioDevice, MmioTransport.QueueLim
       retryScheduled = true;
       scheduler.schedule(this::resumeOutput, Math.max(1, limiter.nanosUntilAvailable()), TimeUnit.NANOSECONDS);
     }
+  }
+
+  // ---- adaptive polling of a named port's transmit queue
+
+  static final long POLL_WINDOW_MIN_NANOS = 10_000;
+  static final long POLL_WINDOW_INITIAL_NANOS = 50_000;
+  static final long POLL_WINDOW_MAX_NANOS = 200_000; // KVM's default halt_poll_ns on x86
+  static final long POLL_USELESS_AFTER_NANOS = 1_000_000;
+
+  /**
+   * Polls the transmit queue of {@code handler}'s port on the calling thread until {@code done} holds or an
+   * adaptive window passes, with VIRTQ_USED_F_NO_NOTIFY set so that the driver publishes its chains without a
+   * QueueNotify exit. A caller waiting for a reply calls this first: in a busy isolate the reply arrives within the
+   * window, is taken from the ring here (no exit, no thread wake-up) and completes the caller's future.
+   *
+   * <p>Like KVM's halt-polling, the window grows (to {@value #POLL_WINDOW_MAX_NANOS} ns) when polling paid off or
+   * the reply came soon after the window, and shrinks (to {@value #POLL_WINDOW_MIN_NANOS} ns) when the reply took
+   * longer than {@value #POLL_USELESS_AFTER_NANOS} ns, which no window would have caught. When it ends,
+   * notifications are asked for again and the ring is looked at once more, so a chain published meanwhile is never
+   * left behind. At most one thread polls a port at a time; others return at once (and wait for notifications).
+   * Guest memory is touched only under the device lock while the device is live, so a reset (which precedes
+   * unmapping) ends it all.
+   *
+   * <p>{@code start} (which sends the request) runs after NO_NOTIFY is set: a spinning guest answers faster than
+   * this thread could set it afterwards.
+   *
+   * @return the future {@code start} made; done when the reply came within the window
+   */
+  public <T> CompletableFuture<T> pollTransmit(PortHandler handler, Supplier<CompletableFuture<T>> start) {
+    ConsolePort port = null;
+    for (ConsolePort p : ports) {
+      if (p.handler == handler && handler != null) {
+        port = p;
+      }
+    }
+    if (port == null || !port.polling.compareAndSet(false, true)) {
+      return start.get();
+    }
+    CompletableFuture<T> done = null;
+    boolean paid = false;
+    long window = port.pollWindowNanos;
+    long started = System.nanoTime();
+    try {
+      boolean pollable = suppressTransmitKicks(port, true);
+      done = start.get();
+      if (!pollable) {
+        return done;
+      }
+      long deadline = System.nanoTime() + window;
+      while (true) {
+        if (done.isDone()) {
+          paid = true;
+          break;
+        }
+        if (pollOnce(port) < 0) {
+          break;
+        }
+        if (done.isDone()) {
+          paid = true;
+          break;
+        }
+        if (System.nanoTime() - deadline > 0) {
+          break;
+        }
+        Thread.onSpinWait();
+      }
+    } finally {
+      // ask for kicks again, then look once more: the driver publishes, fences and reads the flag; we clear the
+      // flag, fence and read the index, so one of us sees the other
+      suppressTransmitKicks(port, false);
+      pollOnce(port);
+      port.polling.set(false);
+    }
+    if (paid) {
+      port.pollWindowNanos = Math.min(POLL_WINDOW_MAX_NANOS, window * 2);
+    } else if (done != null) {
+      // judge the window by when the reply really came: a call that took longer than POLL_USELESS_AFTER_NANOS
+      // is one polling cannot help (shrink); a shorter one might have been caught by a longer window (grow). Not
+      // "longer than the maximum window": a missed poll makes the next call slower (the guest stops spinning and
+      // blocks, its wake-up costs more), so that rule would lock itself into never polling on a slow host
+      ConsolePort p = port;
+      done.whenComplete((r, e) -> {
+        long took = System.nanoTime() - started;
+        p.pollWindowNanos = took <= POLL_USELESS_AFTER_NANOS
+            ? Math.min(POLL_WINDOW_MAX_NANOS, Math.max(2 * took, 2 * p.pollWindowNanos))
+            : Math.max(POLL_WINDOW_MIN_NANOS, p.pollWindowNanos / 2);
+      });
+    }
+    return done;
+  }
+
+  /** Sets or clears NO_NOTIFY on the port's transmit queue; false when the port cannot be polled now. */
+  private boolean suppressTransmitKicks(ConsolePort port, boolean suppressed) {
+    synchronized (this) {
+      try {
+        Virtqueue q = pollableTransmit(port);
+        if (q == null) {
+          return false;
+        }
+        q.setNotificationsSuppressed(suppressed);
+        return true;
+      } catch (RuntimeException e) {
+        return false; // the transport reset the queue under us (the isolate is closing): stop polling
+      }
+    }
+  }
+
+  private Virtqueue pollableTransmit(ConsolePort port) {
+    if (context == null || !context.isLive() || (port.id != 0 && !multiport)) {
+      return null;
+    }
+    Virtqueue q = context.queue(port.transmitQueue());
+    return q.isReady() && !q.isBroken() ? q : null;
+  }
+
+  /** Takes what the driver published on the port's transmit queue: the number of chains, -1 if not pollable. */
+  private int pollOnce(ConsolePort port) {
+    List<Runnable> after = new ArrayList<>();
+    synchronized (this) {
+      try {
+        Virtqueue q = pollableTransmit(port);
+        if (q == null) {
+          return -1;
+        }
+        if (!hasPending(q)) {
+          return 0;
+        }
+        drainPort(port, after);
+      } catch (RuntimeException e) {
+        return -1; // the transport reset the queue under us (the isolate is closing): stop polling
+      }
+    }
+    after.forEach(Runnable::run);
+    return after.size();
   }
 
   // ---- named port output: to the handler, outside the lock

@@ -3,6 +3,7 @@ package io.isolate.pv.devices;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /** The device-side state of one console port: identity, guest handshake, and host-to-guest bytes in flight. */
 final class ConsolePort {
@@ -17,6 +18,10 @@ final class ConsolePort {
   boolean guestOpen;
   /** Whether the receive queue asks the driver for notifications (it ran dry with bytes waiting). */
   boolean kickRequested;
+  /** Whether a host thread polls this port's transmit queue (at most one at a time). */
+  final AtomicBoolean polling = new AtomicBoolean();
+  /** The adaptive polling window of the transmit queue, in nanoseconds (see ConsoleDevice#pollTransmit). */
+  volatile long pollWindowNanos = ConsoleDevice.POLL_WINDOW_INITIAL_NANOS;
 
   ConsolePort(int id, String name, PortHandler handler) {
     this.id = id;

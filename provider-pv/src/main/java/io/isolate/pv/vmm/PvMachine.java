@@ -50,6 +50,8 @@ public final class PvMachine implements AutoCloseable {
   private final Thread thread;
   private volatile boolean stopping;
   private volatile long exits;
+  private volatile long mmioExits;
+  private volatile long waits;
   private boolean released;
 
   private PvMachine(KvmDevice kvm, byte[] image, long memorySize, List<String> args, List<VirtioDevice> devices,
@@ -109,6 +111,16 @@ public final class PvMachine implements AutoCloseable {
   /** VM exits served so far (MMIO, hypercalls, faults). */
   public long exits() {
     return exits;
+  }
+
+  /** MMIO exits served so far (register accesses, QueueNotify writes). */
+  public long mmioExits() {
+    return mmioExits;
+  }
+
+  /** WAIT_FOR_EVENT hypercalls served so far (the guest blocked because its rings had no work). */
+  public long waits() {
+    return waits;
   }
 
   private static void writeBootInfo(GuestMemory memory, long imageEnd, int slots, List<String> args) {
@@ -201,7 +213,10 @@ public final class PvMachine implements AutoCloseable {
             return done;
           }
         }
-        case Kvm.KVM_EXIT_MMIO -> mmio(run);
+        case Kvm.KVM_EXIT_MMIO -> {
+          mmioExits++;
+          mmio(run);
+        }
         case Kvm.KVM_EXIT_INTR -> vcpu.clearKick();
         case Kvm.KVM_EXIT_HLT -> {
           return PvExit.fault("the guest halted at rip 0x" + Long.toHexString(vcpu.reg(Vcpu.RIP)));
@@ -281,6 +296,7 @@ public final class PvMachine implements AutoCloseable {
     if (h instanceof Hypercall.Exit e) {
       return PvExit.exited(e.code());
     } else if (h instanceof Hypercall.WaitForEvent w) {
+      waits++;
       rax = waitForEvent(w.timeoutNanos());
     } else if (h instanceof Hypercall.Log l) {
       log.accept("guest " + l.level() + ": " + l.text());

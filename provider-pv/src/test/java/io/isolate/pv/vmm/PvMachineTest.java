@@ -81,6 +81,46 @@ class PvMachineTest {
   }
 
   @Test
+  void callsOnABusyIsolateNeedAlmostNoExits() throws Exception {
+    try (PvMachine vm = start("echo.elf")) {
+      var first = console.pollTransmit(calls, () -> calls.call("echo", "warm".getBytes()));
+      assertEquals("warm", new String(first.get(20, TimeUnit.SECONDS)), log::toString);
+      // warm up the JIT: a cold host is slower than the guest spins on its ring before it blocks
+      long warm = System.nanoTime() + 2_000_000_000L;
+      while (System.nanoTime() < warm) {
+        var reply = console.pollTransmit(calls, () -> calls.call("echo", new byte[0]));
+        reply.get(5, TimeUnit.SECONDS);
+      }
+      // a 2-core CI host has hiccups (compiler threads, GC) that can put both sides in a slow mode for a few hundred
+      // calls (provider-pv README): the best of up to 8 batches must need (almost) no exits
+      int n = 200;
+      double best = Double.MAX_VALUE;
+      String detail = "";
+      for (int attempt = 0; attempt < 8 && best >= 0.2; attempt++) {
+        long exits0 = vm.exits();
+        long mmio0 = vm.mmioExits();
+        long waits0 = vm.waits();
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+          byte[] in = ("call " + i).getBytes();
+          var reply = console.pollTransmit(calls, () -> calls.call("echo", in));
+          assertArrayEquals(in, reply.get(5, TimeUnit.SECONDS));
+        }
+        long perCall = (System.nanoTime() - t0) / n;
+        double exitsPerCall = (vm.exits() - exits0) / (double) n;
+        detail = "polled echo call round trip " + perCall / 1000 + " us, " + exitsPerCall + " exits per call ("
+            + (vm.mmioExits() - mmio0) + " MMIO, " + (vm.waits() - waits0) + " waits for events; "
+            + KvmDevice.hostKind() + ", attempt " + (attempt + 1) + ")";
+        System.out.println("PvMachineTest: " + detail);
+        best = Math.min(best, exitsPerCall);
+      }
+      double bestExits = best;
+      String last = detail;
+      org.junit.jupiter.api.Assertions.assertTrue(bestExits < 0.2, () -> last + ", log " + log);
+    }
+  }
+
+  @Test
   void streamGuestWritesItsOutputAndExits() throws Exception {
     try (PvMachine vm = start("stream.elf", "1048576")) {
       PvExit exit = vm.exit().get(30, TimeUnit.SECONDS);
