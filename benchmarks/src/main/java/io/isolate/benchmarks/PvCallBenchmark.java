@@ -26,10 +26,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * ({@link VmProbes#bareExitRoundTrip}, per exit: {@value #EXITS} exits per invocation, one VM start and teardown
  * amortised over them, a few % of the figure). Goal: at most 10 µs median with polling, below the cost of one exit.
  *
- * <p>What is measured is the provider as it is: notifications are MMIO QueueNotify exits and neither side polls
- * the rings yet (no ioeventfd, no adaptive polling; provider-pv README, "Next"), so a call costs at least one exit
- * plus the wake-ups of the vCPU and caller threads. The "with polling" figure of the goal cannot be measured until
- * polling exists.
+ * <p>With polling: the calling thread suppresses the guest's notifications on the call port and spins on the
+ * transmit ring for an adaptive window (10–200 µs, like KVM's halt polling) while the guest spins on its used ring,
+ * so a call on a busy isolate needs no exit at all. Guest notifications that do happen are MMIO QueueNotify exits
+ * (no ioeventfd yet).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
