@@ -8,7 +8,6 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.ServiceLoader;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
@@ -76,11 +75,6 @@ public final class Isolates {
       case OS -> "io.isolate:provider-container";
       case PROCESS -> "io.isolate:provider-wasm";
     };
-  }
-
-  /** The provider of {@code level}, if one is on the class path. */
-  static Optional<IsolationProvider> provider(IsolationLevel level) {
-    return Optional.ofNullable(PROVIDERS.get(level));
   }
 
   /**

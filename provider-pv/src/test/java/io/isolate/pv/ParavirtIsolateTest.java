@@ -93,6 +93,20 @@ class ParavirtIsolateTest {
   }
 
   @Test
+  void aPayloadLargerThanTheGuestsMemoryFailsTheCallAndTheGuestLivesOn() {
+    try (Isolate isolate = isolate("echo")
+        .limits(io.isolate.Limits.builder().memory(8, io.isolate.SizeUnit.MEGABYTES)
+            .wallTime(java.time.Duration.ofSeconds(3)).build()).build()) {
+      long t0 = System.nanoTime();
+      io.isolate.GuestFailureException e = assertThrows(io.isolate.GuestFailureException.class,
+          () -> isolate.call("echo", new byte[12 << 20]));
+      assertTrue(System.nanoTime() - t0 < java.time.Duration.ofSeconds(10).toNanos(), "no hang");
+      assertTrue(e.getMessage().contains("does not fit in the guest heap"), e.getMessage());
+      assertEquals("still here", new String(isolate.call("echo", "still here".getBytes())));
+    }
+  }
+
+  @Test
   void servesConcurrentCallersOfOneIsolate() throws Exception {
     ExecutorService callers = Executors.newFixedThreadPool(4);
     try (Isolate isolate = isolate("sha256").build()) {

@@ -76,8 +76,15 @@ public interface QueueMemory {
     return new ByteBufferQueueMemory(buffer);
   }
 
-  /** Guest memory mapped into the host at {@code pointer}, {@code size} bytes long (for example a KVM memslot). */
+  /**
+   * Guest memory mapped into the host at {@code pointer}, {@code size} bytes long (for example a KVM memslot), seen
+   * as a direct byte buffer: one bounds-checked implementation serves heap, direct and native memory.
+   */
   static QueueMemory wrap(com.sun.jna.Pointer pointer, long size) {
-    return new PointerQueueMemory(pointer, size);
+    java.util.Objects.requireNonNull(pointer, "pointer");
+    if (size <= 0 || size > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("guest memory size (" + size + ") must be between 1 byte and 2 GiB");
+    }
+    return new ByteBufferQueueMemory(pointer.getByteBuffer(0, size));
   }
 }
