@@ -120,13 +120,28 @@ int isolate_printf(const char *fmt, ...) {
 
 /* ---- control queue ---- */
 
+/* Control messages are batched: one kick (one exit) sends all that a round of the handshake produces. */
+#define CTRL_OUT_MAX 8
+static struct ctrl_msg ctrl_out[CTRL_OUT_MAX]; /* the device has read them when their chains come back */
+static int ctrl_out_n;
+
+static void ctrl_flush(void) {
+  if (ctrl_out_n == 0) {
+    return;
+  }
+  struct vbuf b[CTRL_OUT_MAX];
+  for (int i = 0; i < ctrl_out_n; i++) {
+    b[i] = (struct vbuf){&ctrl_out[i], sizeof ctrl_out[i], 0};
+  }
+  tx_pieces(&ctx, b, ctrl_out_n);
+  ctrl_out_n = 0;
+}
+
 static void ctrl_send(uint32_t id, uint16_t event, uint16_t value) {
-  static struct ctrl_msg msg; /* the device has read it when the chain comes back */
-  msg.id = id;
-  msg.event = event;
-  msg.value = value;
-  struct vbuf b = {&msg, sizeof msg, 0};
-  tx_pieces(&ctx, &b, 1);
+  if (ctrl_out_n == CTRL_OUT_MAX) {
+    ctrl_flush();
+  }
+  ctrl_out[ctrl_out_n++] = (struct ctrl_msg){id, event, value};
 }
 
 static void post(struct vq *q, unsigned char **bufs_by_head, unsigned char *buf, uint32_t size) {
@@ -188,15 +203,16 @@ static int poll_ctrl(void) {
     n++;
   }
   if (n > 0) {
-    vq_kick(&crx);
+    vq_kick(&crx); /* costs nothing unless the host waits for buffers (it sets NO_NOTIFY otherwise) */
   }
+  ctrl_flush();
   return n;
 }
 
 void isolate_console_init(uint64_t mmio) {
   uint64_t features;
   con_mmio = mmio;
-  if (vdev_begin(mmio, VIRTIO_ID_CONSOLE, VIRTIO_CONSOLE_F_MULTIPORT, &features) != 0) {
+  if (vdev_begin(mmio, VIRTIO_CONSOLE_F_MULTIPORT, &features) != 0) {
     isolate_log(ISOLATE_WARN, "virtio-console: negotiation failed");
     return;
   }
@@ -240,12 +256,18 @@ void isolate_console_init(uint64_t mmio) {
     vq_kick(&call_rx);
   }
   ctrl_send(0, VIRTIO_CONSOLE_DEVICE_READY, 1);
-  /* the host answers DEVICE_READY with DEVICE_ADD per port, and PORT_READY with a name and PORT_OPEN */
-  int64_t start = isolate_clock(ISOLATE_CLOCK_MONOTONIC);
+  ctrl_flush();
+  /* the host answers DEVICE_READY with DEVICE_ADD per port, and PORT_READY with a name and PORT_OPEN; it does so
+   * while serving the kick, so the answers are usually there already and the clock (an exit) is read only when
+   * they are not */
+  int64_t start = -1;
   uint32_t all = max_ports >= 32 ? 0xffffffffu : (1u << max_ports) - 1;
   while ((ports_opened_by_host & all) != all) {
     if (poll_ctrl() == 0) {
-      if (isolate_clock(ISOLATE_CLOCK_MONOTONIC) - start > 2000000000ll) {
+      int64_t now = isolate_clock(ISOLATE_CLOCK_MONOTONIC);
+      if (start < 0) {
+        start = now;
+      } else if (now - start > 2000000000ll) {
         isolate_log(ISOLATE_WARN, "virtio-console: host opened ports 0x%x of 0x%x", ports_opened_by_host, all);
         break;
       }
@@ -257,6 +279,7 @@ void isolate_console_init(uint64_t mmio) {
     ctrl_send(1, VIRTIO_CONSOLE_PORT_OPEN, 1);
     call_port_up = 1;
   }
+  ctrl_flush();
 }
 
 /* ---- call framing ---- */

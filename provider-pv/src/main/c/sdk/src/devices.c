@@ -25,7 +25,7 @@ void isolate_devices_init(const struct isolate_boot_info *info) {
         isolate_console_init(mmio);
         break;
       case VIRTIO_ID_RNG:
-        isolate_rng_init(mmio);
+        isolate_rng_found(mmio);
         break;
       default:
         break;

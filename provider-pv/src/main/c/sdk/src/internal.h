@@ -83,8 +83,8 @@ struct vbuf {
   int writable;
 };
 
-/* Resets the device in `slot`, checks its type, negotiates `wanted` (VERSION_1 is added); 0 or negative. */
-int vdev_begin(uint64_t mmio, uint32_t type, uint64_t wanted, uint64_t *accepted);
+/* Resets the device at `mmio` (whose magic and device ID the caller has read), checks its version, negotiates `wanted` (VERSION_1 is added); 0 or negative. */
+int vdev_begin(uint64_t mmio, uint64_t wanted, uint64_t *accepted);
 int vq_setup(struct vq *q, uint64_t mmio, uint16_t index);
 void vdev_driver_ok(uint64_t mmio);
 /* Adds one chain; returns its head, or -1 when the queue lacks free descriptors. */
@@ -98,6 +98,7 @@ void vq_wait(struct vq *q);
 
 uint64_t isolate_mmio_slot(int slot);
 void isolate_console_init(uint64_t mmio);
-void isolate_rng_init(uint64_t mmio);
+/* Remembers where the rng is; its driver starts on the first isolate_random(), sparing guests that never ask. */
+void isolate_rng_found(uint64_t mmio);
 
 #endif

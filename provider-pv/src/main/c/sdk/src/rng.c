@@ -2,20 +2,28 @@
 #include "internal.h"
 
 static struct vq rq;
-static int rng_ok;
+static uint64_t rng_mmio;
+static int rng_state; /* 0 not started, 1 ready, -1 failed */
 
-void isolate_rng_init(uint64_t mmio) {
+void isolate_rng_found(uint64_t mmio) {
+  rng_mmio = mmio;
+}
+
+static int rng_start(void) {
   uint64_t features;
-  if (vdev_begin(mmio, VIRTIO_ID_RNG, 0, &features) != 0 || vq_setup(&rq, mmio, 0) != 0) {
-    isolate_log(ISOLATE_WARN, "virtio-rng: device setup failed");
-    return;
+  if (!rng_mmio || vdev_begin(rng_mmio, 0, &features) != 0 || vq_setup(&rq, rng_mmio, 0) != 0) {
+    isolate_log(ISOLATE_WARN, "virtio-rng: %s", rng_mmio ? "device setup failed" : "the host offers no rng");
+    return -1;
   }
-  vdev_driver_ok(mmio);
-  rng_ok = 1;
+  vdev_driver_ok(rng_mmio);
+  return 1;
 }
 
 int isolate_random(void *buf, size_t len) {
-  if (!rng_ok) {
+  if (rng_state == 0) {
+    rng_state = rng_start();
+  }
+  if (rng_state < 0) {
     return -1;
   }
   unsigned char *p = buf;

@@ -57,6 +57,8 @@ public final class ConsoleDevice implements VirtioDevice, MmioTransport.QueueLim
   private final long maxPendingBytes;
   private final Consumer<String> errors;
   private final Deque<byte[]> controlOut = new ArrayDeque<>();
+  /** Whether the control receive queue asks the driver for kicks: only while messages wait for buffers. */
+  private boolean controlKickRequested;
 
   private DeviceContext context;
   private boolean multiport;
@@ -235,6 +237,10 @@ public final class ConsoleDevice implements VirtioDevice, MmioTransport.QueueLim
           rx.setNotificationsSuppressed(!p.kickRequested);
         }
       }
+      if (multi) {
+        controlKickRequested = false;
+        context.queue(CONTROL_RX).setNotificationsSuppressed(true);
+      }
       // bytes the host queued before the driver came up (a named port's go after the handshake)
       deliverInbound(ports.get(0));
     }
@@ -252,6 +258,7 @@ public final class ConsoleDevice implements VirtioDevice, MmioTransport.QueueLim
       context = null;
       multiport = false;
       controlOut.clear();
+      controlKickRequested = false;
       for (ConsolePort p : ports) {
         p.clearPending();
         p.guestReady = false;
@@ -699,7 +706,13 @@ public final class ConsoleDevice implements VirtioDevice, MmioTransport.QueueLim
     while (!controlOut.isEmpty()) {
       DescriptorChain chain = nextChain(q);
       if (chain == null) {
-        break;
+        if (q.isBroken() || controlKickRequested) {
+          break;
+        }
+        // as for a port: out of buffers with messages waiting, ask for a kick and look once more
+        controlKickRequested = true;
+        q.setNotificationsSuppressed(false);
+        continue;
       }
       byte[] m = controlOut.peekFirst();
       if (!chain.readable().isEmpty() || chain.writableBytes() < m.length) {
@@ -711,10 +724,15 @@ public final class ConsoleDevice implements VirtioDevice, MmioTransport.QueueLim
       q.addUsed(chain.headIndex(), chain.write(context.memory(), m, 0, m.length));
       used = true;
     }
+    if (controlOut.isEmpty() && controlKickRequested && !q.isBroken()) {
+      controlKickRequested = false;
+      q.setNotificationsSuppressed(true);
+    }
     if (used) {
       context.signalUsed(q);
     }
   }
+
 
   // ---- helpers
 

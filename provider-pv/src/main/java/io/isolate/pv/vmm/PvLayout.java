@@ -27,6 +27,8 @@ final class PvLayout {
   static final long PT_MMIO = 0xd000;
   static final long BOOT_INFO = 0xe000;
   static final long USER_LOW = 0xf000;
+  /** Where the SDK's linker script places images (isolate.ld). */
+  static final long IMAGE_BASE = 0x400000;
   static final long MMIO_BASE = 0xd000_0000L;
   static final long MMIO_STRIDE = 0x1000;
   static final int MAX_SLOTS = 512;

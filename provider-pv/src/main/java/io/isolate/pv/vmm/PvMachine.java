@@ -13,9 +13,11 @@ import io.isolate.vm.elf.ElfImage;
 import io.isolate.vm.elf.ElfLoader;
 import io.isolate.vm.kvm.Kvm;
 import io.isolate.vm.kvm.KvmDevice;
+import io.isolate.vm.vstate.CoalescedMmioRing;
 import io.isolate.vm.vstate.GuestMemory;
 import io.isolate.vm.vstate.Vcpu;
 import io.isolate.vm.vstate.Vm;
+import io.isolate.vm.vstate.VmPool;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -23,6 +25,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -42,15 +48,20 @@ import java.util.function.Consumer;
 public final class PvMachine implements AutoCloseable {
   private final Vm vm;
   private final Vcpu vcpu;
+  private final CoalescedMmioRing coalesced;
   private final List<MmioTransport> slots = new ArrayList<>();
   private final HypercallDecoder decoder;
   private final Consumer<String> log;
   private final Object events = new Object();
   private final CompletableFuture<PvExit> exit = new CompletableFuture<>();
-  private final Thread thread;
+  /** Counted down when the run loop has ended, before {@link #exit} completes. */
+  private final CountDownLatch loopEnded = new CountDownLatch(1);
+  /** The thread running this machine's loop while it runs; vCPU threads are reused across machines. */
+  private volatile Thread runner;
   private volatile boolean stopping;
   private volatile long exits;
   private volatile long mmioExits;
+  private volatile long coalescedWrites;
   private volatile long waits;
   private boolean released;
 
@@ -58,7 +69,8 @@ public final class PvMachine implements AutoCloseable {
       Consumer<String> log) {
     this.log = Objects.requireNonNull(log, "log");
     ElfImage elf = ElfLoader.parse(image, 0x200000, memorySize);
-    vm = Vm.create(kvm, memorySize);
+    // a fresh VM with its vCPU, never run, CPUID and MSRs set: made ahead of time when the pool has one
+    vm = VmPool.take(kvm, memorySize, VCPU_SETUP);
     try {
       GuestMemory memory = vm.memory();
       Supervisor.install(memory);
@@ -72,8 +84,10 @@ public final class PvMachine implements AutoCloseable {
         slots.add(new MmioTransport(d, ram, this::interrupt, m -> log.accept("virtio: " + m)));
       }
       decoder = new HypercallDecoder(ram);
-      vcpu = vm.createVcpu();
-      CpuSetup.configure(kvm, vcpu, PvLayout.PML4);
+      coalesceRegisterWrites(devices.size());
+      vcpu = vm.vcpu();
+      coalesced = vcpu.coalescedMmio();
+      CpuSetup.configureSregs(kvm, vcpu, PvLayout.PML4);
       long[] regs = CpuSetup.startRegisters(memory, elf.entry(), 0);
       // the start frame: rip, cs, rflags, rsp, ss; IOPL 3 lets the guest's `out` reach the hypercall port
       memory.writeLong(Supervisor.START_FRAME + 16, CpuSetup.RFLAGS_BASE | 0x3000);
@@ -83,8 +97,53 @@ public final class PvMachine implements AutoCloseable {
       vm.close();
       throw e;
     }
-    thread = new Thread(this::run, "isolate-pv-vcpu");
-    thread.setDaemon(true);
+  }
+
+  /**
+   * Threads that run vCPU loops, kept for a minute after a machine ends: starting a thread costs 0.1–1 ms on a busy
+   * host, a large part of a PARAVIRT start.
+   */
+  private static final ExecutorService VCPU_THREADS = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "isolate-pv-vcpu");
+    t.setDaemon(true);
+    return t;
+  });
+
+  /**
+   * What a VM pool does ahead of time for a PARAVIRT machine: CPUID and MSRs, and prefaulting the pages every boot
+   * touches (supervisor, page tables, boot information; the image, its stack and the start of the heap at 4 MiB)
+   * so that the guest does not wait for the host kernel's page faults. The memory stays zero: fresh.
+   */
+  private static final Consumer<Vm> VCPU_SETUP = vm -> {
+    CpuSetup.configureCpuidAndMsrs(KvmDevice.get(), vm.vcpu());
+    GuestMemory memory = vm.memory();
+    memory.prefault(0, PvLayout.USER_LOW + 0x1000);
+    long image = PvLayout.IMAGE_BASE;
+    if (memory.size() > image) {
+      memory.prefault(image, Math.min(2L << 20, memory.size() - image));
+    }
+  };
+
+  /** Coalesced zones are limited per VM (KVM_COALESCED_MMIO_ZONE_MAX is 100, two per slot here). */
+  private static final int MAX_COALESCED_SLOTS = 32;
+
+  /**
+   * Lets the guest's register writes be buffered by the kernel instead of exiting one by one: every register of
+   * a slot except QueueNotify, which must reach the device at once. A driver bringing up a device writes some
+   * 60 registers (status, features, queue addresses); on a PVM host each exit costs about 20 µs, so this is most of
+   * a PARAVIRT start. Reads still exit, and {@link #loop()} applies the buffered writes before handling any exit,
+   * so the guest never sees a register without its earlier writes; the devices see the same writes in the same
+   * order, only later.
+   */
+  private void coalesceRegisterWrites(int slotCount) {
+    for (int i = 0; i < Math.min(slotCount, MAX_COALESCED_SLOTS); i++) {
+      long base = PvLayout.MMIO_BASE + i * PvLayout.MMIO_STRIDE;
+      if (!vm.coalesceMmio(base, MmioTransport.QUEUE_NOTIFY)) {
+        return; // the host has no coalesced MMIO: writes exit, as they always may
+      }
+      int after = MmioTransport.QUEUE_NOTIFY + 4;
+      vm.coalesceMmio(base + after, (int) PvLayout.MMIO_STRIDE - after);
+    }
   }
 
   /**
@@ -94,7 +153,7 @@ public final class PvMachine implements AutoCloseable {
   public static PvMachine start(KvmDevice kvm, byte[] image, long memorySize, List<String> args,
       List<VirtioDevice> devices, Consumer<String> log) {
     PvMachine m = new PvMachine(kvm, image, memorySize, List.copyOf(args), List.copyOf(devices), log);
-    m.thread.start();
+    VCPU_THREADS.execute(m::run);
     return m;
   }
 
@@ -116,6 +175,11 @@ public final class PvMachine implements AutoCloseable {
   /** MMIO exits served so far (register accesses, QueueNotify writes). */
   public long mmioExits() {
     return mmioExits;
+  }
+
+  /** Register writes the kernel buffered instead of exiting ({@link #coalesceRegisterWrites}), applied so far. */
+  public long coalescedWrites() {
+    return coalescedWrites;
   }
 
   /** WAIT_FOR_EVENT hypercalls served so far (the guest blocked because its rings had no work). */
@@ -156,13 +220,24 @@ public final class PvMachine implements AutoCloseable {
   }
 
   private void run() {
+    runner = Thread.currentThread();
     PvExit result;
     try {
       result = loop();
     } catch (RuntimeException | InterruptedException e) {
       result = stopping ? PvExit.killed("closed") : PvExit.fault("VMM failure: " + e);
     }
-    exit.complete(result);
+    Thread.interrupted(); // a pooled thread starts its next machine uninterrupted
+    loopEnded.countDown();
+    try {
+      exit.complete(result); // callbacks may close this machine, here on its vCPU thread
+    } finally {
+      runner = null;
+    }
+  }
+
+  private boolean onVcpuThread() {
+    return Thread.currentThread() == runner;
   }
 
   private PvExit loop() throws InterruptedException {
@@ -173,6 +248,9 @@ public final class PvMachine implements AutoCloseable {
       }
       int reason = vcpu.run();
       exits++;
+      if (coalesced != null) {
+        coalescedWrites += coalesced.drain(this::mmioWrite);
+      }
       switch (reason) {
         case Kvm.KVM_EXIT_IO -> {
           int port = run.getShort(Kvm.Run.IO_PORT) & 0xffff;
@@ -207,7 +285,7 @@ public final class PvMachine implements AutoCloseable {
             }
             continue;
           }
-          PvExit done = hypercall(decoder.decode(port, size, out, data, new HypercallDecoder.Registers(
+      PvExit done = hypercall(decoder.decode(port, size, out, data, new HypercallDecoder.Registers(
               vcpu.reg(Vcpu.RAX), vcpu.reg(Vcpu.RDI), vcpu.reg(Vcpu.RSI), vcpu.reg(Vcpu.RDX), vcpu.reg(Vcpu.R10))));
           if (done != null) {
             return done;
@@ -275,18 +353,31 @@ public final class PvMachine implements AutoCloseable {
   private void mmio(Pointer run) {
     long address = run.getLong(Kvm.Run.MMIO_PHYS_ADDR);
     int len = run.getInt(Kvm.Run.MMIO_LEN);
-    boolean write = run.getByte(Kvm.Run.MMIO_IS_WRITE) != 0;
-    long offset = address - PvLayout.MMIO_BASE;
-    int slot = offset < 0 ? -1 : (int) Math.min(Integer.MAX_VALUE, offset / PvLayout.MMIO_STRIDE);
-    MmioTransport t = slot >= 0 && slot < slots.size() ? slots.get(slot) : null;
-    if (write) {
-      if (t != null && len <= 8) {
+    if (run.getByte(Kvm.Run.MMIO_IS_WRITE) != 0) {
+      if (len >= 1 && len <= 8) {
         long value = run.getLong(Kvm.Run.MMIO_DATA);
-        t.write(offset % PvLayout.MMIO_STRIDE, len, len == 8 ? value : value & ((1L << (8 * len)) - 1));
+        mmioWrite(address, len, len == 8 ? value : value & ((1L << (8 * len)) - 1));
       }
-    } else {
-      long value = t != null && len <= 8 ? t.read(offset % PvLayout.MMIO_STRIDE, len) : 0;
-      run.setLong(Kvm.Run.MMIO_DATA, value);
+      return;
+    }
+    MmioTransport t = slotAt(address);
+    long value = t != null && len >= 1 && len <= 8 ? t.read((address - PvLayout.MMIO_BASE) % PvLayout.MMIO_STRIDE, len)
+        : 0;
+    run.setLong(Kvm.Run.MMIO_DATA, value);
+  }
+
+  /** The transport whose window holds guest-physical {@code address}, or null. */
+  private MmioTransport slotAt(long address) {
+    long offset = address - PvLayout.MMIO_BASE;
+    long slot = offset < 0 ? -1 : offset / PvLayout.MMIO_STRIDE;
+    return slot >= 0 && slot < slots.size() ? slots.get((int) slot) : null;
+  }
+
+  /** A guest write of {@code len} bytes to guest-physical {@code address}, from an exit or the coalesced ring. */
+  private void mmioWrite(long address, int len, long value) {
+    MmioTransport t = slotAt(address);
+    if (t != null) {
+      t.write((address - PvLayout.MMIO_BASE) % PvLayout.MMIO_STRIDE, len, value);
     }
   }
 
@@ -356,7 +447,7 @@ public final class PvMachine implements AutoCloseable {
     stopping = true;
     interrupt();
     synchronized (this) {
-      if (!released && Thread.currentThread() != thread) {
+      if (!released && !onVcpuThread()) {
         vcpu.kick();
       }
     }
@@ -372,9 +463,9 @@ public final class PvMachine implements AutoCloseable {
   @Override
   public void close() {
     stop();
-    if (Thread.currentThread() != thread) {
+    if (!onVcpuThread()) {
       try {
-        thread.join(5_000);
+        loopEnded.await(5, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
@@ -384,7 +475,7 @@ public final class PvMachine implements AutoCloseable {
       if (released) {
         return;
       }
-      if (thread.isAlive() && Thread.currentThread() != thread) {
+      if (loopEnded.getCount() > 0) {
         // the vCPU did not stop within 5 s: leaking the VM is better than unmapping memory it may still touch
         log.accept("vCPU thread did not stop; the VM is left mapped");
         return;
@@ -393,7 +484,7 @@ public final class PvMachine implements AutoCloseable {
       for (MmioTransport t : slots) {
         t.reset();
       }
-      vm.close();
+      VmPool.closeLater(vm); // destroying a VM that ran takes 0.2 ms to over 1 ms: off the caller's path
     }
   }
 }

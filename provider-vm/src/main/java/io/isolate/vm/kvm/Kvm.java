@@ -55,12 +55,21 @@ public final class Kvm {
   public static final long KVM_GET_FPU = ior(0x8c, 416);
   public static final long KVM_SET_FPU = iow(0x8d, 416);
   public static final long KVM_SET_CPUID2 = iow(0x90, 8);
+  /** On the VM: MMIO writes to a zone are buffered in the coalesced ring instead of exiting (struct of 16 bytes). */
+  public static final long KVM_REGISTER_COALESCED_MMIO = iow(0x67, 16);
+  /** On the VM: a guest write to an address signals an eventfd inside the kernel ({@code struct kvm_ioeventfd}). */
+  public static final long KVM_IOEVENTFD = iow(0x79, 64);
 
   // capabilities
   public static final int KVM_CAP_USER_MEMORY = 3;
   public static final int KVM_CAP_EXT_CPUID = 7;
   public static final int KVM_CAP_IMMEDIATE_EXIT = 136;
   public static final int KVM_CAP_SYNC_REGS = 74;
+  /** KVM_CHECK_EXTENSION answers the page offset of the coalesced-MMIO ring in the vCPU mapping, or 0. */
+  public static final int KVM_CAP_COALESCED_MMIO = 15;
+  public static final int KVM_CAP_IOEVENTFD = 36;
+  public static final int KVM_IOEVENTFD_FLAG_DATAMATCH = 1;
+  public static final int KVM_IOEVENTFD_FLAG_DEASSIGN = 4;
 
   // exit reasons
   public static final int KVM_EXIT_UNKNOWN = 0;

@@ -17,6 +17,8 @@ public final class KvmDevice {
   private final int vcpuMmapSize;
   private final boolean syncRegs;
   private final boolean immediateExit;
+  private final int coalescedMmioPage;
+  private final boolean ioeventfd;
   private final Kvm.KvmCpuidEntry2[] supportedCpuid;
 
   private KvmDevice(String path) {
@@ -40,6 +42,11 @@ public final class KvmDevice {
       int sync = ioctl(f, Kvm.KVM_CHECK_EXTENSION, Kvm.KVM_CAP_SYNC_REGS, "KVM_CHECK_EXTENSION(SYNC_REGS)");
       this.syncRegs = (sync & Kvm.KVM_SYNC_X86_REGS) != 0 && !Boolean.getBoolean("isolate.vm.noSyncRegs");
       this.vcpuMmapSize = ioctl(f, Kvm.KVM_GET_VCPU_MMAP_SIZE, 0, "KVM_GET_VCPU_MMAP_SIZE");
+      int page = Boolean.getBoolean("isolate.vm.noCoalescedMmio") ? 0
+          : ioctl(f, Kvm.KVM_CHECK_EXTENSION, Kvm.KVM_CAP_COALESCED_MMIO, "KVM_CHECK_EXTENSION(COALESCED_MMIO)");
+      this.coalescedMmioPage = page > 0 && (page + 1L) * 4096 <= vcpuMmapSize ? page : 0;
+      this.ioeventfd = !Boolean.getBoolean("isolate.vm.noIoeventfd")
+          && ioctl(f, Kvm.KVM_CHECK_EXTENSION, Kvm.KVM_CAP_IOEVENTFD, "KVM_CHECK_EXTENSION(IOEVENTFD)") > 0;
       this.supportedCpuid = readSupportedCpuid(f);
       this.fd = f;
     } catch (RuntimeException e) {
@@ -116,6 +123,22 @@ public final class KvmDevice {
   /** Whether the host has KVM_CAP_IMMEDIATE_EXIT, which the preemption of spinning guests relies on. */
   public boolean hasImmediateExit() {
     return immediateExit;
+  }
+
+  /**
+   * The page of the vCPU mapping that holds the coalesced-MMIO ring (KVM_CAP_COALESCED_MMIO), or 0 when the host
+   * has none (or {@code -Disolate.vm.noCoalescedMmio=true}): MMIO writes then exit one by one.
+   */
+  public int coalescedMmioPage() {
+    return coalescedMmioPage;
+  }
+
+  /**
+   * Whether guest writes can signal an eventfd inside the kernel (KVM_CAP_IOEVENTFD); false as well with
+   * {@code -Disolate.vm.noIoeventfd=true}, to measure without.
+   */
+  public boolean hasIoeventfd() {
+    return ioeventfd;
   }
 
   /** A copy of the CPUID entries the host supports for guests. */

@@ -66,6 +66,20 @@ public final class LibC {
 
   public static native int sigaction(int signum, Pointer act, Pointer oldact) throws LastErrorException;
 
+  public static final int EFD_CLOEXEC = 0x80000;
+  public static final int EFD_NONBLOCK = 0x800;
+
+  public static native int eventfd(int initval, int flags) throws LastErrorException;
+
+  public static native long read(int fd, Pointer buf, long count) throws LastErrorException;
+
+  public static native long write(int fd, Pointer buf, long count) throws LastErrorException;
+
+  public static final short POLLIN = 0x1;
+
+  /** {@code struct pollfd} is {int fd; short events; short revents}: 8 bytes each. */
+  public static native int poll(Pointer fds, long nfds, int timeoutMillis) throws LastErrorException;
+
   /** {@code SIGRTMIN} as glibc reports it at run time (glibc keeps the first real-time signals for itself). */
   public static native int __libc_current_sigrtmin();
 }

@@ -31,17 +31,20 @@ public final class Vcpu implements AutoCloseable {
   private final Pointer run;
   private final long runSize;
   private final boolean syncRegs;
+  private final CoalescedMmioRing coalescedMmio;
   private final Pointer regs;
   private boolean regsDirty;
   private volatile int tid;
   private volatile boolean inRun;
   private boolean closed;
 
-  private Vcpu(int fd, Pointer run, long runSize, boolean syncRegs) {
+  private Vcpu(int fd, Pointer run, long runSize, boolean syncRegs, int coalescedMmioPage) {
     this.fd = fd;
     this.run = run;
     this.runSize = runSize;
     this.syncRegs = syncRegs;
+    this.coalescedMmio = coalescedMmioPage > 0
+        ? new CoalescedMmioRing(run.share(coalescedMmioPage * 4096L, 4096)) : null;
     this.regs = syncRegs ? run.share(Kvm.Run.SYNC_REGS, 144) : new Memory(144);
     if (syncRegs) {
       run.setLong(Kvm.Run.KVM_VALID_REGS, Kvm.KVM_SYNC_X86_REGS);
@@ -58,7 +61,7 @@ public final class Vcpu implements AutoCloseable {
     long size = kvm.vcpuMmapSize();
     try {
       Pointer run = LibC.mmap(null, size, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd, 0);
-      return new Vcpu(fd, run, size, kvm.hasSyncRegs());
+      return new Vcpu(fd, run, size, kvm.hasSyncRegs(), kvm.coalescedMmioPage());
     } catch (LastErrorException e) {
       LibC.close(fd);
       throw new KvmException("mmap(kvm_run of vCPU " + id + ", " + size + " bytes)", e.getErrorCode());
@@ -68,6 +71,14 @@ public final class Vcpu implements AutoCloseable {
   /** The size of the kvm_run mapping, including the I/O data pages after {@code struct kvm_run}. */
   public long runSize() {
     return runSize;
+  }
+
+  /**
+   * The ring of MMIO writes the kernel buffered for zones registered with {@link Vm#coalesceMmio}, or null when
+   * the host has no coalesced MMIO. The VMM drains it before handling each exit.
+   */
+  public CoalescedMmioRing coalescedMmio() {
+    return coalescedMmio;
   }
 
   /** The kvm_run area shared with the kernel, for reading exit details at {@link Kvm.Run} offsets. */

@@ -6,6 +6,8 @@ import io.isolate.vm.kvm.Kvm;
 import io.isolate.vm.kvm.KvmDevice;
 import io.isolate.vm.kvm.KvmException;
 import io.isolate.vm.kvm.LibC;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A KVM virtual machine: its file descriptor, its guest memory (slot 0, at guest-physical address 0) and its one
@@ -16,6 +18,7 @@ public final class Vm implements AutoCloseable {
   private final int fd;
   private final GuestMemory memory;
   private Vcpu vcpu;
+  private final List<Integer> eventfds = new ArrayList<>();
   private boolean closed;
 
   private Vm(KvmDevice kvm, int fd, GuestMemory memory) {
@@ -78,6 +81,62 @@ public final class Vm implements AutoCloseable {
     return vcpu;
   }
 
+  /**
+   * Lets the guest's MMIO writes to {@code [address, address + size)} be buffered in the vCPU's
+   * {@link Vcpu#coalescedMmio() ring} instead of exiting; reads there still exit. Returns false when the host has no
+   * coalesced MMIO (the writes keep exiting, which is correct, only slower).
+   */
+  public synchronized boolean coalesceMmio(long address, int size) {
+    if (kvm.coalescedMmioPage() == 0) {
+      return false;
+    }
+    Memory zone = new Memory(16); // struct kvm_coalesced_mmio_zone {u64 addr; u32 size; u32 pad}
+    zone.setLong(0, address);
+    zone.setInt(8, size);
+    zone.setInt(12, 0);
+    try {
+      LibC.ioctl(fd, Kvm.KVM_REGISTER_COALESCED_MMIO, zone);
+    } catch (LastErrorException e) {
+      throw new KvmException("KVM_REGISTER_COALESCED_MMIO(0x" + Long.toHexString(address) + ", " + size + ")",
+          e.getErrorCode());
+    }
+    return true;
+  }
+
+  /**
+   * Returns a new non-blocking eventfd that the kernel signals when the guest writes the 4-byte value
+   * {@code datamatch} to guest-physical {@code address} (KVM_IOEVENTFD): the write completes inside the kernel,
+   * without an exit to the VMM. The eventfd belongs to this VM and is closed with it; -1 when the host has none.
+   */
+  public synchronized int mmioEventfd(long address, int datamatch) {
+    if (!kvm.hasIoeventfd() || closed) {
+      return -1;
+    }
+    int efd;
+    try {
+      efd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
+    } catch (LastErrorException e) {
+      throw new KvmException("eventfd", e.getErrorCode());
+    }
+    // struct kvm_ioeventfd {u64 datamatch; u64 addr; u32 len; s32 fd; u32 flags; u8 pad[36]}
+    Memory io = new Memory(64);
+    io.clear();
+    io.setLong(0, datamatch & 0xffff_ffffL);
+    io.setLong(8, address);
+    io.setInt(16, 4);
+    io.setInt(20, efd);
+    io.setInt(24, Kvm.KVM_IOEVENTFD_FLAG_DATAMATCH);
+    try {
+      LibC.ioctl(fd, Kvm.KVM_IOEVENTFD, io);
+    } catch (LastErrorException e) {
+      LibC.close(efd);
+      throw new KvmException("KVM_IOEVENTFD(0x" + Long.toHexString(address) + " = " + datamatch + ")",
+          e.getErrorCode());
+    }
+    eventfds.add(efd);
+    return efd;
+  }
+
   @Override
   public synchronized void close() {
     if (closed) {
@@ -86,6 +145,9 @@ public final class Vm implements AutoCloseable {
     closed = true;
     if (vcpu != null) {
       vcpu.close();
+    }
+    for (int efd : eventfds) {
+      LibC.close(efd); // the VM's own reference goes with its fd below
     }
     try {
       LibC.close(fd);

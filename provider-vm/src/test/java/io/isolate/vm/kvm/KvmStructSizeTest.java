@@ -3,6 +3,7 @@ package io.isolate.vm.kvm;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.isolate.vm.testing.Fixtures;
+import io.isolate.vm.vstate.CoalescedMmioRing;
 import io.isolate.vm.testing.Prerequisites;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -79,5 +80,15 @@ class KvmStructSizeTest {
     assertEquals(C.get("KVM_GET_FPU"), Kvm.KVM_GET_FPU);
     assertEquals(C.get("KVM_SET_FPU"), Kvm.KVM_SET_FPU);
     assertEquals(416L, C.get("kvm_fpu"));
+    assertEquals(C.get("KVM_REGISTER_COALESCED_MMIO"), Kvm.KVM_REGISTER_COALESCED_MMIO);
+    assertEquals(C.get("KVM_IOEVENTFD"), Kvm.KVM_IOEVENTFD);
+    assertEquals(C.get("KVM_CAP_COALESCED_MMIO"), (long) Kvm.KVM_CAP_COALESCED_MMIO);
+    assertEquals(C.get("KVM_CAP_IOEVENTFD"), (long) Kvm.KVM_CAP_IOEVENTFD);
+    assertEquals(C.get("KVM_IOEVENTFD_FLAG_DATAMATCH"), (long) Kvm.KVM_IOEVENTFD_FLAG_DATAMATCH);
+    assertEquals(C.get("KVM_IOEVENTFD_FLAG_DEASSIGN"), (long) Kvm.KVM_IOEVENTFD_FLAG_DEASSIGN);
+    assertEquals(16L, C.get("kvm_coalesced_mmio_zone"));
+    assertEquals((long) CoalescedMmioRing.ENTRY_SIZE, C.get("kvm_coalesced_mmio"));
+    assertEquals((long) CoalescedMmioRing.HEADER_SIZE, C.get("kvm_coalesced_mmio_ring"));
+    assertEquals(64L, C.get("kvm_ioeventfd"));
   }
 }
