@@ -34,7 +34,7 @@ static int hypercall(const void *input, size_t len, isolate_reply *reply) {
   for (uint32_t i = count(input, len); i > 0; i--) {
     long r;
     __asm__ volatile("out %%eax, $0xEC" : "=a"(r) : "a"(5) : "memory");
-    if (r != 0x00010000) {
+    if ((r >> 16) != 1) {
       result++;
     }
   }

@@ -43,6 +43,14 @@ static struct raw_desc desc[8] __attribute__((aligned(16)));
 static volatile uint16_t avail[3 + 8] __attribute__((aligned(2)));
 static volatile uint32_t used[2 + 16] __attribute__((aligned(4)));
 
+/* Notifications of transmit queues reach the device through an eventfd, after the guest has moved on: wait for the
+ * device to return `n` chains, as a driver would, before breaking the queue in the next way (at most a second). */
+static void wait_used(uint16_t n) {
+  int64_t start = isolate_clock(ISOLATE_CLOCK_MONOTONIC);
+  while (((volatile uint16_t *)used)[1] != n && isolate_clock(ISOLATE_CLOCK_MONOTONIC) - start < 1000000000ll) {
+  }
+}
+
 static int hostile(const struct isolate_boot_info *boot) {
   uint64_t con = boot->mmio_base;
   *reg(con, 0x070) = 0;
@@ -71,15 +79,20 @@ static int hostile(const struct isolate_boot_info *boot) {
   avail[2] = 0;
   avail[1] = 1;
   *reg(con, 0x050) = 1;
+  wait_used(1);
   /* a loop: 1 -> 2 -> 1 */
   desc[1] = (struct raw_desc){(uint64_t)(uintptr_t)desc, 8, 1, 2};
   desc[2] = (struct raw_desc){(uint64_t)(uintptr_t)desc, 8, 1, 1};
   avail[3] = 1;
   avail[1] = 2;
   *reg(con, 0x050) = 1;
+  wait_used(2);
   /* an available index that runs 1000 entries ahead of an 8-entry queue */
   avail[1] = 1002;
   *reg(con, 0x050) = 1;
+  int64_t start = isolate_clock(ISOLATE_CLOCK_MONOTONIC);
+  while (!(*reg(con, 0x070) & 0x40) && isolate_clock(ISOLATE_CLOCK_MONOTONIC) - start < 1000000000ll) {
+  }
   if (*reg(con, 0x070) & 0x40) {
     isolate_log(ISOLATE_INFO, "needs reset seen");
   }

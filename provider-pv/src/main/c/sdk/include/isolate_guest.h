@@ -37,7 +37,7 @@ extern "C" {
 #define ISOLATE_HC_LOG 3
 #define ISOLATE_HC_CLOCK 4
 #define ISOLATE_HC_ABI_VERSION 5
-#define ISOLATE_ABI_VERSION 0x00010000
+#define ISOLATE_ABI_VERSION 0x00010001
 #define ISOLATE_LOG_MAX 4096
 #define ISOLATE_WAIT_FOREVER ((uint64_t)-1)
 #define ISOLATE_CLOCK_REALTIME 0
@@ -77,6 +77,7 @@ struct isolate_boot_info {
   uint32_t device_count; /* number of slots */
   uint64_t argc;         /* arguments of `isolate run ... GUEST_IMAGE ARGS` */
   uint64_t argv;         /* guest address of a NULL-terminated char *[] */
+  uint64_t tsc_khz;      /* time-stamp counter frequency in kHz, 0 if unknown (ABI 1.1) */
 };
 
 /* The boot information, or NULL when the VMM passed none (then defaults apply). */

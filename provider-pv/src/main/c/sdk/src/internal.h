@@ -93,7 +93,8 @@ void vq_kick(struct vq *q);
 /* Takes one used entry: 1 with *head and *len set, or 0 when there is none. */
 int vq_take_used(struct vq *q, uint16_t *head, uint32_t *len);
 int vq_has_used(struct vq *q);
-/* Spins briefly on the used ring, then blocks in WAIT_FOR_EVENT until `q` has a used entry. */
+/* Spins on the used ring for an adaptive window (10-200 us), then blocks in WAIT_FOR_EVENT until `q` has a used
+ * entry. */
 void vq_wait(struct vq *q);
 
 uint64_t isolate_mmio_slot(int slot);

@@ -171,18 +171,60 @@ int vq_take_used(struct vq *q, uint16_t *head, uint32_t *len) {
   return 1;
 }
 
-/* About 50-100 us of spinning before paying for an exit: the host usually answers within that. */
-#define SPIN_ROUNDS 2000
+/*
+ * Waiting for the device: spin on the used ring first, since a block (WAIT_FOR_EVENT) and the wake-up cost an exit
+ * each and a thread wake-up on the host, then block. As KVM's halt-polling and the host side of a call do
+ * (ConsoleDevice.pollTransmit), the spin is timed, here with the TSC, and adapts between 10 and 200 us: it grows
+ * when the answer came within 1 ms (a longer window would have caught it, or nearly) and shrinks when it came
+ * later, which no window would have caught. Without a TSC frequency from the host, a fixed count of pauses.
+ */
+#define SPIN_MIN_US 10u
+#define SPIN_MAX_US 200u
+#define SPIN_INITIAL_US 50u
+#define SPIN_USELESS_AFTER_US 1000u
+#define SPIN_ROUNDS_WITHOUT_TSC 2000
 #define WAIT_SLICE_NS 5000000ull
 
+static uint32_t spin_us = SPIN_INITIAL_US;
+
+static uint64_t tsc_per_us(void) {
+  const struct isolate_boot_info *info = isolate_boot_info();
+  return info ? info->tsc_khz / 1000 : 0;
+}
+
 void vq_wait(struct vq *q) {
-  for (int i = 0; i < SPIN_ROUNDS; i++) {
-    if (vq_has_used(q)) {
-      return;
-    }
-    cpu_relax();
+  if (vq_has_used(q)) {
+    return;
   }
+  uint64_t per_us = tsc_per_us();
+  if (per_us == 0) {
+    for (int i = 0; i < SPIN_ROUNDS_WITHOUT_TSC; i++) {
+      if (vq_has_used(q)) {
+        return;
+      }
+      cpu_relax();
+    }
+    while (!vq_has_used(q)) {
+      isolate_wait_for_event(WAIT_SLICE_NS);
+    }
+    return;
+  }
+  uint64_t start = read_tsc();
+  uint64_t window = spin_us * per_us;
+  do {
+    cpu_relax();
+    if (vq_has_used(q)) {
+      return; /* the window paid off: keep it */
+    }
+  } while (read_tsc() - start < window);
   while (!vq_has_used(q)) {
     isolate_wait_for_event(WAIT_SLICE_NS);
+  }
+  uint64_t took_us = (read_tsc() - start) / per_us;
+  if (took_us <= SPIN_USELESS_AFTER_US) {
+    uint64_t grown = 2 * (took_us > spin_us ? took_us : spin_us);
+    spin_us = grown > SPIN_MAX_US ? SPIN_MAX_US : (uint32_t)grown;
+  } else {
+    spin_us = spin_us / 2 < SPIN_MIN_US ? SPIN_MIN_US : spin_us / 2;
   }
 }

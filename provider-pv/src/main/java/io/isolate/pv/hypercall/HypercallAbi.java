@@ -12,7 +12,7 @@ public final class HypercallAbi {
   /** The I/O port hypercalls are written to. */
   public static final int PORT = 0xEC;
   /** ABI version reported by {@link #ABI_VERSION}: major in bits 16-31, minor in bits 0-15. */
-  public static final long VERSION = 0x0001_0000L;
+  public static final long VERSION = 0x0001_0001L;
 
   public static final int EXIT = 1;
   public static final int WAIT_FOR_EVENT = 2;

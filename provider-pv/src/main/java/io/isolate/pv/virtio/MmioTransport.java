@@ -122,6 +122,11 @@ public final class MmioTransport {
     return device;
   }
 
+  /** How many queues the device has. */
+  public int queueCount() {
+    return queues.size();
+  }
+
   /** The device status register as the guest would read it. */
   public synchronized int status() {
     return status | (needsResetReason != null ? STATUS_DEVICE_NEEDS_RESET : 0);

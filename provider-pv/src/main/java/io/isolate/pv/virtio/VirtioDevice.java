@@ -40,6 +40,16 @@ public interface VirtioDevice {
    */
   String activate(DeviceContext context);
 
+  /**
+   * Whether the VMM may hand the driver's notifications of queue {@code index} to a host thread through a KVM
+   * ioeventfd (the guest's write completes in the host kernel and the guest runs on) instead of serving them in the
+   * guest's exit. Worth it for queues whose driver does not need the device's answer to take its next step at
+   * once, such as transmit queues; not for hand-shakes the driver waits on. Default: false.
+   */
+  default boolean notifiesThroughEventfd(int index) {
+    return false;
+  }
+
   /** The driver notified queue {@code index} (ready, of an activated device). */
   void queueNotify(int index);
 

@@ -189,7 +189,7 @@ class GuestSdkRunTest {
       for (int i = 0; i < 40; i++) { // 160 MiB of allocations through a 64 MiB heap
         assertEquals(chunk.length, call(g, "churn", chunk).length);
       }
-      assertTrue(g.stdout().startsWith("services guest: abi 0x10000, 4 handlers\n"), g.stdout());
+      assertTrue(g.stdout().startsWith("services guest: abi 0x10001, 4 handlers\n"), g.stdout());
       assertTrue(g.logs.contains("INFO clock ok"), g.logs::toString);
       assertTrue(g.errors.isEmpty(), g.errors::toString);
     }

@@ -59,6 +59,8 @@ public final class Kvm {
   public static final long KVM_REGISTER_COALESCED_MMIO = iow(0x67, 16);
   /** On the VM: a guest write to an address signals an eventfd inside the kernel ({@code struct kvm_ioeventfd}). */
   public static final long KVM_IOEVENTFD = iow(0x79, 64);
+  /** On a vCPU: the guest's TSC frequency in kHz, as the ioctl's result. */
+  public static final long KVM_GET_TSC_KHZ = io(0xa3);
 
   // capabilities
   public static final int KVM_CAP_USER_MEMORY = 3;

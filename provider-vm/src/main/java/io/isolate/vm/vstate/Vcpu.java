@@ -138,6 +138,15 @@ public final class Vcpu implements AutoCloseable {
     regsDirty = true;
   }
 
+  /** The guest's time-stamp counter frequency in kHz (KVM_GET_TSC_KHZ), or 0 when the host does not say. */
+  public long tscKhz() {
+    try {
+      return Math.max(0, LibC.ioctl(fd, Kvm.KVM_GET_TSC_KHZ, 0L));
+    } catch (LastErrorException e) {
+      return 0;
+    }
+  }
+
   /** Reads the special registers (segments, descriptor tables, control registers) with KVM_GET_SREGS. */
   public Kvm.KvmSregs getSregs() {
     Kvm.KvmSregs s = new Kvm.KvmSregs();

@@ -6,8 +6,11 @@ import io.isolate.vm.kvm.Kvm;
 import io.isolate.vm.kvm.KvmDevice;
 import io.isolate.vm.kvm.KvmException;
 import io.isolate.vm.kvm.LibC;
-import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * A KVM virtual machine: its file descriptor, its guest memory (slot 0, at guest-physical address 0) and its one
@@ -18,7 +21,9 @@ public final class Vm implements AutoCloseable {
   private final int fd;
   private final GuestMemory memory;
   private Vcpu vcpu;
-  private final List<Integer> eventfds = new ArrayList<>();
+  private final Set<List<Long>> coalescedZones = new HashSet<>();
+  /** Registered ioeventfds by (address, datamatch). */
+  private final Map<List<Long>, Integer> eventfds = new HashMap<>();
   private boolean closed;
 
   private Vm(KvmDevice kvm, int fd, GuestMemory memory) {
@@ -90,6 +95,10 @@ public final class Vm implements AutoCloseable {
     if (kvm.coalescedMmioPage() == 0) {
       return false;
     }
+    List<Long> key = List.of(address, (long) size);
+    if (coalescedZones.contains(key)) {
+      return true; // registered already (by a VM pool, ahead of time)
+    }
     Memory zone = new Memory(16); // struct kvm_coalesced_mmio_zone {u64 addr; u32 size; u32 pad}
     zone.setLong(0, address);
     zone.setInt(8, size);
@@ -100,6 +109,7 @@ public final class Vm implements AutoCloseable {
       throw new KvmException("KVM_REGISTER_COALESCED_MMIO(0x" + Long.toHexString(address) + ", " + size + ")",
           e.getErrorCode());
     }
+    coalescedZones.add(key);
     return true;
   }
 
@@ -107,10 +117,16 @@ public final class Vm implements AutoCloseable {
    * Returns a new non-blocking eventfd that the kernel signals when the guest writes the 4-byte value
    * {@code datamatch} to guest-physical {@code address} (KVM_IOEVENTFD): the write completes inside the kernel,
    * without an exit to the VMM. The eventfd belongs to this VM and is closed with it; -1 when the host has none.
+   * Asking again for the same address and value returns the same eventfd (a VM pool may register it ahead of time).
    */
   public synchronized int mmioEventfd(long address, int datamatch) {
     if (!kvm.hasIoeventfd() || closed) {
       return -1;
+    }
+    List<Long> key = List.of(address, datamatch & 0xffff_ffffL);
+    Integer known = eventfds.get(key);
+    if (known != null) {
+      return known;
     }
     int efd;
     try {
@@ -133,7 +149,7 @@ public final class Vm implements AutoCloseable {
       throw new KvmException("KVM_IOEVENTFD(0x" + Long.toHexString(address) + " = " + datamatch + ")",
           e.getErrorCode());
     }
-    eventfds.add(efd);
+    eventfds.put(key, efd);
     return efd;
   }
 
@@ -146,7 +162,7 @@ public final class Vm implements AutoCloseable {
     if (vcpu != null) {
       vcpu.close();
     }
-    for (int efd : eventfds) {
+    for (int efd : eventfds.values()) {
       LibC.close(efd); // the VM's own reference goes with its fd below
     }
     try {

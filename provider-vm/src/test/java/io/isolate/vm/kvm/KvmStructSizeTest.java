@@ -82,6 +82,7 @@ class KvmStructSizeTest {
     assertEquals(416L, C.get("kvm_fpu"));
     assertEquals(C.get("KVM_REGISTER_COALESCED_MMIO"), Kvm.KVM_REGISTER_COALESCED_MMIO);
     assertEquals(C.get("KVM_IOEVENTFD"), Kvm.KVM_IOEVENTFD);
+    assertEquals(C.get("KVM_GET_TSC_KHZ"), Kvm.KVM_GET_TSC_KHZ);
     assertEquals(C.get("KVM_CAP_COALESCED_MMIO"), (long) Kvm.KVM_CAP_COALESCED_MMIO);
     assertEquals(C.get("KVM_CAP_IOEVENTFD"), (long) Kvm.KVM_CAP_IOEVENTFD);
     assertEquals(C.get("KVM_IOEVENTFD_FLAG_DATAMATCH"), (long) Kvm.KVM_IOEVENTFD_FLAG_DATAMATCH);
