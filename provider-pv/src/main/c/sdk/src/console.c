@@ -234,29 +234,34 @@ void isolate_console_init(uint64_t mmio) {
       max_ports = 1;
     }
   }
-  vdev_driver_ok(mmio);
-  console_ok = 1;
-  if (!multiport) {
-    return;
-  }
-  for (int i = 0; i < CTRL_BUFS; i++) {
-    unsigned char *b = isolate_alloc(CTRL_BUF_SIZE);
-    if (b) {
-      post(&crx, ctrl_buf, b, CTRL_BUF_SIZE);
+  /* Receive buffers go in before DRIVER_OK (the device uses none before it), their notifications after the
+   * DEVICE_READY kick: the device applies DRIVER_OK (a buffered register write) at that exit and marks its receive
+   * queues VIRTQ_USED_F_NO_NOTIFY, which then spares these kicks (ABI.md, section 3). */
+  if (multiport) {
+    for (int i = 0; i < CTRL_BUFS; i++) {
+      unsigned char *b = isolate_alloc(CTRL_BUF_SIZE);
+      if (b) {
+        post(&crx, ctrl_buf, b, CTRL_BUF_SIZE);
+      }
     }
-  }
-  vq_kick(&crx);
-  if (max_ports >= 2) {
-    for (int i = 0; i < CALL_RX_BUFS; i++) {
+    for (int i = 0; max_ports >= 2 && i < CALL_RX_BUFS; i++) {
       unsigned char *b = isolate_alloc(CALL_RX_BUF_SIZE);
       if (b) {
         post(&call_rx, call_buf, b, CALL_RX_BUF_SIZE);
       }
     }
-    vq_kick(&call_rx);
+  }
+  vdev_driver_ok(mmio);
+  console_ok = 1;
+  if (!multiport) {
+    return;
   }
   ctrl_send(0, VIRTIO_CONSOLE_DEVICE_READY, 1);
   ctrl_flush();
+  vq_kick(&crx);
+  if (max_ports >= 2) {
+    vq_kick(&call_rx);
+  }
   /* the host answers DEVICE_READY with DEVICE_ADD per port, and PORT_READY with a name and PORT_OPEN; it does so
    * while serving the kick, so the answers are usually there already and the clock (an exit) is read only when
    * they are not */

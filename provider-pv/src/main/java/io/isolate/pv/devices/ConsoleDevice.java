@@ -46,7 +46,8 @@ public final class ConsoleDevice implements VirtioDevice, MmioTransport.QueueLim
   static final int DEVICE_TYPE = 3;
   static final int CONTROL_RX = 2;
   static final int CONTROL_TX = 3;
-  private static final int QUEUE_SIZE = 256;
+  /** The SDK's queue size: its driver then leaves QueueNum at its reset value (ABI.md, section 3). */
+  private static final int QUEUE_SIZE = 64;
   private static final int MAX_CONTROL_MESSAGE = 512;
 
   private final List<ConsolePort> ports;

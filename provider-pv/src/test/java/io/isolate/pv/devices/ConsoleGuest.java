@@ -43,7 +43,7 @@ final class ConsoleGuest {
   }
 
   ConsoleGuest start(long features, int queues) {
-    return start(features, queues, 256);
+    return start(features, queues, 64);
   }
 
   ConsoleGuest start(long features, int queues, int queueSize) {
