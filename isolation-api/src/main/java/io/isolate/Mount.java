@@ -7,11 +7,17 @@ import java.util.Optional;
 
 /**
  * Something from the host made visible inside an isolate: a host directory (read-only or read-write), an
- * in-memory file, or a size-limited tmpfs. Nothing from the host is visible unless mounted.
+ * in-memory file, a size-limited tmpfs, or a host file read-only (an image). Nothing from the host is visible
+ * unless mounted.
+ *
+ * <p>At the PARAVIRT level, where guests have no file system, each mount is a disk (virtio-blk) that the guest
+ * finds by its guest path: an image or a file is a read-only disk with that content, a tmpfs an empty scratch disk
+ * of that size, discarded at the end; directories cannot be disks.
  *
  * <pre>{@code
  * Mount.readOnly(Path.of("testdata"), "/data");
  * Mount.file("/etc/app.conf", "debug=true".getBytes(UTF_8));
+ * Mount.image(Path.of("dataset.img"), "/dataset");
  * }</pre>
  */
 public final class Mount {
@@ -24,7 +30,9 @@ public final class Mount {
     /** A file whose content is held in memory; the guest reads it. */
     FILE,
     /** An empty, size-limited, in-memory directory. */
-    TMPFS
+    TMPFS,
+    /** A host file the guest reads but cannot change (a read-only disk at the PARAVIRT level). */
+    IMAGE
   }
 
   private final Kind kind;
@@ -61,6 +69,31 @@ public final class Mount {
     return new Mount(Kind.FILE, null, checked, content.clone(), content.length);
   }
 
+  /**
+   * The host regular file {@code file}, read-only at {@code guestPath}: a read-only file at the OS, HARDWARE and
+   * PROCESS levels (the last two hold a copy in memory), a read-only disk named {@code guestPath} at the PARAVIRT
+   * level. A symbolic link is refused: the file named is the file mounted.
+   */
+  public static Mount image(Path file, String guestPath) {
+    Objects.requireNonNull(file, "image file");
+    String checked = GuestPaths.check("mount guest path", guestPath);
+    if (checked.equals("/")) {
+      throw new InvalidSpecException("mount guest path '/' cannot be an image");
+    }
+    Path absolute = file.toAbsolutePath().normalize();
+    if (!Files.isRegularFile(absolute, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      throw new InvalidSpecException("image '" + file + "' is not an existing regular file (symbolic links are not "
+          + "followed)");
+    }
+    long size;
+    try {
+      size = Files.size(absolute);
+    } catch (java.io.IOException e) {
+      throw new InvalidSpecException("image '" + file + "' cannot be read: " + e.getMessage());
+    }
+    return new Mount(Kind.IMAGE, absolute, checked, null, size);
+  }
+
   /** An empty tmpfs at {@code guestPath} holding at most {@code sizeBytes}. */
   public static Mount tmpfs(String guestPath, long sizeBytes) {
     if (sizeBytes <= 0) {
@@ -80,21 +113,22 @@ public final class Mount {
   }
 
   /**
-   * Parses the command-line form {@code HOST:GUEST} for a directory mount of {@code kind}.
+   * Parses the command-line form {@code HOST:GUEST} for a directory or image mount of {@code kind}.
    *
    * @throws InvalidSpecException when the form or either path is wrong
    */
   public static Mount parse(Kind kind, String hostColonGuest) {
     int colon = hostColonGuest.lastIndexOf(':');
     if (colon <= 0 || colon == hostColonGuest.length() - 1) {
-      throw new InvalidSpecException("mount '" + hostColonGuest + "' must look like HOST_DIR:/guest/path");
+      throw new InvalidSpecException("mount '" + hostColonGuest + "' must look like HOST_PATH:/guest/path");
     }
     Path host = Path.of(hostColonGuest.substring(0, colon));
     String guest = hostColonGuest.substring(colon + 1);
     return switch (kind) {
       case READ_ONLY -> readOnly(host, guest);
       case READ_WRITE -> readWrite(host, guest);
-      default -> throw new InvalidSpecException("only directory mounts have a HOST:GUEST form, not " + kind);
+      case IMAGE -> image(host, guest);
+      default -> throw new InvalidSpecException("only directory and image mounts have a HOST:GUEST form, not " + kind);
     };
   }
 
@@ -102,7 +136,7 @@ public final class Mount {
     return kind;
   }
 
-  /** The host directory, for {@link Kind#READ_ONLY} and {@link Kind#READ_WRITE}. */
+  /** The host directory ({@link Kind#READ_ONLY}, {@link Kind#READ_WRITE}) or file ({@link Kind#IMAGE}). */
   public Optional<Path> hostPath() {
     return Optional.ofNullable(hostPath);
   }
@@ -117,7 +151,10 @@ public final class Mount {
     return content == null ? new byte[0] : content.clone();
   }
 
-  /** The size of a {@link Kind#TMPFS} or {@link Kind#FILE} mount in bytes; 0 for directories. */
+  /**
+   * The size of a {@link Kind#TMPFS} or {@link Kind#FILE} mount in bytes, or of an {@link Kind#IMAGE} when it was
+   * mounted; 0 for directories.
+   */
   public long sizeBytes() {
     return sizeBytes;
   }
@@ -133,6 +170,7 @@ public final class Mount {
       case READ_WRITE -> "rw " + hostPath + ":" + guestPath;
       case FILE -> "file " + guestPath + " (" + content.length + " bytes)";
       case TMPFS -> "tmpfs " + guestPath + " (" + SizeUnit.format(sizeBytes) + ")";
+      case IMAGE -> "image " + hostPath + ":" + guestPath;
     };
   }
 }

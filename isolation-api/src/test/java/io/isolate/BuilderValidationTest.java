@@ -66,6 +66,22 @@ class BuilderValidationTest {
   }
 
   @Test
+  void anImageMustBeARegularFileNamedDirectly(@TempDir Path dir) throws Exception {
+    Path image = Files.write(dir.resolve("disk.img"), new byte[1000]);
+    Mount m = Mount.image(image, "/disk");
+    assertEquals(Mount.Kind.IMAGE, m.kind());
+    assertEquals(1000, m.sizeBytes());
+    assertEquals(image.toAbsolutePath(), m.hostPath().orElseThrow());
+    assertEquals(m.toString(), Mount.parse(Mount.Kind.IMAGE, image + ":/disk").toString());
+    InvalidSpecException e = assertThrows(InvalidSpecException.class, () -> Mount.image(dir, "/disk"));
+    assertTrue(e.getMessage().contains("not an existing regular file"), e.getMessage());
+    Path link = Files.createSymbolicLink(dir.resolve("link.img"), image);
+    assertThrows(InvalidSpecException.class, () -> Mount.image(link, "/disk"));
+    assertThrows(InvalidSpecException.class, () -> Mount.image(image, "/"));
+    assertThrows(InvalidSpecException.class, () -> Mount.image(image, "relative"));
+  }
+
+  @Test
   void rejectsTwoMountsOnOneGuestPath(@TempDir Path dir) {
     Isolate.Builder b = Isolate.builder().mount(Mount.readOnly(dir, "/data"));
     assertThrows(InvalidSpecException.class, () -> b.mount(Mount.file("/data", new byte[0])));

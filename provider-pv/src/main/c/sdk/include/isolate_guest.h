@@ -105,6 +105,20 @@ int isolate_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Fills `buf` with `len` bytes from the host's SecureRandom; returns 0, or negative if there is no rng device. */
 int isolate_random(void *buf, size_t len);
 
+/* ---- disks (virtio-blk): what the application mounted, by name ---- */
+#define ISOLATE_DISK_SECTOR 512
+#define ISOLATE_DISK_MAX 16
+/* The index of the disk named `name` (its guest path in the application's Mount, e.g. "/data"), or -1. */
+int isolate_disk_find(const char *name);
+/* The disk's size in bytes (a multiple of ISOLATE_DISK_SECTOR), or a negative value if `disk` is not usable. */
+int64_t isolate_disk_size(int disk);
+/* 1 if the disk is read-only, 0 if writable, negative if `disk` is not usable. */
+int isolate_disk_read_only(int disk);
+/* Reads or writes `len` bytes at byte `offset`, both multiples of ISOLATE_DISK_SECTOR, straight between `buf` and
+ * the disk. Returns 0, or negative: -1 bad disk or arguments, -2 the host refused (out of range, read-only). */
+int isolate_disk_read(int disk, uint64_t offset, void *buf, size_t len);
+int isolate_disk_write(int disk, uint64_t offset, const void *buf, size_t len);
+
 /* ---- calls ---- */
 typedef struct isolate_reply {
   void *data; /* must stay valid until the handler's reply is sent (input, static or isolate_alloc memory) */

@@ -234,9 +234,9 @@ void isolate_console_init(uint64_t mmio) {
       max_ports = 1;
     }
   }
-  /* Receive buffers go in before DRIVER_OK (the device uses none before it), their notifications after the
-   * DEVICE_READY kick: the device applies DRIVER_OK (a buffered register write) at that exit and marks its receive
-   * queues VIRTQ_USED_F_NO_NOTIFY, which then spares these kicks (ABI.md, section 3). */
+  /* Receive buffers go in before DRIVER_OK (the device uses none before it), their notifications after it: the
+   * device marks its receive queues VIRTQ_USED_F_NO_NOTIFY when it starts, which then spares these kicks (ABI.md,
+   * section 3). */
   if (multiport) {
     for (int i = 0; i < CTRL_BUFS; i++) {
       unsigned char *b = isolate_alloc(CTRL_BUF_SIZE);
@@ -251,7 +251,10 @@ void isolate_console_init(uint64_t mmio) {
       }
     }
   }
-  vdev_driver_ok(mmio);
+  if (vdev_driver_ok(mmio) != 0) {
+    isolate_log(ISOLATE_WARN, "virtio-console: the device refused its set-up");
+    return;
+  }
   console_ok = 1;
   if (!multiport) {
     return;

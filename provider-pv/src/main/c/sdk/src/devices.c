@@ -27,6 +27,9 @@ void isolate_devices_init(const struct isolate_boot_info *info) {
       case VIRTIO_ID_RNG:
         isolate_rng_found(mmio);
         break;
+      case VIRTIO_ID_BLOCK:
+        isolate_disk_found(mmio);
+        break;
       default:
         break;
     }

@@ -41,6 +41,7 @@ void __isolate_start(const struct isolate_boot_info *info) __attribute__((noretu
 #define VIRTIO_F_VERSION_1 (1ull << 32)
 #define VIRTIO_CONSOLE_F_MULTIPORT (1ull << 1)
 
+#define VIRTIO_ID_BLOCK 2
 #define VIRTIO_ID_CONSOLE 3
 #define VIRTIO_ID_RNG 4
 
@@ -86,7 +87,8 @@ struct vbuf {
 /* Resets the device at `mmio` (whose magic and device ID the caller has read), checks its version, negotiates `wanted` (VERSION_1 is added); 0 or negative. */
 int vdev_begin(uint64_t mmio, uint64_t wanted, uint64_t *accepted);
 int vq_setup(struct vq *q, uint64_t mmio, uint16_t index);
-void vdev_driver_ok(uint64_t mmio);
+/* Sets DRIVER_OK; 0, or -1 when the device then reports it needs a reset (it refused the set-up). */
+int vdev_driver_ok(uint64_t mmio);
 /* Adds one chain; returns its head, or -1 when the queue lacks free descriptors. */
 int vq_add(struct vq *q, const struct vbuf *bufs, int n);
 void vq_kick(struct vq *q);
@@ -101,5 +103,7 @@ uint64_t isolate_mmio_slot(int slot);
 void isolate_console_init(uint64_t mmio);
 /* Remembers where the rng is; its driver starts on the first isolate_random(), sparing guests that never ask. */
 void isolate_rng_found(uint64_t mmio);
+/* Likewise for each disk: its driver starts on the first isolate_disk_* call. */
+void isolate_disk_found(uint64_t mmio);
 
 #endif

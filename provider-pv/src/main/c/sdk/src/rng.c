@@ -15,7 +15,10 @@ static int rng_start(void) {
     isolate_log(ISOLATE_WARN, "virtio-rng: %s", rng_mmio ? "device setup failed" : "the host offers no rng");
     return -1;
   }
-  vdev_driver_ok(rng_mmio);
+  if (vdev_driver_ok(rng_mmio) != 0) {
+    isolate_log(ISOLATE_WARN, "virtio-rng: the device refused its set-up");
+    return -1;
+  }
   return 1;
 }
 

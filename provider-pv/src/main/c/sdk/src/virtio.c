@@ -12,8 +12,8 @@ static void wr(uint64_t mmio, uint32_t reg, uint32_t v) {
 /*
  * Every register access is an exit to the VMM or, for writes the VMM lets the kernel buffer, a trip into the host
  * kernel: on a PVM host 20 us and a few us. So the driver makes only the accesses the specification asks for:
- * the device's magic, version and ID once (isolate_devices_init reads magic and ID and passes the ID here), the
- * features, the FEATURES_OK read-back, each queue's size limit.
+ * the device's magic, version and ID once (isolate_devices_init reads magic and ID and picks the driver), the
+ * features, the FEATURES_OK read-back, each queue's size limit, and Status once after DRIVER_OK.
  */
 int vdev_begin(uint64_t mmio, uint64_t wanted, uint64_t *accepted) {
   if (rd(mmio, VIRTIO_MMIO_VERSION) != 2) {
@@ -96,12 +96,16 @@ int vq_setup(struct vq *q, uint64_t mmio, uint16_t index) {
     wr(mmio, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, (uint32_t)(u >> 32));
   }
   wr(mmio, VIRTIO_MMIO_QUEUE_READY, 1);
-  return 0; /* a device that refuses the queue says so at DRIVER_OK (DEVICE_NEEDS_RESET) */
+  return 0; /* a device that refuses the queue says so at DRIVER_OK (vdev_driver_ok) */
 }
 
-void vdev_driver_ok(uint64_t mmio) {
+int vdev_driver_ok(uint64_t mmio) {
   wr(mmio, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK
       | VIRTIO_STATUS_DRIVER_OK);
+  /* A device that refused a queue or could not start says so now (DEVICE_NEEDS_RESET): without this read the
+   * driver would wait forever for a device that never answers. The read also makes the host apply the buffered
+   * writes at once. */
+  return rd(mmio, VIRTIO_MMIO_STATUS) & (VIRTIO_STATUS_NEEDS_RESET | VIRTIO_STATUS_FAILED) ? -1 : 0;
 }
 
 int vq_add(struct vq *q, const struct vbuf *bufs, int n) {
@@ -189,7 +193,8 @@ static uint32_t spin_us = SPIN_INITIAL_US;
 
 static uint64_t tsc_per_us(void) {
   const struct isolate_boot_info *info = isolate_boot_info();
-  return info ? info->tsc_khz / 1000 : 0;
+  /* tsc_khz came with ABI 1.1; a 1.0 host has argv[0]'s pointer there */
+  return info && (info->abi_version & 0xffff) >= 1 ? info->tsc_khz / 1000 : 0;
 }
 
 void vq_wait(struct vq *q) {

@@ -189,7 +189,7 @@ public final class SandboxPolicy {
     int file = 0;
     for (Mount m : mounts) {
       Op op = switch (m.kind()) {
-        case READ_ONLY -> new Op("ro-bind", m.hostPath().orElseThrow(), m.guestPath(), 0, List.of());
+        case READ_ONLY, IMAGE -> new Op("ro-bind", m.hostPath().orElseThrow(), m.guestPath(), 0, List.of());
         case READ_WRITE -> new Op("bind", m.hostPath().orElseThrow(), m.guestPath(), 0, List.of());
         case TMPFS -> new Op("tmpfs", null, m.guestPath(), m.sizeBytes(), List.of());
         case FILE -> new Op("ro-bind", in.stagedFiles().get(file++), m.guestPath(), 0, List.of());

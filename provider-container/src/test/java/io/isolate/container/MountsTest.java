@@ -32,6 +32,17 @@ class MountsTest {
   }
 
   @Test
+  void anImageMountIsAReadOnlyHostFile(@TempDir Path dir) throws Exception {
+    Path image = Files.writeString(dir.resolve("data.img"), "image bytes");
+    try (Isolate isolate = Os.sh("cat /data.img; echo; echo x > /data.img 2>/dev/null || echo refused")
+        .mount(Mount.image(image, "/data.img")).build()) {
+      ExitResult r = isolate.run();
+      assertEquals("image bytes\nrefused\n", r.stdoutText(), r::toString);
+    }
+    assertEquals("image bytes", Files.readString(image));
+  }
+
+  @Test
   void aTmpfsMountIsWritableAndSizeLimited() {
     try (Isolate isolate = Os.sh("head -c 2000000 /dev/zero > /scratch/f 2>/dev/null || echo full;"
         + " rm /scratch/f; head -c 100000 /dev/zero > /scratch/g && echo small-ok")

@@ -5,9 +5,11 @@ import io.isolate.GuestFailureException;
 import io.isolate.HostFunction;
 import io.isolate.InvalidSpecException;
 import io.isolate.IsolateSpec;
+import io.isolate.Mount;
 import io.isolate.Network;
 import io.isolate.SizeUnit;
 import io.isolate.Termination;
+import io.isolate.pv.devices.BlockDevice;
 import io.isolate.spi.IsolateBackend;
 
 /**
@@ -18,6 +20,8 @@ import io.isolate.spi.IsolateBackend;
 final class PvBackend implements IsolateBackend {
   static final long MIN_MEMORY = 4L << 20;
   static final long MAX_MEMORY = 1L << 30;
+  /** Disks a guest can find (the SDK's ISOLATE_DISK_MAX). */
+  static final int MAX_DISKS = 16;
 
   private final IsolateSpec spec;
   private PvExecution current;
@@ -34,9 +38,22 @@ final class PvBackend implements IsolateBackend {
       throw new InvalidSpecException("network (" + spec.network() + ") is not available at the PARAVIRT level: "
           + "guests have no network device; use Network.NONE");
     }
-    if (!spec.mounts().isEmpty()) {
-      throw new InvalidSpecException("mounts (" + spec.mounts() + ") are not available at the PARAVIRT level: "
-          + "guests have no file system; pass data through calls");
+    if (spec.mounts().size() > MAX_DISKS) {
+      throw new InvalidSpecException(spec.mounts().size() + " mounts: a PARAVIRT guest takes at most " + MAX_DISKS
+          + " disks");
+    }
+    for (Mount m : spec.mounts()) {
+      if (m.kind() == Mount.Kind.READ_ONLY || m.kind() == Mount.Kind.READ_WRITE) {
+        throw new InvalidSpecException("mount " + m + ": PARAVIRT guests have no file system, and a directory cannot "
+            + "be a disk; mount a file system image (Mount.image), bytes (Mount.file) or a scratch disk "
+            + "(Mount.tmpfs)");
+      }
+      try {
+        BlockDevice.validId(m.guestPath());
+      } catch (IllegalArgumentException e) {
+        throw new InvalidSpecException("mount " + m + ": at the PARAVIRT level the guest path names the disk, and "
+            + e.getMessage());
+      }
     }
     if (!spec.env().isEmpty()) {
       throw new InvalidSpecException("environment variables (" + spec.env().keySet() + ") are not available at the "

@@ -6,13 +6,17 @@ import io.isolate.GuestFailureException;
 import io.isolate.HostFunction;
 import io.isolate.Input;
 import io.isolate.IsolateSpec;
+import io.isolate.Mount;
 import io.isolate.Termination;
 import io.isolate.Usage;
+import io.isolate.pv.devices.BlockDevice;
 import io.isolate.pv.devices.CallChannel;
 import io.isolate.pv.devices.CallFailedException;
 import io.isolate.pv.devices.CallFrame;
 import io.isolate.pv.devices.ConsoleDevice;
+import io.isolate.pv.devices.DiskImage;
 import io.isolate.pv.devices.RngDevice;
+import io.isolate.pv.virtio.VirtioDevice;
 import io.isolate.pv.vmm.PvExit;
 import io.isolate.pv.vmm.PvMachine;
 import io.isolate.spi.OutputSink;
@@ -23,8 +27,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -66,6 +72,8 @@ final class PvExecution implements Execution {
   private final OutputSink stdout;
   private final OutputSink stderr;
   private CallChannel calls;
+  /** The disks of this run, closed when it ends (a scratch disk's space is released then). */
+  private final List<DiskImage> disks = new java.util.concurrent.CopyOnWriteArrayList<>();
   private ConsoleDevice console;
   private volatile PvMachine machine;
   private volatile Termination forced;
@@ -89,10 +97,12 @@ final class PvExecution implements Execution {
     try {
       e.boot();
     } catch (ElfException | KvmException | IllegalArgumentException ex) {
+      e.closeDisks();
       e.exit.complete(ExitResult.builder(Termination.FAILED_TO_START).detail(ex.getMessage())
           .usage(Usage.of(Duration.ofNanos(System.nanoTime() - e.started), null, -1)).build());
       return e;
     } catch (RuntimeException ex) {
+      e.closeDisks();
       e.exit.complete(ExitResult.builder(Termination.FAILED_TO_START).detail("the VMM failed to start: " + ex)
           .usage(Usage.of(Duration.ofNanos(System.nanoTime() - e.started), null, -1)).build());
       return e;
@@ -123,12 +133,44 @@ final class PvExecution implements Execution {
         .errors(this::log)
         .build();
     RngDevice rng = new RngDevice(ENTROPY, 64 << 10, this::log);
+    List<VirtioDevice> devices = new ArrayList<>(List.of(console, rng));
+    for (Mount mount : spec.mounts()) {
+      devices.add(new BlockDevice(openDisk(mount), mount.guestPath(), this::log));
+    }
     feedStdin(spec.stdin());
     PvMachine m = PvMachine.start(KvmDevice.get(), spec.workload().content(), spec.limits().memoryBytes(),
-        spec.workload().args(), List.of(console, rng), this::log);
+        spec.workload().args(), devices, this::log);
     machine = m;
     m.exit().whenComplete((pvExit, failure) -> finish(pvExit != null ? pvExit
         : new PvExit(PvExit.Kind.FAULT, -1, "VMM failure: " + failure)));
+  }
+
+  /** The disk behind a mount (PvBackend admitted only these kinds); kept to be closed when the run ends. */
+  private DiskImage openDisk(Mount mount) {
+    DiskImage image;
+    try {
+      image = switch (mount.kind()) {
+        case IMAGE -> DiskImage.readOnlyFile(mount.hostPath().orElseThrow());
+        case FILE -> DiskImage.bytes(mount.content());
+        case TMPFS -> DiskImage.scratch(Path.of(System.getProperty("java.io.tmpdir")), mount.sizeBytes());
+        default -> throw new IllegalArgumentException("mount " + mount + " cannot be a disk");
+      };
+    } catch (IOException e) {
+      throw new IllegalArgumentException("disk " + mount.guestPath() + ": " + e.getMessage(), e);
+    }
+    disks.add(image);
+    return image;
+  }
+
+  private void closeDisks() {
+    for (DiskImage d : disks) {
+      try {
+        d.close();
+      } catch (IOException e) {
+        log("disk: " + e.getMessage());
+      }
+    }
+    disks.clear();
   }
 
   private void feedStdin(Input in) {
@@ -195,6 +237,7 @@ final class PvExecution implements Execution {
         .build());
     calls.fail("the guest ended (" + t + ": " + detail + ")");
     machine.close(); // on the vCPU thread after its loop: releases the VM without waiting for itself
+    closeDisks(); // the devices were reset by close(): nothing reads or writes them any more
   }
 
   /** Calls a guest handler, bounded by the wall-time limit. */

@@ -10,8 +10,10 @@ import io.isolate.ExitResult;
 import io.isolate.GuestFailureException;
 import io.isolate.HostFunction;
 import io.isolate.Isolate;
+import io.isolate.InvalidSpecException;
 import io.isolate.IsolationLevel;
 import io.isolate.Limits;
+import io.isolate.Mount;
 import io.isolate.SizeUnit;
 import io.isolate.Termination;
 import io.isolate.Workload;
@@ -62,7 +64,7 @@ class ParavirtIsolateTest {
     assertTrue(m.find());
     String sdk = System.getProperty("isolate.pv.guestSdk",
         module.resolve("target/classes/META-INF/isolate/guest-sdk").toString());
-    for (String guest : List.of("services", "misbehave")) {
+    for (String guest : List.of("services", "misbehave", "disks")) {
       Files.copy(module.resolve("src/test/c/guests/" + guest + ".c"), build.resolve("guest.c"),
           java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       ProcessBuilder pb = new ProcessBuilder("sh", "-c", m.group(1)).directory(build.toFile())
@@ -238,6 +240,55 @@ class ParavirtIsolateTest {
       assertEquals(Termination.FAILED_TO_START, r.termination());
       assertTrue(r.detail().contains("not an ELF"), r.detail());
     }
+  }
+
+  private static String fnv(byte[] data) {
+    long h = 0xcbf29ce484222325L;
+    for (byte b : data) {
+      h = (h ^ (b & 0xff)) * 0x100000001b3L;
+    }
+    return Long.toHexString(h);
+  }
+
+  @Test
+  void readsImageAndFileDisksAndWritesAScratchDiskThatVanishesAfterwards(@TempDir Path dir) throws Exception {
+    byte[] image = new byte[(3 << 20) + 1000]; // over the SDK's 1 MiB per request, not whole sectors
+    new Random(11).nextBytes(image);
+    Path file = Files.write(dir.resolve("dataset.img"), image);
+    byte[] conf = "threads=4\n".getBytes(StandardCharsets.UTF_8);
+    byte[] padded = java.util.Arrays.copyOf(image, (image.length + 511) / 512 * 512);
+    long tmpBefore = countEntries(Path.of(System.getProperty("java.io.tmpdir")));
+    try (Isolate isolate = isolate("disks", "/dataset", "/conf", "/scratch", "/absent")
+        .mount(Mount.image(file, "/dataset"))
+        .mount(Mount.file("/conf", conf))
+        .mount(Mount.tmpfs("/scratch", 1 << 20))
+        .build()) {
+      ExitResult r = isolate.run();
+      assertEquals(Termination.EXITED, r.termination(), () -> r + "\n" + r.stderrText());
+      assertEquals(0, r.exitCode(), r::stdoutText);
+      String out = r.stdoutText();
+      assertTrue(out.contains("/dataset size=" + padded.length + " ro=1 fnv=" + fnv(padded) + "\n"), out);
+      assertTrue(out.contains("/conf size=512 ro=1 fnv=" + fnv(java.util.Arrays.copyOf(conf, 512)) + "\n"), out);
+      assertTrue(out.contains("/scratch size=1048576 ro=0 fnv=" + fnv(new byte[1 << 20]) + "\n"), out);
+      assertTrue(out.contains("/absent missing\n"), out);
+      assertTrue(out.contains("scratch ok\n"), out);
+      assertTrue(out.contains("write to read-only: -2\n"), out);
+      assertTrue(out.contains("read past the end: -2\n"), out);
+      assertTrue(out.contains("unaligned read: -1\n"), out);
+      assertTrue(r.stderrText().contains("write to a read-only disk"), r.stderrText());
+    }
+    assertArrayEquals(image, Files.readAllBytes(file), "the image is untouched");
+    assertEquals(tmpBefore, countEntries(Path.of(System.getProperty("java.io.tmpdir"))), "no scratch file left");
+  }
+
+  @Test
+  void refusesDirectoriesAndLongNamesAsDisks(@TempDir Path dir) {
+    InvalidSpecException e = assertThrows(InvalidSpecException.class,
+        () -> isolate("disks").mount(Mount.readOnly(dir, "/data")).build());
+    assertTrue(e.getMessage().contains("a directory cannot be a disk"), e.getMessage());
+    e = assertThrows(InvalidSpecException.class,
+        () -> isolate("disks").mount(Mount.tmpfs("/a/name/longer/than/twenty", 4096)).build());
+    assertTrue(e.getMessage().contains("names the disk"), e.getMessage());
   }
 
   @Test

@@ -13,6 +13,7 @@ import io.isolate.spi.IsolateBackend;
 final class VmBackend implements IsolateBackend {
   static final long MIN_MEMORY = 4L << 20;
   static final long MAX_MEMORY = 64L << 30;
+  static final long MAX_IMAGE_BYTES = 256L << 20;
 
   private final IsolateSpec spec;
   private VmExecution current;
@@ -33,6 +34,11 @@ final class VmBackend implements IsolateBackend {
       if (m.kind() == Mount.Kind.TMPFS) {
         throw new InvalidSpecException("mount " + m + ": the HARDWARE level has no tmpfs; mount a host directory "
             + "read-write instead");
+      }
+      if (m.kind() == Mount.Kind.IMAGE && m.sizeBytes() > MAX_IMAGE_BYTES) {
+        throw new InvalidSpecException("mount " + m + " (" + SizeUnit.format(m.sizeBytes()) + "): the HARDWARE level "
+            + "holds image mounts in memory, at most " + SizeUnit.format(MAX_IMAGE_BYTES) + "; mount its directory "
+            + "read-only instead");
       }
     }
     if (spec.limits().cpus() < 1.0 && !spec.acceptUnenforcedLimits()) {

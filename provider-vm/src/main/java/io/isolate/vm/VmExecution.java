@@ -96,10 +96,20 @@ final class VmExecution implements Execution {
         case READ_ONLY -> c.mountDirectory(m.guestPath(), m.hostPath().orElseThrow(), false);
         case READ_WRITE -> c.mountDirectory(m.guestPath(), m.hostPath().orElseThrow(), true);
         case FILE -> c.mountFile(m.guestPath(), m.content());
+        case IMAGE -> c.mountFile(m.guestPath(), readImage(m));
         case TMPFS -> throw new IllegalArgumentException("tmpfs mounts are not available at the HARDWARE level");
       }
     }
     return c;
+  }
+
+  /** The content of an image mount, which the HARDWARE level holds in memory (VmBackend caps its size). */
+  private static byte[] readImage(Mount m) {
+    try {
+      return java.nio.file.Files.readAllBytes(m.hostPath().orElseThrow());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("image " + m + " cannot be read: " + e.getMessage(), e);
+    }
   }
 
   private void runOnVcpuThread() {

@@ -51,6 +51,14 @@ class MountTest {
   }
 
   @Test
+  void readsAnImageMountHeldInMemory() throws Exception {
+    Path image = Files.writeString(tmp.resolve("image.bin"), "image content\n");
+    ExitResult r = Guest.run(Guest.builder(Fixtures.program("fsops", Libc.MUSL), "cat", "/etc/image.bin")
+        .mount(Mount.image(image, "/etc/image.bin")));
+    assertEquals("image content\n", r.stdoutText(), r::toString);
+  }
+
+  @Test
   void readsAnInMemoryFile() {
     assertEquals("debug=true\n", fsops("cat", "/etc/app.conf").stdoutText());
   }

@@ -125,6 +125,14 @@ final class GuestFileSystem implements AutoCloseable {
         }
         case TMPFS -> preopens.add(new Preopen(m.guestPath(), newFileSystem(m.sizeBytes()), false, m));
         case FILE -> files.add(m);
+        case IMAGE -> {
+          // a copy, like directories: the guest never sees the host file change under it
+          if (m.sizeBytes() > maxCopyBytes) {
+            throw new IOException("mount " + m + " holds more than " + SizeUnit.format(maxCopyBytes)
+                + " (-Disolate.wasm.maxMountBytes), the most the PROCESS level copies into memory");
+          }
+          files.add(Mount.file(m.guestPath(), Files.readAllBytes(m.hostPath().orElseThrow())));
+        }
       }
     }
     Preopen synthetic = null;

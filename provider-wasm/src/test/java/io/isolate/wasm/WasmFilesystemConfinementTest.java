@@ -218,6 +218,16 @@ class WasmFilesystemConfinementTest {
   }
 
   @Test
+  void servesAnImageMountAsAReadOnlyCopy(@TempDir Path dir) throws Exception {
+    Path image = Files.writeString(dir.resolve("data.img"), "image");
+    List<String> lines = probe(mounts().mount(Mount.image(image, "/etc/data.img")), "read", "/etc/data.img",
+        "write", "/etc/data.img", "x");
+    assertEquals("read /etc/data.img: OK image", lines.get(0));
+    assertTrue(lines.get(1).endsWith("ERR Read-only file system"), lines.get(1));
+    assertEquals("image", Files.readString(image));
+  }
+
+  @Test
   void aFileMountInsideAReadWriteMountIsNotWrittenBack() {
     probe(mounts().mount(Mount.file("/out/config.txt", "c".getBytes(StandardCharsets.UTF_8))), "read",
         "/out/config.txt");

@@ -80,6 +80,7 @@ final class RunOptions {
       case "--timeout" -> limits.wallTime(parseDuration(value));
       case "--ro" -> mounts.add(Mount.parse(Mount.Kind.READ_ONLY, value));
       case "--rw" -> mounts.add(Mount.parse(Mount.Kind.READ_WRITE, value));
+      case "--image" -> mounts.add(Mount.parse(Mount.Kind.IMAGE, value));
       case "--env" -> {
         int eq = value.indexOf('=');
         if (eq <= 0) {

@@ -73,4 +73,9 @@ final class ByteBufferQueueMemory implements QueueMemory {
     Objects.checkFromIndexSize(offset, length, src.length);
     buffer.put(at(address, length), src, offset, length);
   }
+
+  @Override
+  public ByteBuffer slice(long address, int length) {
+    return buffer.slice(at(address, length), length);
+  }
 }

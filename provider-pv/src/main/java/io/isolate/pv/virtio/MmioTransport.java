@@ -122,6 +122,11 @@ public final class MmioTransport {
     return device;
   }
 
+  /** Whether the driver has set DRIVER_OK and the device does not need a reset: notifications are served. */
+  public synchronized boolean isDriverOk() {
+    return (status & STATUS_DRIVER_OK) != 0 && needsResetReason == null;
+  }
+
   /** How many queues the device has. */
   public int queueCount() {
     return queues.size();

@@ -45,6 +45,13 @@ public interface QueueMemory {
   /** Copies {@code src[offset..offset+length)} into guest memory at {@code address}. */
   void write(long address, byte[] src, int offset, int length);
 
+  /**
+   * A view of the {@code length} guest bytes at {@code address} (position 0, limit {@code length}), for I/O straight
+   * into or out of guest memory (a block device reading a file into the guest's buffer) without a copy. The range is
+   * checked like every other access.
+   */
+  ByteBuffer slice(long address, int length);
+
   /** Fills {@code length} guest bytes at {@code address} with {@code value}. */
   default void fill(long address, long length, byte value) {
     checkRange(address, length);

@@ -31,6 +31,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
@@ -71,7 +72,7 @@ public final class PvMachine implements AutoCloseable {
   private volatile long mmioExits;
   private volatile long coalescedWrites;
   private volatile long waits;
-  private boolean released;
+  private final AtomicBoolean released = new AtomicBoolean();
 
   private PvMachine(KvmDevice kvm, byte[] image, long memorySize, List<String> args, List<VirtioDevice> devices,
       Consumer<String> log) {
@@ -92,7 +93,6 @@ public final class PvMachine implements AutoCloseable {
         slots.add(new MmioTransport(d, ram, this::interrupt, m -> log.accept("virtio: " + m)));
       }
       decoder = new HypercallDecoder(ram);
-      notifier = QueueNotifier.register(vm, slots);
       vcpu = vm.vcpu();
       coalesced = vcpu.coalescedMmio();
       CpuSetup.configureSregs(kvm, vcpu, PvLayout.PML4);
@@ -101,6 +101,7 @@ public final class PvMachine implements AutoCloseable {
       memory.writeLong(Supervisor.START_FRAME + 16, CpuSetup.RFLAGS_BASE | 0x3000);
       regs[Vcpu.RDI] = PvLayout.BOOT_INFO;
       vcpu.setRegs(regs);
+      notifier = QueueNotifier.register(vm, slots, this::wakeForDeferredNotification); // last: nothing after fails
     } catch (RuntimeException e) {
       vm.close();
       throw e;
@@ -160,27 +161,38 @@ public final class PvMachine implements AutoCloseable {
     return PvLayout.MMIO_BASE + slot * PvLayout.MMIO_STRIDE + MmioTransport.QUEUE_NOTIFY;
   }
 
-  /** Coalesced zones are limited per VM (KVM_COALESCED_MMIO_ZONE_MAX is 100, two per slot here). */
+  /** Coalesced zones are limited per VM (KVM_COALESCED_MMIO_ZONE_MAX is 100, three per slot here). */
   private static final int MAX_COALESCED_SLOTS = 32;
 
   /**
    * Lets the guest's register writes be buffered by the kernel instead of exiting one by one: every register of
-   * a slot except QueueNotify, which must reach the device at once. A driver bringing up a device writes some
+   * a slot except QueueNotify and InterruptACK, which must reach the device at once. A driver bringing up a device writes some
    * 60 registers (status, features, queue addresses); on a PVM host each exit costs about 20 µs, so this is most of
    * a PARAVIRT start. Reads still exit, and {@link #loop()} applies the buffered writes before handling any exit,
    * so the guest never sees a register without its earlier writes; the devices see the same writes in the same
-   * order, only later.
+   * order, only later. A notification through an eventfd can overtake writes still buffered: the
+   * {@link QueueNotifier} hands those of a device that is not live yet to this thread, which applies the buffered
+   * writes first.
    */
   private static void coalesceRegisterWrites(Vm vm, int slotCount) {
     for (int i = 0; i < Math.min(slotCount, MAX_COALESCED_SLOTS); i++) {
       long base = PvLayout.MMIO_BASE + i * PvLayout.MMIO_STRIDE;
-      if (!vm.coalesceMmio(base, MmioTransport.QUEUE_NOTIFY)) {
-        return; // the host has no coalesced MMIO: writes exit, as they always may
+      long from = 0;
+      for (int excluded : UNCOALESCED_REGISTERS) {
+        if (!vm.coalesceMmio(base + from, (int) (excluded - from))) {
+          return; // the host has no coalesced MMIO: writes exit, as they always may
+        }
+        from = excluded + 4;
       }
-      int after = MmioTransport.QUEUE_NOTIFY + 4;
-      vm.coalesceMmio(base + after, (int) PvLayout.MMIO_STRIDE - after);
+      vm.coalesceMmio(base + from, (int) (PvLayout.MMIO_STRIDE - from));
     }
   }
+
+  /**
+   * Registers whose writes must take effect at once: QueueNotify (the device must act) and InterruptACK (delayed,
+   * it could clear an interrupt raised after the guest looked at its rings, and the guest would sleep through it).
+   */
+  private static final int[] UNCOALESCED_REGISTERS = {MmioTransport.QUEUE_NOTIFY, MmioTransport.INTERRUPT_ACK};
 
   /**
    * Loads {@code image} (a static guest ELF) into a new VM of {@code memorySize} bytes with {@code devices} in
@@ -257,6 +269,12 @@ public final class PvMachine implements AutoCloseable {
     memory.write(PvLayout.BOOT_INFO, b.array());
   }
 
+  /** The notifier deferred a notification to this thread: leave the guest, or a WAIT_FOR_EVENT, to replay it. */
+  private void wakeForDeferredNotification() {
+    vcpu.kick();
+    interrupt();
+  }
+
   private void interrupt() {
     synchronized (events) {
       events.notifyAll();
@@ -265,18 +283,19 @@ public final class PvMachine implements AutoCloseable {
 
   private void run() {
     runner = Thread.currentThread();
+    Thread.interrupted(); // a pooled thread may come with the flag of its last task
     PvExit result;
     try {
       result = loop();
     } catch (RuntimeException | InterruptedException e) {
       result = stopping ? PvExit.killed("closed") : PvExit.fault("VMM failure: " + e);
     }
-    Thread.interrupted(); // a pooled thread starts its next machine uninterrupted
     loopEnded.countDown();
     try {
       exit.complete(result); // callbacks may close this machine, here on its vCPU thread
     } finally {
       runner = null;
+      Thread.interrupted(); // the pooled thread starts its next task uninterrupted
     }
   }
 
@@ -294,6 +313,9 @@ public final class PvMachine implements AutoCloseable {
       exits++;
       if (coalesced != null) {
         coalescedWrites += coalesced.drain(this::mmioWrite);
+      }
+      if (notifier != null) {
+        notifier.replayDeferred(); // notifications that came ahead of the buffered writes they depend on
       }
       switch (reason) {
         case Kvm.KVM_EXIT_IO -> {
@@ -339,7 +361,12 @@ public final class PvMachine implements AutoCloseable {
           mmioExits++;
           mmio(run);
         }
-        case Kvm.KVM_EXIT_INTR -> vcpu.clearKick();
+        case Kvm.KVM_EXIT_INTR -> {
+          vcpu.clearKick();
+          if (notifier != null) {
+            notifier.replayDeferred(); // deferred before its kick, which clearKick may just have erased
+          }
+        }
         case Kvm.KVM_EXIT_HLT -> {
           return PvExit.fault("the guest halted at rip 0x" + Long.toHexString(vcpu.reg(Vcpu.RIP)));
         }
@@ -461,7 +488,7 @@ public final class PvMachine implements AutoCloseable {
           }
         }
         long left = deadline - System.nanoTime();
-        if (mask != 0 || left <= 0 || stopping) {
+        if (mask != 0 || left <= 0 || stopping || (notifier != null && notifier.hasDeferred())) {
           return mask;
         }
         long millis = left / 1_000_000;
@@ -490,10 +517,8 @@ public final class PvMachine implements AutoCloseable {
   public void stop() {
     stopping = true;
     interrupt();
-    synchronized (this) {
-      if (!released && !onVcpuThread()) {
-        vcpu.kick();
-      }
+    if (!onVcpuThread()) {
+      vcpu.kick(); // takes no lock of ours (a device thread may call this while holding its own); a no-op once closed
     }
   }
 
@@ -515,19 +540,17 @@ public final class PvMachine implements AutoCloseable {
       }
     }
     exit.complete(PvExit.killed("closed"));
-    synchronized (this) {
-      if (released) {
-        return;
-      }
-      if (loopEnded.getCount() > 0) {
-        // the vCPU did not stop within 5 s: leaking the VM is better than unmapping memory it may still touch
-        log.accept("vCPU thread did not stop; the VM is left mapped");
-        return;
-      }
-      released = true;
-      for (MmioTransport t : slots) {
-        t.reset(); // from here on no host thread reaches guest memory through a device
-      }
+    if (loopEnded.getCount() > 0) {
+      // the vCPU did not stop within 5 s: leaking the VM is better than unmapping memory it may still touch
+      log.accept("vCPU thread did not stop; the VM is left mapped");
+      return;
+    }
+    if (!released.compareAndSet(false, true)) {
+      return;
+    }
+    // No lock of ours is held here: a device thread holding a transport lock may call stop() meanwhile.
+    for (MmioTransport t : slots) {
+      t.reset(); // from here on no host thread reaches guest memory through a device
     }
     // off the caller's path: the notification thread's wake-up, and destroying a VM that ran (0.2 ms to over 1 ms)
     VmPool.closeLater(this::release);

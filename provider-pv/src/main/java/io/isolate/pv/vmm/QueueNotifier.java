@@ -4,10 +4,12 @@ import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
 import io.isolate.pv.virtio.MmioTransport;
 import io.isolate.vm.kvm.Errno;
+import io.isolate.vm.kvm.KvmException;
 import io.isolate.vm.kvm.LibC;
 import io.isolate.vm.vstate.Vm;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -21,6 +23,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Only the queues whose device asks for it ({@code VirtioDevice.notifiesThroughEventfd}) are registered, each
  * with its index as the data to match: a write of any other value to QueueNotify still exits and is served (and
  * rejected, if need be) by the vCPU thread.
+ *
+ * <p>A notification can overtake the guest's register writes that the kernel buffered (coalesced MMIO): a driver
+ * that sets DRIVER_OK and at once notifies a queue. While a device is not live yet, this loop therefore does not
+ * serve its notifications but defers them to the vCPU thread, which it kicks out of the guest: the vCPU thread
+ * applies the buffered writes first, then {@link #replayDeferred()}.
  */
 final class QueueNotifier implements Runnable {
   private record Binding(int eventfd, MmioTransport transport, int queue) {}
@@ -33,10 +40,13 @@ final class QueueNotifier implements Runnable {
   private volatile long served;
   private final AtomicBoolean closing = new AtomicBoolean();
   private final AtomicBoolean stopFdClosed = new AtomicBoolean();
+  private final ConcurrentLinkedQueue<Binding> deferred = new ConcurrentLinkedQueue<>();
+  private final Runnable kickVcpu;
 
-  private QueueNotifier(List<Binding> bindings, int stopFd) {
+  private QueueNotifier(List<Binding> bindings, int stopFd, Runnable kickVcpu) {
     this.bindings = bindings;
     this.stopFd = stopFd;
+    this.kickVcpu = kickVcpu;
     this.pollFds = new Memory(8L * (bindings.size() + 1));
     pollFds.clear();
     pollFds.setInt(0, stopFd);
@@ -50,8 +60,12 @@ final class QueueNotifier implements Runnable {
   /**
    * Registers an ioeventfd for each queue of each slot whose device wants one; null when there is none to register
    * or the host has no ioeventfd (the notifications then exit, as they may always).
+   *
+   * @param kickVcpu makes the vCPU thread leave the guest soon (to replay deferred notifications)
+   * @throws KvmException when the loop's own eventfd cannot be made (the registered ones would swallow the guest's
+   *     notifications with nobody to serve them)
    */
-  static QueueNotifier register(Vm vm, List<MmioTransport> slots) {
+  static QueueNotifier register(Vm vm, List<MmioTransport> slots, Runnable kickVcpu) {
     List<Binding> bindings = new ArrayList<>();
     for (int slot = 0; slot < slots.size(); slot++) {
       MmioTransport t = slots.get(slot);
@@ -72,9 +86,20 @@ final class QueueNotifier implements Runnable {
     try {
       stop = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
     } catch (LastErrorException e) {
-      return null; // the eventfds registered so far are the VM's and go with it; notifications exit instead
+      throw new KvmException("eventfd (queue notifications)", e.getErrorCode());
     }
-    return new QueueNotifier(List.copyOf(bindings), stop);
+    return new QueueNotifier(List.copyOf(bindings), stop, kickVcpu);
+  }
+
+  /** Serves the notifications deferred until the buffered register writes were applied; vCPU thread only. */
+  void replayDeferred() {
+    for (Binding b; (b = deferred.poll()) != null; ) {
+      b.transport().write(MmioTransport.QUEUE_NOTIFY, 4, b.queue());
+    }
+  }
+
+  boolean hasDeferred() {
+    return !deferred.isEmpty();
   }
 
   /** Notifications served so far. */
@@ -93,7 +118,7 @@ final class QueueNotifier implements Runnable {
           if (e.getErrorCode() == Errno.EINTR) {
             continue;
           }
-          return; // cannot happen with valid descriptors; the notifications are lost, the guest's wait times out
+          return; // cannot happen with valid descriptors (and the eventfds outlive this loop)
         }
         if ((pollFds.getShort(6) & LibC.POLLIN) != 0) {
           return;
@@ -109,7 +134,12 @@ final class QueueNotifier implements Runnable {
             continue; // EAGAIN: another reader took it
           }
           served++;
-          b.transport().write(MmioTransport.QUEUE_NOTIFY, 4, b.queue());
+          if (b.transport().isDriverOk()) {
+            b.transport().write(MmioTransport.QUEUE_NOTIFY, 4, b.queue());
+          } else {
+            deferred.add(b);
+            kickVcpu.run();
+          }
         }
       }
     } finally {

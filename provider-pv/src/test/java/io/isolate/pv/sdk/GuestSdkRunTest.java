@@ -46,7 +46,7 @@ class GuestSdkRunTest {
     List<String> common = new ArrayList<>(List.of("-std=gnu11", "-O2", "-Wall", "-Werror", "-DISOLATE_HOST_HARNESS",
         "-Dmain=isolate_guest_main", "-I", sdk.resolve("include").toString(), "-I", sdk.resolve("src").toString(),
         "-c"));
-    for (String f : List.of("alloc", "console", "devices", "format", "hypercall", "rng", "start", "virtio")) {
+    for (String f : List.of("alloc", "blk", "console", "devices", "format", "hypercall", "rng", "start", "virtio")) {
       compile(common, sdk.resolve("src/" + f + ".c"), "sdk-" + f + ".o");
     }
     compile(common, examples.resolve("echo/echo.c"), "echo.o");

@@ -35,6 +35,12 @@ final class ProcessMemory implements QueueMemory, AutoCloseable {
     return 1L << 47; // the x86-64 user address space
   }
 
+  /** A process's memory is reached through /proc/PID/mem, not mapped here: no views (no device here needs one). */
+  @Override
+  public ByteBuffer slice(long address, int length) {
+    throw new IllegalStateException("the memory of process " + pid + " is not mapped into this JVM");
+  }
+
   private ByteBuffer get(long address, int length) {
     checkRange(address, length);
     ByteBuffer b = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);

@@ -20,9 +20,8 @@ import java.util.function.Consumer;
  * the set-up did, so taking one from the pool gives exactly what {@link Vm#create}, {@link Vm#createVcpu} and the
  * set-up would. Used VMs are never pooled again. The pool holds VMs of one memory size and set-up, the last one
  * asked for twice in a row (up to 1 GiB), at most {@code -Disolate.vm.pool=2} of them
- * ({@code 0} turns the pool and the background teardown off);
- * their memory is reserved lazily (MAP_NORESERVE), so an idle pooled VM costs two file descriptors and a few
- * kernel pages.
+ * ({@code 0} turns the pool and the background teardown off); their memory is reserved lazily (MAP_NORESERVE), so
+ * an idle pooled VM costs two file descriptors (and the eventfds its set-up registered) and a few kernel pages.
  */
 public final class VmPool {
   private static final int CAPACITY = Math.max(0, Integer.getInteger("isolate.vm.pool", 2));
