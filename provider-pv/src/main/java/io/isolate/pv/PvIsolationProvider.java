@@ -47,7 +47,8 @@ public final class PvIsolationProvider implements IsolationProvider {
   public Availability probe() {
     Availability host = KvmIsolationProvider.probeHost();
     return host.isAvailable()
-        ? Availability.available(host.explanation() + "; virtio-mmio console (multiport) and rng, hypercall ABI 1.0")
+        ? Availability.available(host.explanation()
+            + "; virtio-mmio console (multiport), rng and block, hypercall ABI 1.1")
         : host;
   }
 

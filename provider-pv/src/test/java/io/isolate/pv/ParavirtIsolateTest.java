@@ -282,6 +282,29 @@ class ParavirtIsolateTest {
   }
 
   @Test
+  void runsWithDisksOverAndOverLeavingNoDescriptorOrScratchFile(@TempDir Path dir) throws Exception {
+    Path file = Files.write(dir.resolve("small.img"), new byte[4096]);
+    Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+    Isolate.Builder b = isolate("disks", "/small", "/scratch").mount(Mount.image(file, "/small"))
+        .mount(Mount.tmpfs("/scratch", 64 << 10));
+    try (Isolate warm = b.build()) {
+      assertEquals(0, warm.run().exitCode());
+    }
+    VmPool.drain();
+    long fds = countEntries(Path.of("/proc/self/fd"));
+    long tmpFiles = countEntries(tmp);
+    for (int i = 0; i < 50; i++) {
+      try (Isolate isolate = b.build()) {
+        ExitResult r = isolate.run();
+        assertTrue(r.stdoutText().contains("scratch ok"), r::toString);
+      }
+    }
+    VmPool.drain();
+    assertTrue(countEntries(Path.of("/proc/self/fd")) <= fds + 5, "file descriptors leak");
+    assertEquals(tmpFiles, countEntries(tmp), "scratch files leak");
+  }
+
+  @Test
   void refusesDirectoriesAndLongNamesAsDisks(@TempDir Path dir) {
     InvalidSpecException e = assertThrows(InvalidSpecException.class,
         () -> isolate("disks").mount(Mount.readOnly(dir, "/data")).build());

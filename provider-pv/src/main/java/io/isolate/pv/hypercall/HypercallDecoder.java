@@ -49,7 +49,7 @@ public final class HypercallDecoder {
       case HypercallAbi.CLOCK -> clock(regs);
       case HypercallAbi.ABI_VERSION -> new Hypercall.AbiVersion();
       default -> reject(HypercallAbi.ENOSYS, "hypercall number " + Integer.toUnsignedString(number)
-          + " is not defined (ABI 1.0 defines 1 to 5)");
+          + " is not defined (ABI 1.1 defines 1 to 5)");
     };
   }
 

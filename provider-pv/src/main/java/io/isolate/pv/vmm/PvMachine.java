@@ -166,9 +166,9 @@ public final class PvMachine implements AutoCloseable {
 
   /**
    * Lets the guest's register writes be buffered by the kernel instead of exiting one by one: every register of
-   * a slot except QueueNotify and InterruptACK, which must reach the device at once. A driver bringing up a device writes some
-   * 60 registers (status, features, queue addresses); on a PVM host each exit costs about 20 µs, so this is most of
-   * a PARAVIRT start. Reads still exit, and {@link #loop()} applies the buffered writes before handling any exit,
+   * a slot except QueueNotify and InterruptACK, which must reach the device at once. A driver bringing up a device
+   * writes tens of registers (status, features, queue addresses); on a PVM host each exit costs about 20 µs, so
+   * this is most of a PARAVIRT start. Reads still exit, and {@link #loop()} applies the buffered writes before handling any exit,
    * so the guest never sees a register without its earlier writes; the devices see the same writes in the same
    * order, only later. A notification through an eventfd can overtake writes still buffered: the
    * {@link QueueNotifier} hands those of a device that is not live yet to this thread, which applies the buffered
