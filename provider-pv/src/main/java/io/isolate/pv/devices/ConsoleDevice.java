@@ -10,9 +10,7 @@ import io.isolate.pv.virtio.VirtioDevice;
 import io.isolate.pv.virtio.VirtioFeatures;
 import io.isolate.pv.virtio.Virtqueue;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -58,9 +56,8 @@ public final class ConsoleDevice implements VirtioDevice, MmioTransport.QueueLim
   private final long maxPendingBytes;
   private final Consumer<String> errors;
   private final boolean callPolling;
-  private final Deque<byte[]> controlOut = new ArrayDeque<>();
-  /** Whether the control receive queue asks the driver for kicks: only while messages wait for buffers. */
-  private boolean controlKickRequested;
+  /** Control messages waiting for the driver's control receive buffers. */
+  private final ReceiveBacklog controlOut = ReceiveBacklog.messages();
 
   private DeviceContext context;
   private boolean multiport;
@@ -247,12 +244,12 @@ public final class ConsoleDevice implements VirtioDevice, MmioTransport.QueueLim
         Virtqueue rx = p.id == 0 || multi ? context.queue(p.receiveQueue()) : null;
         if (rx != null && rx.isReady()) {
           // bytes queued before the driver came up: keep kicks on so that its first buffers bring them in
-          p.kickRequested = !p.pending.isEmpty();
-          rx.setNotificationsSuppressed(!p.kickRequested);
+          p.inbound.kickRequested = !p.inbound.isEmpty();
+          rx.setNotificationsSuppressed(!p.inbound.kickRequested);
         }
       }
       if (multi) {
-        controlKickRequested = false;
+        controlOut.kickRequested = false;
         context.queue(CONTROL_RX).setNotificationsSuppressed(true);
       }
       // bytes the host queued before the driver came up (a named port's go after the handshake)
@@ -272,9 +269,8 @@ public final class ConsoleDevice implements VirtioDevice, MmioTransport.QueueLim
       context = null;
       multiport = false;
       controlOut.clear();
-      controlKickRequested = false;
       for (ConsolePort p : ports) {
-        p.clearPending();
+        p.inbound.clear();
         p.guestReady = false;
         p.guestOpen = false;
         if (p.handler != null) {
@@ -570,16 +566,13 @@ public final class ConsoleDevice implements VirtioDevice, MmioTransport.QueueLim
       total += p.length;
     }
     synchronized (this) {
-      if (port.pendingBytes + total > maxPendingBytes) {
-        throw new IllegalStateException(port + " has " + port.pendingBytes + " bytes waiting for the guest; "
+      if (port.inbound.bytes() + total > maxPendingBytes) {
+        throw new IllegalStateException(port + " has " + port.inbound.bytes() + " bytes waiting for the guest; "
             + total + " more would exceed the limit of " + maxPendingBytes);
       }
       for (byte[] p : pieces) {
-        if (p.length > 0) {
-          port.pending.add(p);
-        }
+        port.inbound.add(p);
       }
-      port.pendingBytes += total;
       if (context != null && context.isLive()) {
         deliverInbound(port);
       }
@@ -591,61 +584,44 @@ public final class ConsoleDevice implements VirtioDevice, MmioTransport.QueueLim
       return;
     }
     Virtqueue q = context.queue(port.receiveQueue());
-    if (!q.isReady() || q.isBroken() || port.pending.isEmpty()) {
-      return;
+    if (q.isReady() && !q.isBroken() && !port.inbound.isEmpty()) {
+      deliver(q, port.inbound, port.toString());
     }
+  }
+
+  /**
+   * Moves {@code backlog} into the receive buffers of {@code q}, a port's or the control queue's. Receive buffers
+   * are looked at whenever the host has something to deliver, so the queue asks for kicks only while it runs dry
+   * with something waiting: then the flag is cleared and the ring looked at once more, since the driver may have
+   * added a buffer before it saw the flag (it fences between publishing and reading the flag, as we do here).
+   */
+  private void deliver(Virtqueue q, ReceiveBacklog backlog, String what) {
     boolean used = false;
-    while (!port.pending.isEmpty()) {
+    while (!backlog.isEmpty()) {
       DescriptorChain chain = nextChain(q);
       if (chain == null) {
-        if (q.isBroken() || port.kickRequested) {
+        if (q.isBroken() || backlog.kickRequested) {
           break;
         }
-        // out of buffers with bytes waiting: ask for a kick, then look again, since the driver may have added a
-        // buffer before it saw the flag (it fences between publishing and reading the flag, as we do here)
-        port.kickRequested = true;
+        backlog.kickRequested = true;
         q.setNotificationsSuppressed(false);
         continue;
       }
-      if (!chain.readable().isEmpty()) {
-        refuse(q, chain.headIndex(), port + " receive chain has device-readable buffers");
+      String unfit = backlog.unfit(chain);
+      if (unfit != null) {
+        refuse(q, chain.headIndex(), what + " receive chain " + unfit);
         continue;
       }
-      q.addUsed(chain.headIndex(), fill(port, chain));
+      q.addUsed(chain.headIndex(), backlog.fill(chain, context.memory()));
       used = true;
     }
-    if (port.pending.isEmpty() && port.kickRequested && !q.isBroken()) {
-      port.kickRequested = false;
+    if (backlog.isEmpty() && backlog.kickRequested && !q.isBroken()) {
+      backlog.kickRequested = false;
       q.setNotificationsSuppressed(true);
     }
     if (used) {
       context.signalUsed(q);
     }
-  }
-
-  /** Copies pending bytes into the chain's writable buffers, straight from the pieces into guest memory. */
-  private int fill(ConsolePort port, DescriptorChain chain) {
-    int written = 0;
-    for (var segment : chain.writable()) {
-      int segOffset = 0;
-      while (segOffset < segment.length() && !port.pending.isEmpty()) {
-        byte[] head = port.pending.peekFirst();
-        int n = Math.min(segment.length() - segOffset, head.length - port.headOffset);
-        context.memory().write(segment.address() + segOffset, head, port.headOffset, n);
-        segOffset += n;
-        written += n;
-        port.headOffset += n;
-        port.pendingBytes -= n;
-        if (port.headOffset == head.length) {
-          port.pending.pollFirst();
-          port.headOffset = 0;
-        }
-      }
-      if (port.pending.isEmpty()) {
-        break;
-      }
-    }
-    return written;
   }
 
   // ---- control queues
@@ -725,38 +701,8 @@ public final class ConsoleDevice implements VirtioDevice, MmioTransport.QueueLim
   }
 
   private void deliverControl() {
-    Virtqueue q = context.queue(CONTROL_RX);
-    boolean used = false;
-    while (!controlOut.isEmpty()) {
-      DescriptorChain chain = nextChain(q);
-      if (chain == null) {
-        if (q.isBroken() || controlKickRequested) {
-          break;
-        }
-        // as for a port: out of buffers with messages waiting, ask for a kick and look once more
-        controlKickRequested = true;
-        q.setNotificationsSuppressed(false);
-        continue;
-      }
-      byte[] m = controlOut.peekFirst();
-      if (!chain.readable().isEmpty() || chain.writableBytes() < m.length) {
-        refuse(q, chain.headIndex(), "control receive chain of " + chain.writableBytes()
-            + " writable bytes cannot hold a " + m.length + "-byte message");
-        continue;
-      }
-      controlOut.pollFirst();
-      q.addUsed(chain.headIndex(), chain.write(context.memory(), m, 0, m.length));
-      used = true;
-    }
-    if (controlOut.isEmpty() && controlKickRequested && !q.isBroken()) {
-      controlKickRequested = false;
-      q.setNotificationsSuppressed(true);
-    }
-    if (used) {
-      context.signalUsed(q);
-    }
+    deliver(context.queue(CONTROL_RX), controlOut, "control");
   }
-
 
   // ---- helpers
 

@@ -1,8 +1,6 @@
 package io.isolate.pv.devices;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /** The device-side state of one console port: identity, guest handshake, and host-to-guest bytes in flight. */
@@ -11,13 +9,10 @@ final class ConsolePort {
   /** Null for port 0, the console. */
   final String name;
   final PortHandler handler;
-  final Deque<byte[]> pending = new ArrayDeque<>();
-  int headOffset;
-  long pendingBytes;
+  /** Host-to-guest bytes waiting for the driver's receive buffers. */
+  final ReceiveBacklog inbound = ReceiveBacklog.stream();
   boolean guestReady;
   boolean guestOpen;
-  /** Whether the receive queue asks the driver for notifications (it ran dry with bytes waiting). */
-  boolean kickRequested;
   /** Whether a host thread polls this port's transmit queue (at most one at a time). */
   final AtomicBoolean polling = new AtomicBoolean();
   /** The adaptive polling window of the transmit queue, in nanoseconds (see ConsoleDevice#pollTransmit). */
@@ -39,13 +34,6 @@ final class ConsolePort {
 
   byte[] nameBytes() {
     return name.getBytes(StandardCharsets.UTF_8);
-  }
-
-  void clearPending() {
-    kickRequested = false;
-    pending.clear();
-    headOffset = 0;
-    pendingBytes = 0;
   }
 
   @Override
