@@ -56,6 +56,12 @@ class MainTest {
   }
 
   @Test
+  void anImageOptionNamesAFileThatIsNotThere() {
+    assertEquals(125, run("run", "--level", "paravirt", "--image", "/nonexistent/disk.img:/disk", "--", "g.elf"));
+    assertTrue(stderr().contains("image '/nonexistent/disk.img' is not an existing regular file"), stderr());
+  }
+
+  @Test
   void unknownCommandPrintsUsage() {
     assertEquals(2, run("frob"));
     assertTrue(stderr().contains("usage:"), stderr());
