@@ -98,7 +98,7 @@ static void die_at(const char *file, int line, int err, const char *fmt, ...) {
 #define DIE(...) die_at(__FILE__, __LINE__, errno, __VA_ARGS__)
 #define DIEX(...) die_at(__FILE__, __LINE__, 0, __VA_ARGS__)
 
-enum op_kind { OP_BIND, OP_RO_BIND, OP_TMPFS, OP_PROC, OP_DEV, OP_SYMLINK, OP_DIR, OP_OVERLAY_SRC,
+enum op_kind { OP_BIND, OP_RO_BIND, OP_RO_BIND_FILE, OP_TMPFS, OP_PROC, OP_DEV, OP_SYMLINK, OP_DIR, OP_OVERLAY_SRC,
                OP_TMP_OVERLAY, OP_REMOUNT_RO, OP_RO_SELF, OP_MASK };
 
 struct op {
@@ -246,6 +246,7 @@ static void parse(int argc, char **argv) {
     else if (!strcmp(a, "--base")) { NEED(1); opt.base = argv[++i]; }
     else if (!strcmp(a, "--bind")) { NEED(2); add_op(OP_BIND, argv[i + 1], argv[i + 2]); i += 2; }
     else if (!strcmp(a, "--ro-bind")) { NEED(2); add_op(OP_RO_BIND, argv[i + 1], argv[i + 2]); i += 2; }
+    else if (!strcmp(a, "--ro-bind-file")) { NEED(2); add_op(OP_RO_BIND_FILE, argv[i + 1], argv[i + 2]); i += 2; }
     else if (!strcmp(a, "--tmpfs")) { NEED(2); add_op(OP_TMPFS, argv[i + 1], argv[i + 2]); i += 2; }
     else if (!strcmp(a, "--proc")) { NEED(1); add_op(OP_PROC, NULL, argv[++i]); }
     else if (!strcmp(a, "--dev")) { NEED(1); add_op(OP_DEV, NULL, argv[++i]); }
@@ -375,6 +376,28 @@ static void bind_mount(const char *src, const char *dest, int readonly) {
   if (readonly) set_readonly(to, 1);
 }
 
+/*
+ * A host regular file read-only at dest (Mount.image): the source is opened without following a symbolic link
+ * and must be a regular file at that moment; the bind is of the inode opened (through its fd entry in the host's
+ * /proc, reachable at /oldroot/proc while the new root is built), so a link or a directory swapped in after the
+ * check is never mounted.
+ */
+static void bind_file_readonly(const char *src, const char *dest) {
+  char from[PATH_BUF], to[PATH_BUF], fdpath[64];
+  host_path(from, src);
+  guest_path(to, dest);
+  int fd = open(from, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) DIE("image %s", src);
+  struct stat st;
+  if (fstat(fd, &st) != 0) DIE("fstat image %s", src);
+  if (!S_ISREG(st.st_mode)) DIEX("image %s is not a regular file", src);
+  touch(to);
+  snprintf(fdpath, sizeof fdpath, "/oldroot/proc/self/fd/%d", fd);
+  if (mount(fdpath, to, NULL, MS_BIND, NULL) != 0) DIE("bind image %s on %s", src, dest);
+  set_readonly(to, 1);
+  close(fd);
+}
+
 static void mount_dev(const char *dest) {
   static const char *const nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
   char to[PATH_BUF], path[PATH_BUF], from[PATH_BUF];
@@ -437,6 +460,7 @@ static void setup_mounts(void) {
     switch (o->kind) {
       case OP_BIND: bind_mount(o->a, o->dest, 0); break;
       case OP_RO_BIND: bind_mount(o->a, o->dest, 1); break;
+      case OP_RO_BIND_FILE: bind_file_readonly(o->a, o->dest); break;
       case OP_TMPFS: {
         char data[64];
         snprintf(data, sizeof data, "mode=1777%s%s", strcmp(o->a, "0") ? ",size=" : "", strcmp(o->a, "0") ? o->a : "");

@@ -71,8 +71,9 @@ public final class Mount {
 
   /**
    * The host regular file {@code file}, read-only at {@code guestPath}: a read-only file at the OS, HARDWARE and
-   * PROCESS levels (the last two hold a copy in memory), a read-only disk named {@code guestPath} at the PARAVIRT
-   * level. A symbolic link is refused: the file named is the file mounted.
+   * PROCESS levels (the last two hold a copy in memory, taken when a run starts), a read-only disk named
+   * {@code guestPath} at the PARAVIRT level (read as it is, not a snapshot). A symbolic link is refused, now and when
+   * a run opens the file: the file named is the file mounted.
    */
   public static Mount image(Path file, String guestPath) {
     Objects.requireNonNull(file, "image file");

@@ -57,7 +57,10 @@ static int request(struct disk *d, uint32_t type, uint64_t sector, void *data, u
   uint16_t head;
   uint32_t used;
   while (!vq_take_used(&d->q, &head, &used)) {
-    vq_wait(&d->q);
+    if (vq_wait_or_broken(&d->q) < 0) {
+      d->state = -1; /* the device needs a reset: this disk is unusable from now on */
+      return -1;
+    }
   }
   return d->status;
 }
@@ -65,9 +68,11 @@ static int request(struct disk *d, uint32_t type, uint64_t sector, void *data, u
 static int start(struct disk *d) {
   uint64_t features;
   if (vdev_begin(d->mmio, VIRTIO_BLK_F_RO, &features) != 0 || vq_setup(&d->q, d->mmio, 0) != 0) {
+    vdev_fail(d->mmio);
     return -1;
   }
   if (vdev_driver_ok(d->mmio) != 0) {
+    vdev_fail(d->mmio);
     return -1;
   }
   d->read_only = (features & VIRTIO_BLK_F_RO) != 0;
@@ -76,8 +81,10 @@ static int start(struct disk *d) {
   uint64_t hi = isolate_mmio_read32(d->mmio + VIRTIO_MMIO_CONFIG + 4);
   d->size = (hi << 32 | lo) * ISOLATE_DISK_SECTOR;
   memset(d->id, 0, sizeof d->id);
-  if (request(d, VIRTIO_BLK_T_GET_ID, 0, d->id, VIRTIO_BLK_ID_BYTES, 1) != VIRTIO_BLK_S_OK) {
-    d->id[0] = '\0';
+  d->state = 1; /* request() needs a started disk */
+  if (request(d, VIRTIO_BLK_T_GET_ID, 0, d->id, VIRTIO_BLK_ID_BYTES, 1) != VIRTIO_BLK_S_OK || d->id[0] == '\0') {
+    vdev_fail(d->mmio);
+    return -1; /* a disk without a name cannot be found, and must not match "" */
   }
   return 1;
 }

@@ -98,6 +98,10 @@ int vq_has_used(struct vq *q);
 /* Spins on the used ring for an adaptive window (10-200 us), then blocks in WAIT_FOR_EVENT until `q` has a used
  * entry. */
 void vq_wait(struct vq *q);
+/* As vq_wait, but returns -1 when the device reports it needs a reset (checked after each blocking slice). */
+int vq_wait_or_broken(struct vq *q);
+/* Tells the device the driver gave up on it (Status FAILED). */
+void vdev_fail(uint64_t mmio);
 
 uint64_t isolate_mmio_slot(int slot);
 void isolate_console_init(uint64_t mmio);

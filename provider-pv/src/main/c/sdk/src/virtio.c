@@ -197,39 +197,60 @@ static uint64_t tsc_per_us(void) {
   return info && (info->abi_version & 0xffff) >= 1 ? info->tsc_khz / 1000 : 0;
 }
 
-void vq_wait(struct vq *q) {
+/* True when the device reports it needs a reset (it broke the queue or refused a request layout): one exit. */
+static int device_broken(struct vq *q) {
+  return (rd(q->mmio, VIRTIO_MMIO_STATUS) & (VIRTIO_STATUS_NEEDS_RESET | VIRTIO_STATUS_FAILED)) != 0;
+}
+
+/* Blocks until `q` has a used entry; with `give_up`, returns -1 instead when the device needs a reset. */
+static int wait_used(struct vq *q, int give_up) {
   if (vq_has_used(q)) {
-    return;
+    return 0;
   }
   uint64_t per_us = tsc_per_us();
+  uint64_t start = per_us ? read_tsc() : 0;
   if (per_us == 0) {
     for (int i = 0; i < SPIN_ROUNDS_WITHOUT_TSC; i++) {
       if (vq_has_used(q)) {
-        return;
+        return 0;
       }
       cpu_relax();
     }
-    while (!vq_has_used(q)) {
-      isolate_wait_for_event(WAIT_SLICE_NS);
-    }
-    return;
+  } else {
+    uint64_t window = spin_us * per_us;
+    do {
+      cpu_relax();
+      if (vq_has_used(q)) {
+        return 0; /* the window paid off: keep it */
+      }
+    } while (read_tsc() - start < window);
   }
-  uint64_t start = read_tsc();
-  uint64_t window = spin_us * per_us;
-  do {
-    cpu_relax();
-    if (vq_has_used(q)) {
-      return; /* the window paid off: keep it */
-    }
-  } while (read_tsc() - start < window);
   while (!vq_has_used(q)) {
     isolate_wait_for_event(WAIT_SLICE_NS);
+    if (give_up && !vq_has_used(q) && device_broken(q)) {
+      return -1;
+    }
   }
-  uint64_t took_us = (read_tsc() - start) / per_us;
-  if (took_us <= SPIN_USELESS_AFTER_US) {
-    uint64_t grown = 2 * (took_us > spin_us ? took_us : spin_us);
-    spin_us = grown > SPIN_MAX_US ? SPIN_MAX_US : (uint32_t)grown;
-  } else {
-    spin_us = spin_us / 2 < SPIN_MIN_US ? SPIN_MIN_US : spin_us / 2;
+  if (per_us) {
+    uint64_t took_us = (read_tsc() - start) / per_us;
+    if (took_us <= SPIN_USELESS_AFTER_US) {
+      uint64_t grown = 2 * (took_us > spin_us ? took_us : spin_us);
+      spin_us = grown > SPIN_MAX_US ? SPIN_MAX_US : (uint32_t)grown;
+    } else {
+      spin_us = spin_us / 2 < SPIN_MIN_US ? SPIN_MIN_US : spin_us / 2;
+    }
   }
+  return 0;
+}
+
+void vq_wait(struct vq *q) {
+  wait_used(q, 0);
+}
+
+int vq_wait_or_broken(struct vq *q) {
+  return wait_used(q, 1);
+}
+
+void vdev_fail(uint64_t mmio) {
+  wr(mmio, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_FAILED);
 }

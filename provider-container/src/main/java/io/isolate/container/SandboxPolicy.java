@@ -189,7 +189,8 @@ public final class SandboxPolicy {
     int file = 0;
     for (Mount m : mounts) {
       Op op = switch (m.kind()) {
-        case READ_ONLY, IMAGE -> new Op("ro-bind", m.hostPath().orElseThrow(), m.guestPath(), 0, List.of());
+        case READ_ONLY -> new Op("ro-bind", m.hostPath().orElseThrow(), m.guestPath(), 0, List.of());
+        case IMAGE -> new Op("ro-bind-file", m.hostPath().orElseThrow(), m.guestPath(), 0, List.of());
         case READ_WRITE -> new Op("bind", m.hostPath().orElseThrow(), m.guestPath(), 0, List.of());
         case TMPFS -> new Op("tmpfs", null, m.guestPath(), m.sizeBytes(), List.of());
         case FILE -> new Op("ro-bind", in.stagedFiles().get(file++), m.guestPath(), 0, List.of());
@@ -248,6 +249,7 @@ public final class SandboxPolicy {
     switch (op.kind()) {
       case "symlink" -> b.symlink(op.source().toString(), op.dest());
       case "ro-bind" -> b.roBind(op.source(), op.dest());
+      case "ro-bind-file" -> b.roBindFile(op.source(), op.dest());
       case "bind" -> b.bind(op.source(), op.dest());
       case "tmpfs" -> b.tmpfs(op.size(), op.dest());
       case "proc" -> b.proc(op.dest());

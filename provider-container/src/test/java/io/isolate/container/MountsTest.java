@@ -43,6 +43,19 @@ class MountsTest {
   }
 
   @Test
+  void anImageSwappedForASymbolicLinkIsNotMounted(@TempDir Path dir) throws Exception {
+    Path image = Files.writeString(dir.resolve("data.img"), "image bytes");
+    Isolate.Builder b = Os.sh("cat /data.img").mount(Mount.image(image, "/data.img"));
+    Files.delete(image);
+    Files.createSymbolicLink(image, Path.of("/etc/hostname"));
+    try (Isolate isolate = b.build()) {
+      ExitResult r = isolate.run();
+      assertEquals(Termination.FAILED_TO_START, r.termination(), r::toString);
+      assertTrue(r.detail().contains("not a regular file"), r.detail());
+    }
+  }
+
+  @Test
   void aTmpfsMountIsWritableAndSizeLimited() {
     try (Isolate isolate = Os.sh("head -c 2000000 /dev/zero > /scratch/f 2>/dev/null || echo full;"
         + " rm /scratch/f; head -c 100000 /dev/zero > /scratch/g && echo small-ok")

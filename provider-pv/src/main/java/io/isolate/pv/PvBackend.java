@@ -10,6 +10,7 @@ import io.isolate.Network;
 import io.isolate.SizeUnit;
 import io.isolate.Termination;
 import io.isolate.pv.devices.BlockDevice;
+import io.isolate.pv.devices.DiskImage;
 import io.isolate.spi.IsolateBackend;
 
 /**
@@ -47,6 +48,10 @@ final class PvBackend implements IsolateBackend {
         throw new InvalidSpecException("mount " + m + ": PARAVIRT guests have no file system, and a directory cannot "
             + "be a disk; mount a file system image (Mount.image), bytes (Mount.file) or a scratch disk "
             + "(Mount.tmpfs)");
+      }
+      if (m.kind() == Mount.Kind.TMPFS && m.sizeBytes() > DiskImage.MAX_SCRATCH_BYTES) {
+        throw new InvalidSpecException("mount " + m + ": a PARAVIRT scratch disk holds at most "
+            + SizeUnit.format(DiskImage.MAX_SCRATCH_BYTES) + " (a sparse file in the host's temporary directory)");
       }
       try {
         BlockDevice.validId(m.guestPath());

@@ -227,17 +227,21 @@ final class PvExecution implements Execution {
       };
       detail = e.message();
     }
-    // the result first: a caller whose call fails below looks at it to say why
-    exit.complete(ExitResult.builder(t)
+    ExitResult result = ExitResult.builder(t)
         .exitCode(t == Termination.EXITED ? e.code() : -1)
         .detail(detail)
         .stdout(stdout.captured())
         .stderr(stderr.captured())
         .usage(Usage.of(Duration.ofNanos(System.nanoTime() - started), null, -1))
-        .build());
+        .build();
+    // Disks are served only in the vCPU's exits, and its loop has ended: close them before the result, so that a
+    // run that returned holds no host file open.
+    closeDisks();
+    // the result before failing the calls (here or through the device reset in close()): a caller whose call
+    // fails looks at it to say why
+    exit.complete(result);
     calls.fail("the guest ended (" + t + ": " + detail + ")");
-    machine.close(); // on the vCPU thread after its loop: releases the VM without waiting for itself
-    closeDisks(); // the devices were reset by close(): nothing reads or writes them any more
+    machine.close(); // on the vCPU thread after its loop: resets the devices, releases the VM in the background
   }
 
   /** Calls a guest handler, bounded by the wall-time limit. */

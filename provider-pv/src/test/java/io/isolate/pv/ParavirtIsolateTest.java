@@ -302,6 +302,41 @@ class ParavirtIsolateTest {
     VmPool.drain();
     assertTrue(countEntries(Path.of("/proc/self/fd")) <= fds + 5, "file descriptors leak");
     assertEquals(tmpFiles, countEntries(tmp), "scratch files leak");
+    assertEquals(List.of(), openFilesMatching("isolate-scratch-", file.toString()), "disk files still open");
+  }
+
+  /** The open files of this JVM whose path contains one of {@code parts} (unlinked files end in " (deleted)"). */
+  private static List<String> openFilesMatching(String... parts) throws Exception {
+    List<String> found = new ArrayList<>();
+    try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+      for (Path fd : (Iterable<Path>) fds::iterator) {
+        String target;
+        try {
+          target = Files.readSymbolicLink(fd).toString();
+        } catch (java.io.IOException e) {
+          continue; // closed meanwhile
+        }
+        for (String part : parts) {
+          if (target.contains(part)) {
+            found.add(target);
+          }
+        }
+      }
+    }
+    return found;
+  }
+
+  @Test
+  void refusesAnImageSwappedForASymbolicLinkBeforeTheRun(@TempDir Path dir) throws Exception {
+    Path image = Files.write(dir.resolve("disk.img"), new byte[512]);
+    Isolate.Builder b = isolate("disks", "/disk").mount(Mount.image(image, "/disk"));
+    Files.delete(image);
+    Files.createSymbolicLink(image, Path.of("/etc/hostname"));
+    try (Isolate isolate = b.build()) {
+      ExitResult r = isolate.run();
+      assertEquals(Termination.FAILED_TO_START, r.termination(), r::toString);
+      assertTrue(r.detail().contains("not a regular file"), r.detail());
+    }
   }
 
   @Test

@@ -6,6 +6,7 @@ import io.isolate.IsolateSpec;
 import io.isolate.Mount;
 import io.isolate.Termination;
 import io.isolate.Usage;
+import io.isolate.spi.ImageFiles;
 import io.isolate.spi.OutputSink;
 import io.isolate.vm.elf.ElfException;
 import io.isolate.vm.kvm.KvmException;
@@ -103,12 +104,12 @@ final class VmExecution implements Execution {
     return c;
   }
 
-  /** The content of an image mount, which the HARDWARE level holds in memory (VmBackend caps its size). */
+  /** The content of an image mount, which the HARDWARE level holds in memory, at most VmBackend's cap. */
   private static byte[] readImage(Mount m) {
     try {
-      return java.nio.file.Files.readAllBytes(m.hostPath().orElseThrow());
+      return ImageFiles.readAll(m.hostPath().orElseThrow(), VmBackend.MAX_IMAGE_BYTES);
     } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("image " + m + " cannot be read: " + e.getMessage(), e);
+      throw new java.io.UncheckedIOException("mount " + m + ": " + e.getMessage(), e);
     }
   }
 

@@ -4,6 +4,7 @@ import com.google.common.jimfs.Configuration;
 import com.google.common.jimfs.Jimfs;
 import io.isolate.Mount;
 import io.isolate.SizeUnit;
+import io.isolate.spi.ImageFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -126,12 +127,10 @@ final class GuestFileSystem implements AutoCloseable {
         case TMPFS -> preopens.add(new Preopen(m.guestPath(), newFileSystem(m.sizeBytes()), false, m));
         case FILE -> files.add(m);
         case IMAGE -> {
-          // a copy, like directories: the guest never sees the host file change under it
-          if (m.sizeBytes() > maxCopyBytes) {
-            throw new IOException("mount " + m + " holds more than " + SizeUnit.format(maxCopyBytes)
-                + " (-Disolate.wasm.maxMountBytes), the most the PROCESS level copies into memory");
-          }
-          files.add(Mount.file(m.guestPath(), Files.readAllBytes(m.hostPath().orElseThrow())));
+          // a copy, like directories (the guest never sees the host file change under it), within the same budget
+          byte[] content = ImageFiles.readAll(m.hostPath().orElseThrow(), maxCopyBytes - copied);
+          copied += content.length;
+          files.add(Mount.file(m.guestPath(), content));
         }
       }
     }

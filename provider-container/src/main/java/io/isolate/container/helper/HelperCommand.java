@@ -148,6 +148,14 @@ public final class HelperCommand {
       return add("--ro-bind", source.toString(), dest);
     }
 
+    /**
+     * The host regular file {@code source} read-only at {@code dest}; the helper opens it without following a
+     * symbolic link and binds the file it opened.
+     */
+    public Builder roBindFile(Path source, String dest) {
+      return add("--ro-bind-file", source.toString(), dest);
+    }
+
     /** A tmpfs of at most {@code sizeBytes} (0: the kernel default, half of RAM, still charged to the cgroup). */
     public Builder tmpfs(long sizeBytes, String dest) {
       return add("--tmpfs", Long.toString(sizeBytes), dest);

@@ -1,10 +1,10 @@
 package io.isolate.pv.devices;
 
+import io.isolate.spi.ImageFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
@@ -37,7 +37,7 @@ public abstract class DiskImage implements AutoCloseable {
   /** Writes {@code src} at {@code offset}; only on writable images. */
   abstract void write(long offset, ByteBuffer src) throws IOException;
 
-  /** Makes writes durable as far as the backing store can (VIRTIO_BLK_T_FLUSH). */
+  /** VIRTIO_BLK_T_FLUSH: makes writes durable where that means anything. */
   abstract void flush() throws IOException;
 
   @Override
@@ -48,15 +48,12 @@ public abstract class DiskImage implements AutoCloseable {
   }
 
   /**
-   * The regular file at {@code file}, read-only, its size rounded up to whole sectors (the tail reads as zeros).
-   * Symbolic links are not followed: the file the application named is the file the guest reads.
+   * The regular file at {@code file}, read-only, its size when opened rounded up to whole sectors (the tail reads as
+   * zeros), opened by {@link ImageFiles#open} (no symbolic link followed, no file swapped in). The guest reads the
+   * file as it is at each read: not a snapshot.
    */
   public static DiskImage readOnlyFile(Path file) throws IOException {
-    if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-      throw new IOException(file + " is not a regular file (a PARAVIRT disk image must be one; symbolic links are "
-          + "not followed)");
-    }
-    FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+    FileChannel channel = ImageFiles.open(file);
     try {
       return new FileImage(channel, roundUp(channel.size()), true);
     } catch (RuntimeException e) {
@@ -76,14 +73,22 @@ public abstract class DiskImage implements AutoCloseable {
    * most {@code bytes}.
    */
   public static DiskImage scratch(Path dir, long bytes) throws IOException {
-    if (bytes <= 0) {
-      throw new IllegalArgumentException("scratch disk size (" + bytes + ") must be positive");
+    if (bytes <= 0 || bytes > MAX_SCRATCH_BYTES) {
+      throw new IllegalArgumentException("scratch disk size (" + bytes + " bytes) must be between 1 byte and "
+          + (MAX_SCRATCH_BYTES >> 30) + " GiB");
     }
     Path file = Files.createTempFile(dir, "isolate-scratch-", ".img");
-    FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
-    Files.delete(file); // gone from the directory at once; the open channel holds the space until it is closed
+    FileChannel channel = null;
+    try {
+      channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    } finally {
+      Files.deleteIfExists(file); // gone from the directory at once; the open channel holds the space until closed
+    }
     return new FileImage(channel, roundUp(bytes), false);
   }
+
+  /** The largest scratch disk: it lives in the host's temporary directory, outside the guest's memory limit. */
+  public static final long MAX_SCRATCH_BYTES = 64L << 30;
 
   private static final class FileImage extends DiskImage {
     private final FileChannel channel;
@@ -105,6 +110,9 @@ public abstract class DiskImage implements AutoCloseable {
       long at = offset;
       while (dst.hasRemaining()) {
         int n = channel.read(dst, at);
+        if (n == 0) {
+          throw new IOException("the backing file returned no bytes at offset " + at);
+        }
         if (n < 0) {
           while (dst.hasRemaining()) {
             dst.put((byte) 0); // past the end of the file: a sparse tail
@@ -123,12 +131,9 @@ public abstract class DiskImage implements AutoCloseable {
       }
     }
 
+    /** Nothing to make durable: images are read-only, and a scratch disk is thrown away at the end. */
     @Override
-    void flush() throws IOException {
-      if (!readOnly) {
-        channel.force(false);
-      }
-    }
+    void flush() {}
 
     @Override
     public void close() throws IOException {
