@@ -59,6 +59,18 @@ class MountTest {
   }
 
   @Test
+  void refusesAnImageSwappedForASymbolicLink() throws Exception {
+    Path image = Files.writeString(tmp.resolve("swapped.bin"), "image content\n");
+    var builder = Guest.builder(Fixtures.program("fsops", Libc.MUSL), "cat", "/etc/image.bin")
+        .mount(Mount.image(image, "/etc/image.bin"));
+    Files.delete(image);
+    Files.createSymbolicLink(image, secret);
+    ExitResult r = Guest.run(builder);
+    assertEquals(io.isolate.Termination.FAILED_TO_START, r.termination(), r::toString);
+    assertTrue(r.detail().contains("not a regular file"), r.detail());
+  }
+
+  @Test
   void readsAnInMemoryFile() {
     assertEquals("debug=true\n", fsops("cat", "/etc/app.conf").stdoutText());
   }
