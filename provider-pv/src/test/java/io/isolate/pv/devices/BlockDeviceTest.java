@@ -173,6 +173,71 @@ class BlockDeviceTest {
     assertTrue(errors.stream().anyMatch(e -> e.contains("not whole 512-byte sectors")), errors::toString);
   }
 
+  /**
+   * Random requests (types, sectors, lengths, header and data split anywhere, data in either direction) against a
+   * writable disk whose file is watched: no exception escapes, every request with room for a status gets one of the
+   * three status values, and the file never grows past the disk nor changes outside a successful write's range.
+   */
+  @Test
+  void survivesRandomRequestsWithinItsDisk() throws Exception {
+    Random random = new Random(99);
+    DiskImage scratch = DiskImage.scratch(dir, 8 * 512);
+    ConsoleGuest g = guest(scratch, "fuzz");
+    byte[] model = new byte[8 * 512]; // what the disk must hold: changed only by successful writes
+    long mark = g.driver.allocator.mark();
+    for (int round = 0; round < 3000; round++) {
+      int type = switch (random.nextInt(6)) {
+        case 0, 1 -> BlockDevice.T_IN;
+        case 2, 3 -> BlockDevice.T_OUT;
+        case 4 -> BlockDevice.T_GET_ID;
+        default -> random.nextInt();
+      };
+      long sector = random.nextInt(4) == 0 ? random.nextLong() : random.nextInt(10);
+      int bytes = random.nextInt(3) == 0 ? random.nextInt(2000) : 512 * random.nextInt(4);
+      boolean deviceWrites = random.nextBoolean();
+      long header = g.driver.allocator.alloc(16, 8);
+      g.memory.putU32(header, type);
+      g.memory.putU64(header + 8, sector);
+      long data = g.driver.allocator.alloc(Math.max(bytes, 1), 8);
+      byte[] payload = new byte[bytes];
+      random.nextBytes(payload);
+      g.memory.write(data, payload, 0, bytes);
+      long status = g.driver.allocator.alloc(1, 1);
+      g.memory.putU8(status, 0xee);
+      int split = 1 + random.nextInt(15);
+      List<DriverQueue.Buf> bufs = new ArrayList<>(List.of(in(header, split), in(header + split, 16 - split)));
+      if (bytes > 0) {
+        bufs.add(deviceWrites ? out(data, bytes) : in(data, bytes));
+      }
+      boolean withStatus = random.nextInt(10) != 0;
+      if (withStatus) {
+        bufs.add(out(status, 1));
+      }
+      g.queue(0).add(bufs);
+      g.driver.kick(0);
+      List<DriverQueue.Used> used = g.queue(0).drainUsed();
+      assertEquals(1, used.size());
+      int st = g.memory.getU8(status);
+      if (withStatus) {
+        assertTrue(st == BlockDevice.S_OK || st == BlockDevice.S_IOERR || st == BlockDevice.S_UNSUPP,
+            "status " + st + " for type " + type + " sector " + sector + " bytes " + bytes);
+        boolean whole = bytes % 512 == 0 && sector >= 0 && sector <= 8 && bytes / 512 <= 8 - sector;
+        if (type == BlockDevice.T_OUT && st == BlockDevice.S_OK) {
+          assertTrue(whole && (!deviceWrites || bytes == 0), "a write outside the rules succeeded");
+          System.arraycopy(payload, 0, model, (int) sector * 512, bytes);
+        }
+        if (type == BlockDevice.T_IN && st == BlockDevice.S_OK) {
+          assertTrue(whole && (deviceWrites || bytes == 0), "a read outside the rules succeeded");
+        }
+      }
+      g.driver.allocator.release(mark);
+    }
+    Request r = request(g, BlockDevice.T_IN, 0, 8 * 512, true);
+    g.driver.kick(0);
+    g.queue(0).drainUsed();
+    assertArrayEquals(model, read(g, r.data(), 8 * 512), "the disk holds exactly the successful writes");
+  }
+
   @Test
   void refusesADirectoryOrASymbolicLinkAsAnImage() throws Exception {
     IOException e = assertThrows(IOException.class, () -> DiskImage.readOnlyFile(dir));

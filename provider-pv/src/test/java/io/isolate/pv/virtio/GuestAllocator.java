@@ -18,4 +18,14 @@ public final class GuestAllocator {
     next = at + length;
     return at;
   }
+
+  /** The current position, for {@link #release}. */
+  public long mark() {
+    return next;
+  }
+
+  /** Frees everything allocated since {@code mark}. */
+  public void release(long mark) {
+    next = mark;
+  }
 }
