@@ -17,6 +17,8 @@ import java.util.Optional;
  *   <tr><th>kind</th><th>factory</th><th>levels</th></tr>
  *   <tr><td>{@link Kind#WASM_MODULE}</td><td>{@link #wasm(Path, String...)}</td><td>PROCESS</td></tr>
  *   <tr><td>{@link Kind#COMMAND}</td><td>{@link #command(String, String...)}</td><td>OS</td></tr>
+ *   <tr><td>{@link Kind#IMAGE_COMMAND}</td><td>{@link #imageCommand(String...)}</td><td>OS, with an image as
+ *   root</td></tr>
  *   <tr><td>{@link Kind#STATIC_ELF}</td><td>{@link #elf(Path, String...)}</td><td>HARDWARE</td></tr>
  *   <tr><td>{@link Kind#GUEST_IMAGE}</td><td>{@link #guestImage(Path, String...)}</td><td>PARAVIRT</td></tr>
  * </table>
@@ -30,6 +32,8 @@ public final class Workload {
     WASM_MODULE,
     /** A program named by its path inside the isolate's root file system, run as a Linux process. */
     COMMAND,
+    /** The command an OCI image's configuration names (Entrypoint and Cmd), run as a Linux process. */
+    IMAGE_COMMAND,
     /** A static x86-64 Linux ELF executable, loaded into a VM without a kernel. */
     STATIC_ELF,
     /** A guest image built with the guest SDK, cooperating with the host through virtio and hypercalls. */
@@ -70,6 +74,16 @@ public final class Workload {
       throw new InvalidSpecException("executable '" + executable + "' must be a non-empty path without NUL");
     }
     return new Workload(Kind.COMMAND, null, null, executable, checkArgs(args));
+  }
+
+  /**
+   * The command of the isolate's root image ({@code Rootfs.ociImage}), by the rules of {@code docker run}: the
+   * image's Entrypoint followed by {@code args}, or by the image's Cmd when {@code args} is empty; without an
+   * Entrypoint, {@code args} (or else Cmd) is the whole command. An image that names no command fails to start,
+   * saying so.
+   */
+  public static Workload imageCommand(String... args) {
+    return new Workload(Kind.IMAGE_COMMAND, null, null, "(image command)", checkArgs(args));
   }
 
   /** A static x86-64 Linux ELF executable read from {@code executable}. */
@@ -127,10 +141,10 @@ public final class Workload {
    * The same workload under another program name (argv[0]); for workloads given as bytes, whose name is
    * otherwise {@code module.wasm} or the one passed with the bytes.
    *
-   * @throws InvalidSpecException for a command, whose name is its executable, or a blank name
+   * @throws InvalidSpecException for a command, whose name is its executable (or the image's), or a blank name
    */
   public Workload withName(String newName) {
-    if (kind == Kind.COMMAND) {
+    if (kind == Kind.COMMAND || kind == Kind.IMAGE_COMMAND) {
       throw new InvalidSpecException("a command's name is its executable; use Workload.command(...)");
     }
     if (newName == null || newName.isBlank() || newName.indexOf('\0') >= 0) {
@@ -155,7 +169,7 @@ public final class Workload {
 
   /**
    * The program's name: argv[0] for ELF and Wasm workloads (the file name, or the name given with the bytes),
-   * the executable for commands.
+   * the executable for commands, {@code (image command)} until the image's command replaces it.
    */
   public String name() {
     return name;
@@ -169,11 +183,12 @@ public final class Workload {
   /**
    * The workload's content (module, executable or image bytes); read from its file on each call.
    *
-   * @throws UnsupportedOperationException for {@link Kind#COMMAND}, whose program lives in the root file system
+   * @throws UnsupportedOperationException for {@link Kind#COMMAND} and {@link Kind#IMAGE_COMMAND}, whose program
+   *     lives in the root file system
    * @throws UncheckedIOException when the file cannot be read
    */
   public byte[] content() {
-    if (kind == Kind.COMMAND) {
+    if (kind == Kind.COMMAND || kind == Kind.IMAGE_COMMAND) {
       throw new UnsupportedOperationException("a command workload has no content: it names a program");
     }
     if (bytes != null) {

@@ -20,6 +20,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -61,7 +62,7 @@ public final class ContainerProvider implements IsolationProvider {
 
   @Override
   public Set<Workload.Kind> workloadKinds() {
-    return Set.of(Workload.Kind.COMMAND);
+    return Set.of(Workload.Kind.COMMAND, Workload.Kind.IMAGE_COMMAND);
   }
 
   @Override
@@ -134,12 +135,24 @@ public final class ContainerProvider implements IsolationProvider {
   }
 
   /**
-   * The image's environment under the spec's (the spec wins per variable), and the image's working directory when
-   * the spec kept the default {@code /}, as container engines do.
+   * The image's environment under the spec's (the spec wins per variable), the image's working directory when the
+   * spec kept the default {@code /}, and for {@link Workload#imageCommand} the image's command, as container
+   * engines do.
+   *
+   * @throws StartFailedException when the workload is the image's command and the image names none
    */
   static IsolateSpec withImageDefaults(IsolateSpec spec, ImageStore.PreparedImage image) {
     Isolate.Builder b = spec.toBuilder();
     boolean changed = false;
+    if (spec.workload().kind() == Workload.Kind.IMAGE_COMMAND) {
+      List<String> argv = imageCommand(image, spec.workload().args());
+      if (argv.isEmpty() || argv.get(0).isBlank()) {
+        throw new StartFailedException("the image " + spec.rootfs() + " names no command (no Entrypoint, no Cmd): "
+            + "give one with Workload.command, or arguments to Workload.imageCommand");
+      }
+      b.workload(Workload.command(argv.get(0), argv.subList(1, argv.size()).toArray(String[]::new)));
+      changed = true;
+    }
     for (String entry : image.env()) {
       String name = entry.substring(0, entry.indexOf('='));
       if (!spec.env().containsKey(name) && name.matches("[A-Za-z_][A-Za-z0-9_]*") && entry.indexOf('\0') < 0) {
@@ -156,6 +169,13 @@ public final class ContainerProvider implements IsolationProvider {
       }
     }
     return changed ? b.spec() : spec;
+  }
+
+  /** {@code docker run}'s rules: Entrypoint + args, or Entrypoint + Cmd without args. */
+  static List<String> imageCommand(ImageStore.PreparedImage image, List<String> args) {
+    List<String> argv = new ArrayList<>(image.entrypoint());
+    argv.addAll(args.isEmpty() ? image.cmd() : args);
+    return argv;
   }
 
   @Override

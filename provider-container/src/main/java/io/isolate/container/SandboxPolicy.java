@@ -5,6 +5,7 @@ import io.isolate.IsolateSpec;
 import io.isolate.Mount;
 import io.isolate.Network;
 import io.isolate.Rootfs;
+import io.isolate.Workload;
 import io.isolate.container.helper.HelperCommand;
 import io.isolate.container.helper.HelperCommand.Namespace;
 import io.isolate.container.helper.HelperCommand.Rlimit;
@@ -111,6 +112,10 @@ public final class SandboxPolicy {
    * @throws InvalidSpecException for a mount on {@code /}
    */
   public static void validate(IsolateSpec spec) {
+    if (spec.workload().kind() == Workload.Kind.IMAGE_COMMAND && spec.rootfs().kind() != Rootfs.Kind.OCI_IMAGE) {
+      throw new InvalidSpecException("Workload.imageCommand runs the command of the root image, but the root is "
+          + spec.rootfs() + "; use Rootfs.ociImage(...) or Workload.command(...)");
+    }
     for (Mount m : spec.mounts()) {
       if (m.guestPath().equals("/")) {
         throw new InvalidSpecException("mount " + m + " covers the whole root; use Rootfs.directory(...) for that");

@@ -138,8 +138,14 @@ final class RunOptions {
     }
   }
 
-  /** The workload named by the first positional argument, with the rest as its arguments. */
+  /**
+   * The workload named by the first positional argument, with the rest as its arguments; at the OS level with an
+   * image as root and nothing after the options, the image's own command (Entrypoint and Cmd).
+   */
   Workload workload() {
+    if (positional.isEmpty() && level == IsolationLevel.OS && rootfs.kind() == Rootfs.Kind.OCI_IMAGE) {
+      return Workload.imageCommand();
+    }
     if (positional.isEmpty()) {
       throw new InvalidSpecException("no workload given: put it after the options, e.g. -- hello.wasm");
     }

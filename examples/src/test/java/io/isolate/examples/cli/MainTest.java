@@ -3,11 +3,15 @@ package io.isolate.examples.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.isolate.Workload;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class MainTest {
   final ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -59,6 +63,15 @@ class MainTest {
   void anImageOptionNamesAFileThatIsNotThere() {
     assertEquals(125, run("run", "--level", "paravirt", "--image", "/nonexistent/disk.img:/disk", "--", "g.elf"));
     assertTrue(stderr().contains("image '/nonexistent/disk.img' is not an existing regular file"), stderr());
+  }
+
+  @Test
+  void anImageRootWithoutACommandRunsTheImagesOwn(@TempDir Path dir) throws Exception {
+    Path image = Files.write(dir.resolve("img.tar"), new byte[0]);
+    RunOptions o = RunOptions.parse(List.of("--level", "os", "--rootfs", "oci:" + image));
+    assertEquals(Workload.Kind.IMAGE_COMMAND, o.workload().kind());
+    RunOptions given = RunOptions.parse(List.of("--level", "os", "--rootfs", "oci:" + image, "--", "/bin/true"));
+    assertEquals(Workload.Kind.COMMAND, given.workload().kind());
   }
 
   @Test

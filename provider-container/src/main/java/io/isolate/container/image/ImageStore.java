@@ -126,8 +126,11 @@ public final class ImageStore {
    * @param layers the layer directories, top-most first, as overlayfs wants them
    * @param env the image's environment ({@code NAME=value}), to be overridden by the spec's
    * @param workingDir the image's working directory, or null
+   * @param entrypoint the image's Entrypoint, possibly empty
+   * @param cmd the image's Cmd, possibly empty
    */
-  public record PreparedImage(List<Path> layers, List<String> env, String workingDir) {}
+  public record PreparedImage(List<Path> layers, List<String> env, String workingDir, List<String> entrypoint,
+      List<String> cmd) {}
 
   /**
    * Unpacks what is missing of the image at {@code image} tagged {@code tag} (or its first image).
@@ -160,7 +163,8 @@ public final class ImageStore {
       }
       String workingDir = process.getString("WorkingDir");
       PreparedImage result = new PreparedImage(List.copyOf(dirs), List.copyOf(env),
-          workingDir == null || workingDir.isBlank() ? null : workingDir);
+          workingDir == null || workingDir.isBlank() ? null : workingDir, strings(process, "Entrypoint"),
+          strings(process, "Cmd"));
       images.put(key, result);
       return result;
     } catch (ClassCastException e) {
@@ -170,6 +174,25 @@ public final class ImageStore {
         LayerUnpacker.deleteRecursively(scratch);
       }
     }
+  }
+
+  /** A list of strings in the image configuration, empty when absent or null; anything else is malformed. */
+  private static List<String> strings(io.vertx.core.json.JsonObject process, String field) throws IOException {
+    Object value = process.getValue(field);
+    if (value == null) {
+      return List.of();
+    }
+    if (!(value instanceof io.vertx.core.json.JsonArray array)) {
+      throw new IOException("the image configuration's " + field + " is not a list of strings");
+    }
+    List<String> out = new ArrayList<>();
+    for (Object item : array) {
+      if (!(item instanceof String s) || s.indexOf('\0') >= 0) {
+        throw new IOException("the image configuration's " + field + " holds " + item + ", not a string without NUL");
+      }
+      out.add(s);
+    }
+    return List.copyOf(out);
   }
 
   private static String identity(Path image) throws IOException {

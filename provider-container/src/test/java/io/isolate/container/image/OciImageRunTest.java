@@ -1,15 +1,20 @@
 package io.isolate.container.image;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.isolate.ExitResult;
+import io.isolate.InvalidSpecException;
 import io.isolate.Isolate;
 import io.isolate.IsolationLevel;
 import io.isolate.Rootfs;
+import io.isolate.StartFailedException;
 import io.isolate.Termination;
 import io.isolate.Workload;
 import io.isolate.container.Prerequisites;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -70,8 +75,8 @@ class OciImageRunTest {
 
   @Test
   void theImagesEnvironmentAndWorkingDirectoryApplyUnderTheSpecs() throws IOException {
-    io.vertx.core.json.JsonObject process = new io.vertx.core.json.JsonObject()
-        .put("Env", new io.vertx.core.json.JsonArray().add("PATH=/bin").add("FROM_IMAGE=yes").add("BOTH=image"))
+    JsonObject process = new JsonObject()
+        .put("Env", new JsonArray().add("PATH=/bin").add("FROM_IMAGE=yes").add("BOTH=image"))
         .put("WorkingDir", "/etc");
     Path layout = TestImages.ociLayout(dir.resolve("configured"), "latest", layers, process);
     try (Isolate isolate = Isolate.builder().level(IsolationLevel.OS).rootfs(Rootfs.ociImage(layout))
@@ -79,6 +84,48 @@ class OciImageRunTest {
       ExitResult r = isolate.run();
       assertEquals("yes spec /bin\n/etc\n", r.stdoutText(), r::toString);
     }
+  }
+
+  @Test
+  void runsTheImagesOwnCommandByDockersRules() throws IOException {
+    JsonObject process = new JsonObject()
+        .put("Entrypoint", new JsonArray().add("/bin/sh").add("-c"))
+        .put("Cmd", new JsonArray().add("echo from cmd; pwd").add("argv0"))
+        .put("WorkingDir", "/etc");
+    Rootfs image = Rootfs.ociImage(TestImages.ociLayout(dir.resolve("with-command"), "latest", layers, process));
+    try (Isolate isolate = Isolate.builder().level(IsolationLevel.OS).rootfs(image)
+        .workload(Workload.imageCommand()).build()) {
+      ExitResult r = isolate.run();
+      assertEquals("from cmd\n/etc\n", r.stdoutText(), r::toString);
+    }
+    try (Isolate isolate = Isolate.builder().level(IsolationLevel.OS).rootfs(image)
+        .workload(Workload.imageCommand("echo replaced $0", "zero")).build()) {
+      assertEquals("replaced zero\n", isolate.run().stdoutText());
+    }
+    JsonObject cmdOnly = new JsonObject()
+        .put("Cmd", new JsonArray().add("/bin/echo").add("cmd only"));
+    Rootfs plain = Rootfs.ociImage(TestImages.ociLayout(dir.resolve("cmd-only"), "latest", layers, cmdOnly));
+    try (Isolate isolate = Isolate.builder().level(IsolationLevel.OS).rootfs(plain)
+        .workload(Workload.imageCommand()).build()) {
+      assertEquals("cmd only\n", isolate.run().stdoutText());
+    }
+    try (Isolate isolate = Isolate.builder().level(IsolationLevel.OS).rootfs(plain)
+        .workload(Workload.imageCommand("/bin/echo", "args replace cmd")).build()) {
+      assertEquals("args replace cmd\n", isolate.run().stdoutText());
+    }
+  }
+
+  @Test
+  void anImageWithoutACommandOrAnImageCommandWithoutAnImageIsRefusedClearly() throws IOException {
+    Rootfs bare = Rootfs.ociImage(TestImages.ociLayout(dir.resolve("no-command"), "latest", layers));
+    StartFailedException e = assertThrows(
+        StartFailedException.class, () -> Isolate.builder().level(IsolationLevel.OS).rootfs(bare)
+            .workload(Workload.imageCommand()).build());
+    assertTrue(e.getMessage().contains("names no command"), e.getMessage());
+    InvalidSpecException i = assertThrows(
+        InvalidSpecException.class, () -> Isolate.builder().level(IsolationLevel.OS)
+            .workload(Workload.imageCommand()).build());
+    assertTrue(i.getMessage().contains("use Rootfs.ociImage"), i.getMessage());
   }
 
   @Test
@@ -109,7 +156,7 @@ class OciImageRunTest {
   @Test
   void anUnknownTagFailsToBuildNamingTheTag() throws IOException {
     Path layout = TestImages.ociLayout(dir.resolve("tagged"), "1.0", layers);
-    var e = org.junit.jupiter.api.Assertions.assertThrows(io.isolate.StartFailedException.class,
+    var e = assertThrows(StartFailedException.class,
         () -> Isolate.builder().level(IsolationLevel.OS).rootfs(Rootfs.ociImage(layout, "2.0"))
             .workload(Workload.command("/bin/true")).build());
     assertTrue(e.getMessage().contains("'2.0'"), e.getMessage());
