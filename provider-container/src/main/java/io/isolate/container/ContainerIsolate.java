@@ -35,6 +35,8 @@ final class ContainerIsolate implements IsolateBackend {
   private final SandboxPolicy policy;
   private final byte[] seccomp;
   private final List<Path> imageLayers;
+  /** Keeps the image's layers in the cache while this isolate lives. */
+  private final AutoCloseable layerLease;
   private final String id = UUID.randomUUID().toString().replace("-", "").substring(0, 16);
   private final Path runRoot;
   private final boolean ownsRunDir;
@@ -45,7 +47,8 @@ final class ContainerIsolate implements IsolateBackend {
   private volatile ContainerExecution current;
 
   ContainerIsolate(IsolateSpec spec, Path helper, CgroupDriver cgroups, SandboxPolicy policy, byte[] seccomp,
-      List<Path> imageLayers, Path runRoot) {
+      List<Path> imageLayers, Path runRoot, AutoCloseable layerLease) {
+    this.layerLease = layerLease;
     this.spec = spec;
     this.helper = helper;
     this.cgroups = cgroups;
@@ -234,6 +237,11 @@ final class ContainerIsolate implements IsolateBackend {
       }
     }
     deleteRunDir();
+    try {
+      layerLease.close();
+    } catch (Exception ignored) {
+      // releasing file locks cannot fail in a way that matters here
+    }
   }
 
   private static boolean isOlderThanAMinute(Path dir) {

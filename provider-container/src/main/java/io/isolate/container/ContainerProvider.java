@@ -189,18 +189,49 @@ public final class ContainerProvider implements IsolationProvider {
           + detection.reason() + "; build with acceptUnenforcedLimits(true) to run without them");
     }
     List<Path> layers = List.of();
+    AutoCloseable lease = () -> { };
     if (spec.rootfs().kind() == Rootfs.Kind.OCI_IMAGE) {
-      ImageStore.PreparedImage image;
-      try {
-        image = ImageStore.shared().prepare(spec.rootfs().path().orElseThrow(), spec.rootfs().tag().orElse(null));
-      } catch (IOException e) {
-        throw new StartFailedException("cannot prepare image " + spec.rootfs() + ": " + e.getMessage(), e);
+      ImageStore store = ImageStore.shared();
+      ImageStore.PreparedImage image = null;
+      for (int attempt = 0; image == null; attempt++) {
+        try {
+          image = store.prepare(spec.rootfs().path().orElseThrow(), spec.rootfs().tag().orElse(null));
+        } catch (IOException e) {
+          throw new StartFailedException("cannot prepare image " + spec.rootfs() + ": " + e.getMessage(), e);
+        }
+        try {
+          lease = store.lease(image.layers()); // held while the isolate lives: no trim removes its layers
+        } catch (IOException trimmed) {
+          image = null; // another JVM trimmed a layer between prepare and lease: prepare once more
+          if (attempt == 1) {
+            throw new StartFailedException("cannot keep the layers of image " + spec.rootfs() + " in the cache: "
+                + trimmed.getMessage(), trimmed);
+          }
+        }
       }
       layers = image.layers();
-      spec = withImageDefaults(spec, image);
+      try {
+        spec = withImageDefaults(spec, image);
+      } catch (RuntimeException e) {
+        closeQuietly(lease);
+        throw e;
+      }
     }
     Path helper = HelperBinary.path();
-    return new ContainerIsolate(spec, helper, driver, new SandboxPolicy(HostLayout.REAL), profile.toBpf(), layers,
-        runRoot());
+    try {
+      return new ContainerIsolate(spec, helper, driver, new SandboxPolicy(HostLayout.REAL), profile.toBpf(), layers,
+          runRoot(), lease);
+    } catch (RuntimeException e) {
+      closeQuietly(lease);
+      throw e;
+    }
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    try {
+      c.close();
+    } catch (Exception ignored) {
+      // a lease's close releases file locks, which closing always does
+    }
   }
 }

@@ -23,7 +23,7 @@ class ProviderTest {
     IsolationProvider p = ServiceLoader.load(IsolationProvider.class).stream().map(ServiceLoader.Provider::get)
         .filter(x -> x.level() == IsolationLevel.OS).findFirst().orElseThrow();
     assertEquals(ContainerProvider.class, p.getClass());
-    assertEquals(java.util.Set.of(Workload.Kind.COMMAND), p.workloadKinds());
+    assertEquals(java.util.Set.of(Workload.Kind.COMMAND, Workload.Kind.IMAGE_COMMAND), p.workloadKinds());
   }
 
   @Test

@@ -11,6 +11,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
@@ -20,8 +22,10 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -32,10 +36,18 @@ import java.util.UUID;
  * <p>The cache directory is the system property {@value #CACHE_PROPERTY}, else {@code ~/.cache/isolate-<uid>/images}.
  * Which layers an image file holds is remembered per file (path, size, modification time, tag) in a Caffeine
  * cache, so creating many isolates from one image reads it once.
+ *
+ * <p>The cache is trimmed to {@value #MAX_BYTES_PROPERTY} (default 8 GiB) whenever a new layer enters it: the layers
+ * used least recently go first, never one that an isolate of any JVM uses ({@link LayerLeases}) nor one of the image
+ * being prepared. Each layer's size is recorded when it is unpacked ({@code layers/<name>.size}).
  */
 public final class ImageStore {
   /** System property: the directory of the layer cache. */
   public static final String CACHE_PROPERTY = "isolate.container.imageCache";
+
+  /** System property: the most bytes the layer cache may hold before its least recently used layers go. */
+  public static final String MAX_BYTES_PROPERTY = "isolate.container.imageCacheMaxBytes";
+  static final long DEFAULT_MAX_BYTES = 8L << 30;
 
   /** Layer directory names: enough of the digest to be unique, short enough for overlayfs' option page. */
   static final int NAME_HEX = 32;
@@ -46,6 +58,8 @@ public final class ImageStore {
   private final LayerUnpacker unpacker;
   private final Cache<String, PreparedImage> images = Caffeine.newBuilder().maximumSize(256).build();
   private final Cache<String, Path> layers = Caffeine.newBuilder().maximumSize(4096).build();
+  private final LayerLeases leases = new LayerLeases();
+  private volatile boolean unpackedSinceTrim;
 
   ImageStore(Path root, LayerUnpacker.WhiteoutMaker whiteouts) {
     this.root = root;
@@ -152,6 +166,10 @@ public final class ImageStore {
         dirs.add(layer(layer));
       }
       Collections.reverse(dirs);
+      if (unpackedSinceTrim) {
+        unpackedSinceTrim = false;
+        trim(Long.getLong(MAX_BYTES_PROPERTY, DEFAULT_MAX_BYTES), Set.copyOf(dirs));
+      }
       io.vertx.core.json.JsonObject process = parsed.config().getJsonObject("config",
           new io.vertx.core.json.JsonObject());
       List<String> env = new ArrayList<>();
@@ -248,8 +266,11 @@ public final class ImageStore {
         return dir;
       }
       Files.setPosixFilePermissions(scratch, PosixFilePermissions.fromString("rwxr-xr-x"));
+      long size = treeSize(scratch);
       try {
         Files.move(scratch, dir, StandardCopyOption.ATOMIC_MOVE);
+        Files.writeString(sizeFile(dir), Long.toString(size));
+        unpackedSinceTrim = true;
       } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException raced) {
         // another JVM unpacked the same layer first; theirs is as good as ours
       }
@@ -260,6 +281,105 @@ public final class ImageStore {
       if (Files.exists(scratch)) {
         LayerUnpacker.deleteRecursively(scratch);
       }
+    }
+  }
+
+  /**
+   * Leases {@code layerDirs} for an isolate until the returned handle is closed: while it is open no JVM's trim
+   * removes them.
+   *
+   * @throws IOException when a layer was trimmed (by another JVM) since it was prepared: prepare again
+   */
+  public AutoCloseable lease(List<Path> layerDirs) throws IOException {
+    LayerLeases.Lease lease = leases.acquire(layerDirs);
+    for (Path dir : layerDirs) {
+      if (!Files.isDirectory(dir)) {
+        lease.close();
+        images.invalidateAll();
+        layers.invalidateAll();
+        throw new IOException("layer " + dir.getFileName() + " was removed from the cache meanwhile");
+      }
+    }
+    return lease;
+  }
+
+  /**
+   * Removes the least recently used layers until the cache holds at most {@code maxBytes}, keeping {@code keep} and
+   * every layer an isolate of any JVM uses. Returns the bytes removed.
+   */
+  synchronized long trim(long maxBytes, Set<Path> keep) throws IOException {
+    Path layersDir = root.resolve("layers");
+    if (!Files.isDirectory(layersDir)) {
+      return 0;
+    }
+    record Entry(Path dir, long size, long lastUse) {}
+    List<Entry> entries = new ArrayList<>();
+    long total = 0;
+    try (var listing = Files.list(layersDir)) {
+      for (Path dir : (Iterable<Path>) listing::iterator) {
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+          continue; // lock and size files
+        }
+        long size = recordedSize(dir);
+        Path lock = LayerLeases.lockFile(dir);
+        long lastUse = Files.getLastModifiedTime(Files.exists(lock) ? lock : dir).toMillis();
+        entries.add(new Entry(dir, size, lastUse));
+        total += size;
+      }
+    }
+    entries.sort(Comparator.comparingLong(Entry::lastUse));
+    long removed = 0;
+    for (Entry e : entries) {
+      if (total - removed <= maxBytes) {
+        break;
+      }
+      if (keep.contains(e.dir())) {
+        continue;
+      }
+      // renamed while the layer is known unused, deleted afterwards: a JVM that finds the name gone unpacks the
+      // layer again instead of using half of it
+      Path trash = Files.createDirectories(root.resolve("tmp")).resolve("trim-" + UUID.randomUUID());
+      boolean moved = leases.removeIfUnused(e.dir(), () -> {
+        Files.move(e.dir(), trash, StandardCopyOption.ATOMIC_MOVE);
+        Files.deleteIfExists(sizeFile(e.dir()));
+      });
+      if (moved) {
+        LayerUnpacker.deleteRecursively(trash);
+        removed += e.size();
+      }
+    }
+    if (removed > 0) {
+      images.invalidateAll();
+      layers.invalidateAll();
+    }
+    return removed;
+  }
+
+  private static Path sizeFile(Path layerDir) {
+    return layerDir.resolveSibling(layerDir.getFileName() + ".size");
+  }
+
+  /** A layer's size as recorded when it was unpacked; measured (and recorded) for layers from before records. */
+  private static long recordedSize(Path dir) throws IOException {
+    Path file = sizeFile(dir);
+    try {
+      return Long.parseLong(Files.readString(file).trim());
+    } catch (NoSuchFileException | NumberFormatException e) {
+      long size = treeSize(dir);
+      Files.writeString(file, Long.toString(size));
+      return size;
+    }
+  }
+
+  private static long treeSize(Path dir) throws IOException {
+    try (var walk = Files.walk(dir)) {
+      return walk.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)).mapToLong(p -> {
+        try {
+          return Files.size(p);
+        } catch (IOException e) {
+          return 0;
+        }
+      }).sum();
     }
   }
 

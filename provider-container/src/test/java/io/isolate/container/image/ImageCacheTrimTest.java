@@ -1,0 +1,98 @@
+package io.isolate.container.image;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The layer cache stays under its size: least recently used layers go first, never one an isolate uses. */
+class ImageCacheTrimTest {
+  private static final int LAYER_BYTES = 100_000;
+  @TempDir Path tmp;
+  ImageStore store;
+
+  @BeforeEach
+  void setUp() {
+    store = new ImageStore(tmp.resolve("cache"), ImageStore::helperWhiteouts);
+  }
+
+  @AfterEach
+  void clearProperty() {
+    System.clearProperty(ImageStore.MAX_BYTES_PROPERTY);
+  }
+
+  /** An image of one layer holding {@value #LAYER_BYTES} random (incompressible, distinct) bytes. */
+  private Path image(String name) throws IOException {
+    byte[] content = new byte[LAYER_BYTES];
+    new Random(name.hashCode()).nextBytes(content);
+    return TestImages.ociLayout(tmp.resolve(name), "latest", List.of(TestImages.gz(l -> l.file("data", content,
+        0644))));
+  }
+
+  private Path layerOf(Path image) throws IOException {
+    return store.prepare(image, null).layers().get(0);
+  }
+
+  private static void lastUsed(Path layer, long millis) throws IOException {
+    Files.write(LayerLeases.lockFile(layer), new byte[0]);
+    Files.setLastModifiedTime(LayerLeases.lockFile(layer), FileTime.fromMillis(millis));
+  }
+
+  @Test
+  void trimsTheLeastRecentlyUsedLayersButNeverALeasedOne() throws Exception {
+    Path a = layerOf(image("a"));
+    Path b = layerOf(image("b"));
+    Path c = layerOf(image("c"));
+    lastUsed(a, 1_000_000);
+    lastUsed(b, 2_000_000);
+    lastUsed(c, 3_000_000);
+    AutoCloseable leaseOfB = store.lease(List.of(b));
+    long removed = store.trim(LAYER_BYTES * 3 / 2, Set.of());
+    assertEquals(2L * LAYER_BYTES, removed);
+    assertFalse(Files.exists(a), "oldest, unused: removed");
+    assertTrue(Files.isDirectory(b), "leased: kept although older than c");
+    assertFalse(Files.exists(c), "unused: removed until the cache fits");
+    leaseOfB.close();
+    assertEquals(LAYER_BYTES, store.trim(0, Set.of()));
+    assertFalse(Files.exists(b));
+    try (var left = Files.list(tmp.resolve("cache/tmp"))) {
+      assertEquals(0, left.count(), "nothing left half-deleted");
+    }
+    Path again = layerOf(image("a"));
+    assertTrue(Files.isRegularFile(again.resolve("data")), "a trimmed layer is unpacked again when needed");
+  }
+
+  @Test
+  void preparingAnImageTrimsOthersToTheConfiguredSize() throws Exception {
+    System.setProperty(ImageStore.MAX_BYTES_PROPERTY, Long.toString(LAYER_BYTES * 3 / 2));
+    Path a = layerOf(image("first"));
+    lastUsed(a, 1_000_000);
+    Path b = layerOf(image("second"));
+    assertFalse(Files.exists(a), "over the size: the older layer went");
+    assertTrue(Files.isDirectory(b), "the image just prepared stays");
+  }
+
+  @Test
+  void aLeaseOnATrimmedLayerIsRefusedSoTheCallerPreparesAgain() throws Exception {
+    Path image = image("gone");
+    Path layer = layerOf(image);
+    store.trim(0, Set.of());
+    IOException e = assertThrows(IOException.class, () -> store.lease(List.of(layer)));
+    assertTrue(e.getMessage().contains("removed from the cache"), e.getMessage());
+    try (AutoCloseable lease = store.lease(store.prepare(image, null).layers())) {
+      assertTrue(Files.isDirectory(layer));
+    }
+  }
+}
