@@ -237,6 +237,15 @@ final class ContainerIsolate implements IsolateBackend {
       }
     }
     deleteRunDir();
+    if (running != null && !running.onExit().isDone()) {
+      // its overlay may still be mounted: the layers stay in the cache until it has really ended
+      running.onExit().whenComplete((r, e) -> releaseLayers());
+    } else {
+      releaseLayers();
+    }
+  }
+
+  private void releaseLayers() {
     try {
       layerLease.close();
     } catch (Exception ignored) {

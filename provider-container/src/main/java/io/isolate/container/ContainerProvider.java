@@ -145,10 +145,18 @@ public final class ContainerProvider implements IsolationProvider {
     Isolate.Builder b = spec.toBuilder();
     boolean changed = false;
     if (spec.workload().kind() == Workload.Kind.IMAGE_COMMAND) {
+      if (image.commandProblem() != null && spec.workload().args().isEmpty()) {
+        throw new StartFailedException("the command of image " + spec.rootfs() + " cannot be used: "
+            + image.commandProblem());
+      }
       List<String> argv = imageCommand(image, spec.workload().args());
-      if (argv.isEmpty() || argv.get(0).isBlank()) {
+      if (argv.isEmpty()) {
         throw new StartFailedException("the image " + spec.rootfs() + " names no command (no Entrypoint, no Cmd): "
             + "give one with Workload.command, or arguments to Workload.imageCommand");
+      }
+      if (argv.get(0).isBlank()) {
+        throw new StartFailedException("the command of image " + spec.rootfs() + " starts with an empty program "
+            + "name: " + argv);
       }
       b.workload(Workload.command(argv.get(0), argv.subList(1, argv.size()).toArray(String[]::new)));
       changed = true;
@@ -217,10 +225,9 @@ public final class ContainerProvider implements IsolationProvider {
         throw e;
       }
     }
-    Path helper = HelperBinary.path();
     try {
-      return new ContainerIsolate(spec, helper, driver, new SandboxPolicy(HostLayout.REAL), profile.toBpf(), layers,
-          runRoot(), lease);
+      return new ContainerIsolate(spec, HelperBinary.path(), driver, new SandboxPolicy(HostLayout.REAL),
+          profile.toBpf(), layers, runRoot(), lease);
     } catch (RuntimeException e) {
       closeQuietly(lease);
       throw e;

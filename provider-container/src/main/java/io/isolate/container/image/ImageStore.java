@@ -10,11 +10,14 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.DigestInputStream;
@@ -142,9 +145,10 @@ public final class ImageStore {
    * @param workingDir the image's working directory, or null
    * @param entrypoint the image's Entrypoint, possibly empty
    * @param cmd the image's Cmd, possibly empty
+   * @param commandProblem why Entrypoint or Cmd cannot be used (malformed in the configuration), or null
    */
   public record PreparedImage(List<Path> layers, List<String> env, String workingDir, List<String> entrypoint,
-      List<String> cmd) {}
+      List<String> cmd, String commandProblem) {}
 
   /**
    * Unpacks what is missing of the image at {@code image} tagged {@code tag} (or its first image).
@@ -166,9 +170,16 @@ public final class ImageStore {
         dirs.add(layer(layer));
       }
       Collections.reverse(dirs);
+      for (Path dir : dirs) {
+        LayerLeases.markUsed(dir); // fresh: no trim takes it before the caller leases it (RECENT_USE_MILLIS)
+      }
       if (unpackedSinceTrim) {
         unpackedSinceTrim = false;
-        trim(Long.getLong(MAX_BYTES_PROPERTY, DEFAULT_MAX_BYTES), Set.copyOf(dirs));
+        try {
+          trim(Long.getLong(MAX_BYTES_PROPERTY, DEFAULT_MAX_BYTES), Set.copyOf(dirs));
+        } catch (IOException | RuntimeException e) {
+          // trimming is best-effort: the image is prepared, the next new layer tries again
+        }
       }
       io.vertx.core.json.JsonObject process = parsed.config().getJsonObject("config",
           new io.vertx.core.json.JsonObject());
@@ -180,9 +191,20 @@ public final class ImageStore {
         }
       }
       String workingDir = process.getString("WorkingDir");
+      List<String> entrypoint;
+      List<String> cmd;
+      String commandProblem = null;
+      try {
+        entrypoint = strings(process, "Entrypoint");
+        cmd = strings(process, "Cmd");
+      } catch (IOException malformed) {
+        // matters only to a workload that runs the image's command: refused then, with this reason
+        entrypoint = List.of();
+        cmd = List.of();
+        commandProblem = malformed.getMessage();
+      }
       PreparedImage result = new PreparedImage(List.copyOf(dirs), List.copyOf(env),
-          workingDir == null || workingDir.isBlank() ? null : workingDir, strings(process, "Entrypoint"),
-          strings(process, "Cmd"));
+          workingDir == null || workingDir.isBlank() ? null : workingDir, entrypoint, cmd, commandProblem);
       images.put(key, result);
       return result;
     } catch (ClassCastException e) {
@@ -269,11 +291,12 @@ public final class ImageStore {
       long size = treeSize(scratch);
       try {
         Files.move(scratch, dir, StandardCopyOption.ATOMIC_MOVE);
-        Files.writeString(sizeFile(dir), Long.toString(size));
-        unpackedSinceTrim = true;
       } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException raced) {
-        // another JVM unpacked the same layer first; theirs is as good as ours
+        return dir; // another JVM unpacked the same layer first; theirs is as good as ours
       }
+      unpackedSinceTrim = true;
+      LayerLeases.markUsed(dir);
+      writeSize(dir, size);
       return dir;
     } catch (NoSuchAlgorithmException e) {
       throw new AssertionError(e);
@@ -312,37 +335,49 @@ public final class ImageStore {
     if (!Files.isDirectory(layersDir)) {
       return 0;
     }
+    sweepLeftovers();
     record Entry(Path dir, long size, long lastUse) {}
     List<Entry> entries = new ArrayList<>();
     long total = 0;
     try (var listing = Files.list(layersDir)) {
       for (Path dir : (Iterable<Path>) listing::iterator) {
         if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-          continue; // lock and size files
+          continue; // lock, used and size files
         }
-        long size = recordedSize(dir);
-        Path lock = LayerLeases.lockFile(dir);
-        long lastUse = Files.getLastModifiedTime(Files.exists(lock) ? lock : dir).toMillis();
-        entries.add(new Entry(dir, size, lastUse));
-        total += size;
+        try {
+          long size = recordedSize(dir);
+          Path used = LayerLeases.usedFile(dir);
+          long lastUse = Math.max(Files.getLastModifiedTime(dir).toMillis(),
+              Files.exists(used) ? Files.getLastModifiedTime(used).toMillis() : 0);
+          entries.add(new Entry(dir, size, lastUse));
+          total += size;
+        } catch (NoSuchFileException removedMeanwhile) {
+          // another JVM trimmed it while we looked
+        }
       }
     }
+    long recent = System.currentTimeMillis() - RECENT_USE_MILLIS;
     entries.sort(Comparator.comparingLong(Entry::lastUse));
     long removed = 0;
     for (Entry e : entries) {
       if (total - removed <= maxBytes) {
         break;
       }
-      if (keep.contains(e.dir())) {
-        continue;
+      if (keep.contains(e.dir()) || e.lastUse() > recent) {
+        continue; // the image being prepared, or one prepared a moment ago that an isolate is about to lease
       }
       // renamed while the layer is known unused, deleted afterwards: a JVM that finds the name gone unpacks the
       // layer again instead of using half of it
       Path trash = Files.createDirectories(root.resolve("tmp")).resolve("trim-" + UUID.randomUUID());
-      boolean moved = leases.removeIfUnused(e.dir(), () -> {
-        Files.move(e.dir(), trash, StandardCopyOption.ATOMIC_MOVE);
-        Files.deleteIfExists(sizeFile(e.dir()));
-      });
+      boolean moved;
+      try {
+        moved = leases.removeIfUnused(e.dir(), () -> {
+          Files.move(e.dir(), trash, StandardCopyOption.ATOMIC_MOVE);
+          Files.deleteIfExists(sizeFile(e.dir()));
+        });
+      } catch (NoSuchFileException removedMeanwhile) {
+        continue;
+      }
       if (moved) {
         LayerUnpacker.deleteRecursively(trash);
         removed += e.size();
@@ -355,32 +390,83 @@ public final class ImageStore {
     return removed;
   }
 
+  /** How long a layer counts as in use after it was prepared, though no isolate has leased it yet. */
+  static final long RECENT_USE_MILLIS = 60_000;
+
+  /**
+   * Removes what interrupted work left in {@code tmp/}: trimmed layers not yet deleted (a JVM died while deleting)
+   * and unpack or read scratch directories older than an hour.
+   */
+  private void sweepLeftovers() {
+    Path tmp = root.resolve("tmp");
+    if (!Files.isDirectory(tmp)) {
+      return;
+    }
+    long stale = System.currentTimeMillis() - 3_600_000;
+    try (var listing = Files.list(tmp)) {
+      for (Path p : (Iterable<Path>) listing::iterator) {
+        String name = p.getFileName().toString();
+        try {
+          if (name.startsWith("trim-") || Files.getLastModifiedTime(p).toMillis() < stale) {
+            LayerUnpacker.deleteRecursively(p);
+          }
+        } catch (IOException | RuntimeException e) {
+          // another JVM's, in use or gone: next time
+        }
+      }
+    } catch (IOException e) {
+      // nothing to sweep
+    }
+  }
+
+  /** Records a layer's size; best-effort (a layer without a record is measured when trimming). */
+  private static void writeSize(Path layerDir, long size) {
+    try {
+      Path tmp = layerDir.resolveSibling(layerDir.getFileName() + ".size." + UUID.randomUUID());
+      Files.writeString(tmp, Long.toString(size));
+      Files.move(tmp, sizeFile(layerDir), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      // measured again when needed
+    }
+  }
+
   private static Path sizeFile(Path layerDir) {
     return layerDir.resolveSibling(layerDir.getFileName() + ".size");
   }
 
-  /** A layer's size as recorded when it was unpacked; measured (and recorded) for layers from before records. */
+  /** A layer's size as recorded when it was unpacked; measured (and recorded) for layers without a record. */
   private static long recordedSize(Path dir) throws IOException {
     Path file = sizeFile(dir);
     try {
       return Long.parseLong(Files.readString(file).trim());
     } catch (NoSuchFileException | NumberFormatException e) {
+      if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+        throw new NoSuchFileException(dir.toString());
+      }
       long size = treeSize(dir);
-      Files.writeString(file, Long.toString(size));
+      writeSize(dir, size);
       return size;
     }
   }
 
+  /** The bytes of the regular files under {@code dir}; what cannot be read (a directory without r) counts 0. */
   private static long treeSize(Path dir) throws IOException {
-    try (var walk = Files.walk(dir)) {
-      return walk.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)).mapToLong(p -> {
-        try {
-          return Files.size(p);
-        } catch (IOException e) {
-          return 0;
+    long[] total = {0};
+    Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+      @Override
+      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+        if (attrs.isRegularFile()) {
+          total[0] += attrs.size();
         }
-      }).sum();
-    }
+        return FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public FileVisitResult visitFileFailed(Path file, IOException e) {
+        return FileVisitResult.CONTINUE;
+      }
+    });
+    return total[0];
   }
 
   private static InputStream nonClosing(InputStream in) {

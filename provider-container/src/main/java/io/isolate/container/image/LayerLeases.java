@@ -17,7 +17,11 @@ import java.util.Map;
  * JVM by counting the isolates that use each layer, across JVMs by a shared lock on the layer's lock file
  * ({@code layers/<name>.lock}) that this JVM holds while any of its isolates uses the layer. A trimmer takes the
  * exclusive lock, which it gets only when no JVM holds the shared one. (Java's file locks are per process, hence
- * the counting.) Leasing also stamps the lock file's modification time: the cache's record of last use.
+ * the counting; and they are POSIX record locks, which any close of any descriptor of the file drops, so nothing
+ * here opens a lock file a second time while its lock is held.) Leasing also stamps the layer's
+ * {@code <name>.used} file, the cache's record of last use.
+ *
+ * <p>One instance per cache directory in a JVM ({@code ImageStore.shared()}): two would lock the same files twice.
  */
 final class LayerLeases {
   private static final class Held {
@@ -36,6 +40,21 @@ final class LayerLeases {
   /** The lock file of a layer directory. */
   static Path lockFile(Path layerDir) {
     return layerDir.resolveSibling(layerDir.getFileName() + ".lock");
+  }
+
+  /** The file whose modification time records a layer's last use (not the lock file: see above). */
+  static Path usedFile(Path layerDir) {
+    return layerDir.resolveSibling(layerDir.getFileName() + ".used");
+  }
+
+  /** Records that {@code layerDir} is used now (prepared or leased); the trim spares recently used layers. */
+  static void markUsed(Path layerDir) throws IOException {
+    Path used = usedFile(layerDir);
+    try {
+      Files.setLastModifiedTime(used, FileTime.fromMillis(System.currentTimeMillis()));
+    } catch (java.nio.file.NoSuchFileException e) {
+      Files.write(used, new byte[0]);
+    }
   }
 
   /** Leases {@code layerDirs} until the returned lease is closed. */
@@ -58,7 +77,7 @@ final class LayerLeases {
         }
         h.count++;
         taken.add(dir);
-        Files.setLastModifiedTime(lockFile(dir), FileTime.fromMillis(System.currentTimeMillis()));
+        markUsed(dir);
       }
     } catch (IOException | RuntimeException e) {
       release(taken);

@@ -6,8 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.util.List;
 import java.util.Random;
@@ -46,8 +49,8 @@ class ImageCacheTrimTest {
   }
 
   private static void lastUsed(Path layer, long millis) throws IOException {
-    Files.write(LayerLeases.lockFile(layer), new byte[0]);
-    Files.setLastModifiedTime(LayerLeases.lockFile(layer), FileTime.fromMillis(millis));
+    Files.setLastModifiedTime(LayerLeases.usedFile(layer), FileTime.fromMillis(millis));
+    Files.setLastModifiedTime(layer, FileTime.fromMillis(millis));
   }
 
   @Test
@@ -65,6 +68,7 @@ class ImageCacheTrimTest {
     assertTrue(Files.isDirectory(b), "leased: kept although older than c");
     assertFalse(Files.exists(c), "unused: removed until the cache fits");
     leaseOfB.close();
+    lastUsed(b, 2_000_000); // leasing marked it used just now
     assertEquals(LAYER_BYTES, store.trim(0, Set.of()));
     assertFalse(Files.exists(b));
     try (var left = Files.list(tmp.resolve("cache/tmp"))) {
@@ -85,9 +89,51 @@ class ImageCacheTrimTest {
   }
 
   @Test
+  void aLayerPreparedAMomentAgoIsNotTrimmedBeforeItIsLeased() throws Exception {
+    Path layer = layerOf(image("fresh"));
+    assertEquals(0, store.trim(0, Set.of()));
+    assertTrue(Files.isDirectory(layer));
+  }
+
+  /**
+   * The lease's lock is a POSIX record lock, which any close of a descriptor of the file drops: it must still be held,
+   * as seen from another process, after the layer was leased twice and marked used.
+   */
+  @Test
+  void anotherProcessSeesTheLeaseUntilItIsClosed() throws Exception {
+    Path layer = layerOf(image("shared"));
+    AutoCloseable first = store.lease(List.of(layer));
+    AutoCloseable second = store.lease(List.of(layer));
+    assertEquals("held", probeFromAnotherJvm(LayerLeases.lockFile(layer)));
+    first.close();
+    assertEquals("held", probeFromAnotherJvm(LayerLeases.lockFile(layer)));
+    second.close();
+    assertEquals("free", probeFromAnotherJvm(LayerLeases.lockFile(layer)));
+  }
+
+  private static String probeFromAnotherJvm(Path lockFile) throws Exception {
+    String javaCommand = ProcessHandle.current().info().command().orElse("java");
+    Process p = new ProcessBuilder(javaCommand, "-cp", System.getProperty("java.class.path"), LockProbe.class.getName(),
+        lockFile.toString()).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    assertEquals(0, p.waitFor(), out);
+    return out;
+  }
+
+  /** Run in another JVM: tries the exclusive lock a trim would take, prints "free" or "held". */
+  public static final class LockProbe {
+    public static void main(String[] args) throws IOException {
+      try (FileChannel c = FileChannel.open(Path.of(args[0]), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+        System.out.println(c.tryLock() == null ? "held" : "free");
+      }
+    }
+  }
+
+  @Test
   void aLeaseOnATrimmedLayerIsRefusedSoTheCallerPreparesAgain() throws Exception {
     Path image = image("gone");
     Path layer = layerOf(image);
+    lastUsed(layer, 1_000_000);
     store.trim(0, Set.of());
     IOException e = assertThrows(IOException.class, () -> store.lease(List.of(layer)));
     assertTrue(e.getMessage().contains("removed from the cache"), e.getMessage());

@@ -116,6 +116,19 @@ class OciImageRunTest {
   }
 
   @Test
+  void aMalformedImageCommandMattersOnlyToImageCommand() throws IOException {
+    JsonObject process = new JsonObject().put("Entrypoint", "/bin/sh -c not-a-list");
+    Rootfs odd = Rootfs.ociImage(TestImages.ociLayout(dir.resolve("odd-command"), "latest", layers, process));
+    try (Isolate isolate = Isolate.builder().level(IsolationLevel.OS).rootfs(odd)
+        .workload(Workload.command("/bin/echo", "fine")).build()) {
+      assertEquals("fine\n", isolate.run().stdoutText());
+    }
+    StartFailedException e = assertThrows(StartFailedException.class, () -> Isolate.builder()
+        .level(IsolationLevel.OS).rootfs(odd).workload(Workload.imageCommand()).build());
+    assertTrue(e.getMessage().contains("Entrypoint is not a list of strings"), e.getMessage());
+  }
+
+  @Test
   void anImageWithoutACommandOrAnImageCommandWithoutAnImageIsRefusedClearly() throws IOException {
     Rootfs bare = Rootfs.ociImage(TestImages.ociLayout(dir.resolve("no-command"), "latest", layers));
     StartFailedException e = assertThrows(
