@@ -29,7 +29,7 @@ public final class Mount {
     READ_WRITE,
     /** A file whose content is held in memory; the guest reads it. */
     FILE,
-    /** An empty, size-limited, in-memory directory. */
+    /** An empty, size-limited, in-memory directory (at PARAVIRT, an empty scratch disk in a sparse host file). */
     TMPFS,
     /** A host file the guest reads but cannot change (a read-only disk at the PARAVIRT level). */
     IMAGE

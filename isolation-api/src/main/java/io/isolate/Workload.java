@@ -79,8 +79,8 @@ public final class Workload {
   /**
    * The command of the isolate's root image ({@code Rootfs.ociImage}), by the rules of {@code docker run}: the
    * image's Entrypoint followed by {@code args}, or by the image's Cmd when {@code args} is empty; without an
-   * Entrypoint, {@code args} (or else Cmd) is the whole command. An image that names no command fails to start,
-   * saying so.
+   * Entrypoint, {@code args} (or else Cmd) is the whole command. An image that names no command, or whose
+   * Entrypoint or Cmd is malformed, fails to start, saying so.
    */
   public static Workload imageCommand(String... args) {
     return new Workload(Kind.IMAGE_COMMAND, null, null, "(image command)", checkArgs(args));

@@ -145,7 +145,7 @@ public final class ContainerProvider implements IsolationProvider {
     Isolate.Builder b = spec.toBuilder();
     boolean changed = false;
     if (spec.workload().kind() == Workload.Kind.IMAGE_COMMAND) {
-      if (image.commandProblem() != null && spec.workload().args().isEmpty()) {
+      if (image.commandProblem() != null) {
         throw new StartFailedException("the command of image " + spec.rootfs() + " cannot be used: "
             + image.commandProblem());
       }
