@@ -50,7 +50,8 @@ guest_cc() {
 guest_cc "$OUT/examples/echo.elf" "$SRC/examples/echo/echo.c"
 guest_cc "$OUT/examples/sha256.elf" "$SRC/examples/sha256/main.c" "$SRC/examples/sha256/sha256.c"
 guest_cc "$OUT/examples/stream.elf" "$SRC/examples/stream/stream.c"
+guest_cc "$OUT/examples/wc.elf" "$SRC/examples/wc/wc.c"
 
 mkdir -p "$OUT/examples/src"
-cp -r "$SRC/examples/echo" "$SRC/examples/sha256" "$SRC/examples/stream" "$OUT/examples/src/"
+cp -r "$SRC/examples/echo" "$SRC/examples/sha256" "$SRC/examples/stream" "$SRC/examples/wc" "$OUT/examples/src/"
 echo "provider-pv: guest SDK and examples built in $OUT"
