@@ -163,7 +163,9 @@ public final class CallChannel implements PortHandler {
   /** Fails every pending and future call with {@code reason} (a guest that broke the protocol, a closed isolate). */
   public void fail(String reason) {
     failure = reason;
-    errors.accept("call port: " + reason);
+    if (!pending.isEmpty()) {
+      errors.accept("call port: " + reason); // said once, on stderr, when calls fail for it; silent otherwise
+    }
     failPending(reason);
   }
 
