@@ -2,6 +2,7 @@ package io.isolate;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Hard limits of an isolate. Every limit the API accepts is enforced by every level that accepts it; a level
@@ -15,7 +16,7 @@ import java.util.Objects;
  * }</pre>
  *
  * <p>The defaults are deliberately tight: 64 MiB of memory, one CPU, 64 processes, 30 seconds of wall time and
- * 16 MiB of output.
+ * 16 MiB of output; CPU time is limited only when asked ({@link Builder#cpuTime}).
  */
 public final class Limits {
   /** The default limits; see the class documentation. */
@@ -25,6 +26,7 @@ public final class Limits {
   private final double cpus;
   private final int pids;
   private final Duration wallTime;
+  private final Duration cpuTime;
   private final long outputBytes;
 
   private Limits(Builder b) {
@@ -32,6 +34,7 @@ public final class Limits {
     this.cpus = b.cpus;
     this.pids = b.pids;
     this.wallTime = b.wallTime;
+    this.cpuTime = b.cpuTime;
     this.outputBytes = b.outputBytes;
   }
 
@@ -45,6 +48,7 @@ public final class Limits {
     b.cpus = cpus;
     b.pids = pids;
     b.wallTime = wallTime;
+    b.cpuTime = cpuTime;
     b.outputBytes = outputBytes;
     return b;
   }
@@ -69,6 +73,16 @@ public final class Limits {
     return wallTime;
   }
 
+  /**
+   * How much CPU time one run, or one call into a live isolate, may use, when limited: the time the workload's
+   * threads or processes spend on a CPU (guest code, and the host's work on its behalf: its system calls at the
+   * HARDWARE level, its exits at PARAVIRT, its processes' user and system time at OS). Exceeding it ends the run or
+   * the call with {@link Termination#CPU_LIMIT}. Unlike {@link #wallTime()}, time spent waiting does not count.
+   */
+  public Optional<Duration> cpuTime() {
+    return Optional.ofNullable(cpuTime);
+  }
+
   /** How many bytes the workload may write to stdout and stderr together. */
   public long outputBytes() {
     return outputBytes;
@@ -77,18 +91,19 @@ public final class Limits {
   @Override
   public boolean equals(Object o) {
     return o instanceof Limits l && l.memoryBytes == memoryBytes && l.cpus == cpus && l.pids == pids
-        && l.wallTime.equals(wallTime) && l.outputBytes == outputBytes;
+        && l.wallTime.equals(wallTime) && Objects.equals(l.cpuTime, cpuTime) && l.outputBytes == outputBytes;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(memoryBytes, cpus, pids, wallTime, outputBytes);
+    return Objects.hash(memoryBytes, cpus, pids, wallTime, cpuTime, outputBytes);
   }
 
   @Override
   public String toString() {
     return "Limits{memory=" + SizeUnit.format(memoryBytes) + ", cpus=" + cpus + ", pids=" + pids
-        + ", wallTime=" + wallTime + ", output=" + SizeUnit.format(outputBytes) + "}";
+        + ", wallTime=" + wallTime + (cpuTime == null ? "" : ", cpuTime=" + cpuTime) + ", output="
+        + SizeUnit.format(outputBytes) + "}";
   }
 
   /** Builds {@link Limits}; each setter checks its argument at once. */
@@ -97,6 +112,7 @@ public final class Limits {
     private double cpus = 1.0;
     private int pids = 64;
     private Duration wallTime = Duration.ofSeconds(30);
+    private Duration cpuTime;
     private long outputBytes = SizeUnit.MEGABYTES.toBytes(16);
 
     private Builder() {}
@@ -155,6 +171,16 @@ public final class Limits {
         throw new InvalidSpecException("output (" + amount + " " + unit + ") must be positive");
       }
       return outputBytes(unit.toBytes(amount));
+    }
+
+    /** CPU-time limit per run or call; default none; positive. See {@link Limits#cpuTime()}. */
+    public Builder cpuTime(Duration cpuTime) {
+      Objects.requireNonNull(cpuTime, "cpuTime");
+      if (cpuTime.isNegative() || cpuTime.isZero()) {
+        throw new InvalidSpecException("cpuTime (" + cpuTime + ") must be positive");
+      }
+      this.cpuTime = cpuTime;
+      return this;
     }
 
     /** Output limit in bytes; default 16 MiB; positive. */

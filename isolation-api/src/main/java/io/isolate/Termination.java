@@ -9,8 +9,8 @@ public enum Termination {
   /** The workload needed more memory than its limit allows. */
   MEMORY_LIMIT,
   /**
-   * The workload used more CPU time than its limit allows. Reserved: {@link Limits#cpus()} is a quota that slows
-   * a workload rather than ending it, and no level has a CPU-time limit yet.
+   * The workload used more CPU time than {@link Limits#cpuTime()} allows. ({@link Limits#cpus()} is a quota that
+   * slows a workload rather than ending it.)
    */
   CPU_LIMIT,
   /** The workload tried to create more processes or threads than its limit allows. */

@@ -66,6 +66,17 @@ class BuilderValidationTest {
   }
 
   @Test
+  void aCpuTimeLimitIsPositiveAndOptional() {
+    assertTrue(Limits.DEFAULT.cpuTime().isEmpty());
+    Limits l = Limits.builder().cpuTime(Duration.ofMillis(250)).build();
+    assertEquals(Duration.ofMillis(250), l.cpuTime().orElseThrow());
+    assertEquals(l, l.toBuilder().build());
+    assertTrue(l.toString().contains("cpuTime=PT0.25S"), l.toString());
+    assertThrows(InvalidSpecException.class, () -> Limits.builder().cpuTime(Duration.ZERO));
+    assertThrows(InvalidSpecException.class, () -> Limits.builder().cpuTime(Duration.ofMillis(-1)));
+  }
+
+  @Test
   void anImageMustBeARegularFileNamedDirectly(@TempDir Path dir) throws Exception {
     Path image = Files.write(dir.resolve("disk.img"), new byte[1000]);
     Mount m = Mount.image(image, "/disk");

@@ -171,6 +171,10 @@ final class ContainerExecution implements Execution {
       stop(Termination.MEMORY_LIMIT);
     } else if (s.pidsLimitHits() > 0) {
       stop(Termination.PIDS_LIMIT);
+    } else if (s.cpuTime() != null && spec.limits().cpuTime().isPresent()
+        && s.cpuTime().compareTo(spec.limits().cpuTime().get()) > 0) {
+      // the CPU time of every process of this run (its cgroup is its own): a fork bomb's children count too
+      stop(Termination.CPU_LIMIT);
     }
   }
 
@@ -268,6 +272,8 @@ final class ContainerExecution implements Execution {
       case PIDS_LIMIT -> "pids limit " + spec.limits().pids() + " reached (" + lastStats.pidsLimitHits()
           + " fork(s) refused)";
       case OUTPUT_LIMIT -> "output limit " + SizeUnit.format(spec.limits().outputBytes()) + " exceeded";
+      case CPU_LIMIT -> "CPU-time limit " + spec.limits().cpuTime().orElseThrow() + " exceeded ("
+          + lastStats.cpuTime() + " used by all its processes)";
       case KILLED -> "killed";
       default -> reason.toString();
     };

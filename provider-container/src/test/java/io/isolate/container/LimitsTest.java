@@ -83,6 +83,24 @@ class LimitsTest {
   }
 
   @Test
+  void theCpuTimeOfEveryProcessCountsAndSleepingDoesNot() {
+    // two spinning processes: their CPU time adds up, and the limit ends the whole tree
+    try (Isolate isolate = Os.sh("while :; do :; done & while :; do :; done")
+        .limits(limits().cpuTime(Duration.ofMillis(300)).wallTime(Duration.ofSeconds(20)).build()).build()) {
+      ExitResult r = isolate.run();
+      assertEquals(Termination.CPU_LIMIT, r.termination(), r::toString);
+      assertTrue(r.detail().contains("CPU-time limit"), r.detail());
+      assertTrue(r.usage().wallTime().toMillis() < 5_000, r::toString);
+    }
+    try (Isolate isolate = Os.sh("sleep 0.5; echo rested")
+        .limits(limits().cpuTime(Duration.ofMillis(300)).build()).build()) {
+      ExitResult r = isolate.run();
+      assertEquals(Termination.EXITED, r.termination(), r::toString);
+      assertEquals("rested\n", r.stdoutText());
+    }
+  }
+
+  @Test
   void theWallTimeoutKillsTheWholeProcessTree() throws Exception {
     String marker = "1000." + Math.abs(UUID.randomUUID().getMostSignificantBits() % 1_000_000);
     try (Isolate isolate = Os.sh("echo before; sleep " + marker + " & sleep " + marker + " & sleep " + marker)

@@ -72,6 +72,11 @@ final class PvBackend implements IsolateBackend {
       throw new InvalidSpecException("cpus (" + spec.limits().cpus() + ") below 1 cannot be enforced at the "
           + "PARAVIRT level (one vCPU, no quota); accept unenforced limits to run anyway");
     }
+    if (spec.limits().cpuTime().isPresent() && !spec.acceptUnenforcedLimits()
+        && !java.lang.management.ManagementFactory.getThreadMXBean().isThreadCpuTimeSupported()) {
+      throw new InvalidSpecException("cpuTime cannot be enforced at the PARAVIRT level on this JVM (no thread CPU "
+          + "time); accept unenforced limits to run anyway");
+    }
     for (HostFunction f : spec.hostFunctions()) {
       if (!f.isBytes()) {
         throw new InvalidSpecException("host function " + f + " is typed; PARAVIRT guests call bytes functions "

@@ -78,6 +78,7 @@ final class PvExecution implements Execution {
   private volatile PvMachine machine;
   private volatile Termination forced;
   private ScheduledFuture<?> deadline;
+  private ScheduledFuture<?> cpuBudget;
 
   private PvExecution(IsolateSpec spec) {
     this.spec = spec;
@@ -110,8 +111,30 @@ final class PvExecution implements Execution {
     if (runDeadline) {
       e.deadline = TIMERS.schedule(() -> e.stop(Termination.TIMEOUT), spec.limits().wallTime().toNanos(),
           TimeUnit.NANOSECONDS);
+      e.cpuBudget = e.watchCpuTime(0);
     }
     return e;
+  }
+
+  /** How often the CPU-time budget is checked. */
+  private static final long CPU_CHECK_MILLIS = 5;
+
+  /**
+   * With a CPU-time limit, stops the guest with CPU_LIMIT once its vCPU thread has used more than the budget past
+   * {@code fromNanos} of its CPU time (0 for a run; the value when a call began); null without a limit.
+   */
+  private ScheduledFuture<?> watchCpuTime(long fromNanos) {
+    long budget = spec.limits().cpuTime().map(Duration::toNanos).orElse(-1L);
+    if (budget < 0) {
+      return null;
+    }
+    return TIMERS.scheduleAtFixedRate(() -> {
+      PvMachine m = machine;
+      long used = m == null ? -1 : m.cpuTimeNanos();
+      if (used >= 0 && used - fromNanos > budget) {
+        stop(Termination.CPU_LIMIT);
+      }
+    }, CPU_CHECK_MILLIS, CPU_CHECK_MILLIS, TimeUnit.MILLISECONDS);
   }
 
   private void boot() {
@@ -210,12 +233,16 @@ final class PvExecution implements Execution {
     if (deadline != null) {
       deadline.cancel(false);
     }
+    if (cpuBudget != null) {
+      cpuBudget.cancel(false);
+    }
     Termination t;
     String detail;
     if (forced != null) {
       t = forced;
       detail = switch (forced) {
         case TIMEOUT -> "wall-time limit of " + spec.limits().wallTime() + " reached";
+        case CPU_LIMIT -> "CPU-time limit of " + spec.limits().cpuTime().orElseThrow() + " reached";
         case OUTPUT_LIMIT -> "output limit of " + spec.limits().outputBytes() + " bytes reached";
         default -> "killed";
       };
@@ -256,6 +283,10 @@ final class PvExecution implements Execution {
     }
     Duration limit = spec.limits().wallTime();
     // a busy guest answers within microseconds: take its reply from the ring here, without an exit or a wake-up
+    PvMachine m = machine;
+    // the guest's CPU time when the call began (0 before its vCPU thread has started); the call's budget counts from it
+    long cpuAtCall = m == null ? 0 : Math.max(0, m.cpuTimeNanos());
+    ScheduledFuture<?> callBudget = watchCpuTime(cpuAtCall);
     CompletableFuture<byte[]> reply = console.pollTransmit(calls, () -> calls.call(function, input));
     try {
       return reply.get(limit.toNanos(), TimeUnit.NANOSECONDS);
@@ -272,6 +303,10 @@ final class PvExecution implements Execution {
       }
       CallFailedException f = (CallFailedException) e.getCause();
       throw new GuestFailureException(Termination.TRAP, "call '" + function + "': " + f.getMessage());
+    } finally {
+      if (callBudget != null) {
+        callBudget.cancel(false);
+      }
     }
   }
 

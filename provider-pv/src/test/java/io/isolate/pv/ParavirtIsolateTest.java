@@ -181,6 +181,23 @@ class ParavirtIsolateTest {
   }
 
   @Test
+  void stopsAGuestSpinningPastItsCpuTimeInARunAndInACall() {
+    Limits cpu = Limits.builder().cpuTime(Duration.ofMillis(200)).wallTime(Duration.ofSeconds(20)).build();
+    try (Isolate isolate = isolate("misbehave", "spin").limits(cpu).build()) {
+      ExitResult r = isolate.run();
+      assertEquals(Termination.CPU_LIMIT, r.termination(), r::toString);
+      assertTrue(r.detail().contains("CPU-time limit"), r.detail());
+      assertTrue(r.usage().wallTime().toMillis() < 5_000, r::toString);
+    }
+    try (Isolate isolate = isolate("misbehave").limits(cpu).build()) {
+      assertEquals("x", new String(isolate.call("echo", "x".getBytes())));
+      GuestFailureException e = assertThrows(GuestFailureException.class, () -> isolate.call("hang", new byte[0]));
+      assertEquals(Termination.CPU_LIMIT, e.termination(), e::getMessage);
+      assertEquals("y", new String(isolate.call("echo", "y".getBytes())), "a fresh guest serves the next call");
+    }
+  }
+
+  @Test
   void reportsAGuestFaultWithWhereItHappened() {
     try (Isolate isolate = isolate("misbehave", "crash").build()) {
       ExitResult r = isolate.run();

@@ -8,6 +8,7 @@ import io.isolate.Mount;
 import io.isolate.Network;
 import io.isolate.SizeUnit;
 import io.isolate.spi.IsolateBackend;
+import java.lang.management.ManagementFactory;
 
 /** One HARDWARE isolate: checks its spec once, then runs each {@link #start()} in a fresh VM. */
 final class VmBackend implements IsolateBackend {
@@ -44,6 +45,11 @@ final class VmBackend implements IsolateBackend {
     if (spec.limits().cpus() < 1.0 && !spec.acceptUnenforcedLimits()) {
       throw new InvalidSpecException("cpus (" + spec.limits().cpus() + ") below 1 cannot be enforced at the "
           + "HARDWARE level (one vCPU, no quota); accept unenforced limits to run anyway");
+    }
+    if (spec.limits().cpuTime().isPresent() && !ManagementFactory.getThreadMXBean().isThreadCpuTimeSupported()
+        && !spec.acceptUnenforcedLimits()) {
+      throw new InvalidSpecException("cpuTime cannot be enforced at the HARDWARE level on this JVM (no thread CPU "
+          + "time); accept unenforced limits to run anyway");
     }
     if (!spec.hostFunctions().isEmpty()) {
       throw new InvalidSpecException("host functions (" + spec.hostFunctions().size() + ") are not available at "

@@ -86,6 +86,7 @@ final class VmExecution implements Execution {
         .env(spec.env())
         .memoryBytes(spec.limits().memoryBytes())
         .wallTime(spec.limits().wallTime())
+        .cpuTime(spec.limits().cpuTime().orElse(null))
         .workingDir(spec.workingDir())
         .hostname(spec.hostname())
         .denySyscalls(spec.deniedSyscalls())

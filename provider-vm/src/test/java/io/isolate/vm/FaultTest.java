@@ -103,6 +103,20 @@ class FaultTest {
   }
 
   @Test
+  void stopsAGuestSpinningPastItsCpuTimeButNotOneThatSleeps() {
+    ExitResult r = Guest.run(Guest.builder(Fixtures.program("fault", Libc.MUSL), "spin")
+        .limits(Limits.builder().cpuTime(Duration.ofMillis(200)).wallTime(Duration.ofSeconds(20)).build()));
+    assertEquals(Termination.CPU_LIMIT, r.termination(), r::toString);
+    assertTrue(r.detail().contains("CPU-time limit"), r.detail());
+    assertTrue(r.usage().cpuTime().orElseThrow().toMillis() >= 200, r::toString);
+    assertTrue(r.usage().wallTime().toMillis() < 5_000, r::toString);
+    // sleeping uses no CPU: a 300 ms sleep under a 200 ms CPU budget ends by itself
+    ExitResult sleeper = Guest.run(Guest.builder(BusyboxTest.BUSYBOX, "sleep", "0.3")
+        .limits(Limits.builder().cpuTime(Duration.ofMillis(200)).build()));
+    assertEquals(Termination.EXITED, sleeper.termination(), sleeper::toString);
+  }
+
+  @Test
   void stopsASleepingGuestAtItsDeadline() {
     ExitResult r = Guest.run(Guest.builder(BusyboxTest.BUSYBOX, "sleep", "10")
         .limits(Limits.builder().wallTime(Duration.ofMillis(200)).build()));

@@ -55,6 +55,11 @@ final class LiveInstance implements Watchdog.Guarded {
   // so an interrupt can never land after the call has returned. Hence one monitor per call, not three.
   private volatile Thread caller;
   private volatile long deadline = Long.MAX_VALUE;
+  private volatile long callCpuStart = -1;
+  /** The CPU-time budget per call in ns, or -1 for none. */
+  private final long cpuBudgetNanos;
+  private static final java.lang.management.ThreadMXBean THREADS =
+      java.lang.management.ManagementFactory.getThreadMXBean();
   private volatile boolean closed;
   // guarded by this
   private Termination stopReason;
@@ -64,6 +69,7 @@ final class LiveInstance implements Watchdog.Guarded {
     this.spec = spec;
     this.module = module;
     this.memoryLimitPages = memoryLimitPages;
+    this.cpuBudgetNanos = spec.limits().cpuTime().map(java.time.Duration::toNanos).orElse(-1L);
     OutputSink.Budget budget = new OutputSink.Budget(spec.limits().outputBytes());
     this.stdout = new OutputSink(spec.stdout(), budget);
     this.stderr = new OutputSink(spec.stderr(), budget);
@@ -240,6 +246,7 @@ final class LiveInstance implements Watchdog.Guarded {
       registration = Watchdog.get().registerWeakly(this);
     }
     deadline = System.nanoTime() + spec.limits().wallTime().toNanos();
+    callCpuStart = cpuBudgetNanos < 0 ? -1 : THREADS.getCurrentThreadCpuTime();
     caller = Thread.currentThread();
     boolean started = guest.instance() != null;
     Outcome failure = null;
@@ -296,6 +303,24 @@ final class LiveInstance implements Watchdog.Guarded {
   @Override
   public long deadlineNanos() {
     return deadline;
+  }
+
+  /** The CPU-time budget of a call: the calling thread's CPU time since the call began. */
+  @Override
+  public void tick() {
+    Thread t = caller;
+    long start = callCpuStart;
+    if (cpuBudgetNanos < 0 || t == null || start < 0) {
+      return;
+    }
+    if (THREADS.getThreadCpuTime(t.getId()) - start > cpuBudgetNanos) {
+      synchronized (this) {
+        if (caller == t && callCpuStart == start) { // the same call still: none can end or begin meanwhile
+          stop(Termination.CPU_LIMIT, "the CPU-time limit of " + spec.limits().cpuTime().orElseThrow()
+              + " per call ran out");
+        }
+      }
+    }
   }
 
   @Override

@@ -80,6 +80,11 @@ final class WasmBackend implements IsolateBackend {
           + "PROCESS: a guest runs on one thread and uses up to one CPU. Use cpus(1) or "
           + "acceptUnenforcedLimits(true)");
     }
+    if (spec.limits().cpuTime().isPresent() && !spec.acceptUnenforcedLimits()
+        && !java.lang.management.ManagementFactory.getThreadMXBean().isThreadCpuTimeSupported()) {
+      throw new InvalidSpecException("cpuTime cannot be enforced at level PROCESS on this JVM (no thread CPU time); "
+          + "accept unenforced limits to run anyway");
+    }
     if (!spec.workingDir().equals("/")) {
       throw new InvalidSpecException("workingDir (" + spec.workingDir() + ") is not supported at level PROCESS: "
           + "WASI guests start in '/' and resolve relative paths against their preopened directories");

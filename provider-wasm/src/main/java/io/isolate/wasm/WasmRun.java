@@ -38,6 +38,9 @@ final class WasmRun implements Execution, Watchdog.Guarded {
   private final CompletableFuture<ExitResult> result = new CompletableFuture<>();
   private final long startNanos = System.nanoTime();
   private final long deadlineNanos;
+  /** The CPU-time budget in ns, or -1 for none. */
+  private final long cpuBudgetNanos;
+  private volatile long cpuStartNanos = -1;
 
   // guarded by this
   private Thread thread;
@@ -56,6 +59,7 @@ final class WasmRun implements Execution, Watchdog.Guarded {
     this.stdout = new OutputSink(spec.stdout(), budget);
     this.stderr = new OutputSink(spec.stderr(), budget);
     this.deadlineNanos = startNanos + spec.limits().wallTime().toNanos();
+    this.cpuBudgetNanos = spec.limits().cpuTime().map(Duration::toNanos).orElse(-1L);
   }
 
   /** A run that could not even begin. */
@@ -112,6 +116,7 @@ final class WasmRun implements Execution, Watchdog.Guarded {
       thread = Thread.currentThread();
     }
     long cpuStart = cpuNow();
+    cpuStartNanos = cpuStart;
     Outcome outcome;
     Guest guest = null;
     boolean started = false;
@@ -227,6 +232,22 @@ final class WasmRun implements Execution, Watchdog.Guarded {
       return Long.MAX_VALUE;
     }
     return stopReason == null ? deadlineNanos : abandonAtNanos;
+  }
+
+  /** The CPU-time budget: the guest's thread CPU time since the run began, checked by the watchdog. */
+  @Override
+  public void tick() {
+    Thread t;
+    synchronized (this) {
+      t = thread;
+      if (cpuBudgetNanos < 0 || t == null || stopReason != null || guestDone || ended || cpuStartNanos < 0) {
+        return;
+      }
+    }
+    long used = THREADS.getThreadCpuTime(t.getId()) - cpuStartNanos;
+    if (used > cpuBudgetNanos) {
+      stop(Termination.CPU_LIMIT, "the CPU-time limit of " + spec.limits().cpuTime().orElseThrow() + " ran out");
+    }
   }
 
   @Override

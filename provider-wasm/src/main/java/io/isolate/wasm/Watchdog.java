@@ -5,7 +5,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * One daemon thread that enforces every wall-time deadline of this JVM's Wasm isolates. Guests are stopped by
+ * One daemon thread that enforces every wall-time deadline (and CPU-time budget) of this JVM's Wasm isolates. Guests are stopped by
  * interrupting their thread (Chicory checks the interrupt flag in loops and calls); a deadline costs the guest
  * two volatile writes instead of a timer task, which keeps calls into a live isolate cheap. The thread checks
  * every {@value #PERIOD_MILLIS} ms while some deadline is armed, and for a second after the last one went, and
@@ -21,6 +21,9 @@ final class Watchdog {
 
     /** Called on the watchdog thread once the deadline has passed; must be quick and must not throw. */
     void expire(long nowNanos);
+
+    /** Called on the watchdog thread at every check (every few ms), for budgets that are not deadlines. */
+    default void tick() {}
   }
 
   private static final Watchdog INSTANCE = new Watchdog();
@@ -90,6 +93,14 @@ final class Watchdog {
         g.expire(nowNanos);
       }
     }
+
+    @Override
+    public void tick() {
+      Guarded g = ref.get();
+      if (g != null) {
+        g.tick();
+      }
+    }
   }
 
   private void loop() {
@@ -110,12 +121,13 @@ final class Watchdog {
         lastBusy = now;
       }
       for (Guarded g : guarded) {
-        if (now - g.deadlineNanos() >= 0 && g.deadlineNanos() != Long.MAX_VALUE) {
-          try {
+        try {
+          if (now - g.deadlineNanos() >= 0 && g.deadlineNanos() != Long.MAX_VALUE) {
             g.expire(now);
-          } catch (RuntimeException e) {
-            // never let one isolate stop the enforcement of the others
           }
+          g.tick();
+        } catch (RuntimeException e) {
+          // never let one isolate stop the enforcement of the others
         }
       }
     }

@@ -116,6 +116,16 @@ class WasmCallTest {
   }
 
   @Test
+  void stopsACallSpinningPastItsCpuTimeAndServesTheNext() {
+    try (Isolate isolate = lib(HOST_ADD, LOG_IGNORED)
+        .limits(Limits.builder().cpuTime(Duration.ofMillis(150)).wallTime(Duration.ofSeconds(20)).build()).build()) {
+      GuestFailureException e = assertThrows(GuestFailureException.class, () -> isolate.call("spin"));
+      assertEquals(Termination.CPU_LIMIT, e.termination(), e::getMessage);
+      assertArrayEquals(new long[] {3}, isolate.call("add", 1, 2), "the next call has its own budget");
+    }
+  }
+
+  @Test
   void stopsACallSpinningPastItsDeadline() {
     try (Isolate isolate = lib(HOST_ADD, LOG_IGNORED)
         .limits(Limits.builder().wallTime(Duration.ofMillis(200)).build()).build()) {

@@ -40,6 +40,18 @@ class WasmLimitsTest {
   }
 
   @Test
+  void stopsAGuestSpinningPastItsCpuTime() {
+    try (Isolate isolate = Fixtures.process("loop")
+        .limits(Limits.builder().cpuTime(Duration.ofMillis(200)).wallTime(Duration.ofSeconds(20)).build()).build()) {
+      ExitResult r = isolate.run();
+      assertEquals(Termination.CPU_LIMIT, r.termination(), r::toString);
+      assertTrue(r.detail().contains("CPU-time limit"), r::toString);
+      assertTrue(r.usage().cpuTime().orElseThrow().toMillis() >= 200, r::toString);
+      assertTrue(r.usage().wallTime().toMillis() < 5_000, r::toString);
+    }
+  }
+
+  @Test
   void stopsAnInterpretedGuestSpinningPastItsDeadline() {
     IsolateSpec spec = Fixtures.process("loop").limits(wallTime(300)).spec();
     WasmBackend backend = WasmBackend.create(spec, new ModuleCache(1 << 20, false));

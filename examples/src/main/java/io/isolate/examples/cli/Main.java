@@ -24,7 +24,7 @@ public final class Main {
   static final String USAGE = """
       usage:
         isolate run [--level process|os|hardware|paravirt] [--memory 64m] [--timeout 5s] [--output 16m]
-                    [--cpus 0.5] [--pids 64] [--ro HOST:GUEST]... [--rw HOST:GUEST]... [--env K=V]...
+                    [--cpus 0.5] [--pids 64] [--cpu-time 2s] [--env K=V]... [--ro HOST:GUEST]... [--rw HOST:GUEST]...
                     [--image FILE:GUEST]... [--rootfs host|DIR|oci:PATH[:TAG]] [--net none|loopback|host]
                     [--publish HOST:GUEST]... [--hostname NAME] [--workdir DIR] [--json] -- WORKLOAD [ARGS...]
         isolate call [--level process|paravirt] [options] WORKLOAD FUNCTION [ARGS... | INPUT_FILE]

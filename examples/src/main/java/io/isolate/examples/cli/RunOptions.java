@@ -78,6 +78,7 @@ final class RunOptions {
       case "--cpus" -> limits.cpus(parseDouble(name, value));
       case "--pids" -> limits.pids((int) parseDouble(name, value));
       case "--timeout" -> limits.wallTime(parseDuration(value));
+      case "--cpu-time" -> limits.cpuTime(parseDuration(value));
       case "--ro" -> mounts.add(Mount.parse(Mount.Kind.READ_ONLY, value));
       case "--rw" -> mounts.add(Mount.parse(Mount.Kind.READ_WRITE, value));
       case "--image" -> mounts.add(Mount.parse(Mount.Kind.IMAGE, value));

@@ -91,6 +91,12 @@ class MainTest {
   }
 
   @Test
+  void aCpuTimeOptionBecomesTheLimit() {
+    RunOptions o = RunOptions.parse(List.of("--cpu-time", "250ms", "--", "x.wasm"));
+    assertEquals(java.time.Duration.ofMillis(250), o.limits.build().cpuTime().orElseThrow());
+  }
+
+  @Test
   void parsesDurations() {
     assertEquals(java.time.Duration.ofMillis(250), RunOptions.parseDuration("250ms"));
     assertEquals(java.time.Duration.ofSeconds(5), RunOptions.parseDuration("5s"));

@@ -233,6 +233,28 @@ public final class PvMachine implements AutoCloseable {
     return coalescedWrites;
   }
 
+  private static final java.lang.management.ThreadMXBean THREAD_CPU =
+      java.lang.management.ManagementFactory.getThreadMXBean();
+  private volatile long cpuAtStart = -1;
+  private volatile long cpuAtEnd = -1;
+
+  /**
+   * CPU time of the vCPU thread since the guest started, in ns: the guest's own code and the exits served for it
+   * (the notification thread's work is not counted); -1 before the start or without thread CPU time.
+   */
+  public long cpuTimeNanos() {
+    if (loopEnded.getCount() == 0) {
+      return cpuAtEnd;
+    }
+    Thread t = runner;
+    long start = cpuAtStart;
+    if (t == null || start < 0) {
+      return -1;
+    }
+    long now = THREAD_CPU.getThreadCpuTime(t.getId());
+    return now < 0 || runner != t ? -1 : now - start;
+  }
+
   /** Queue notifications that reached the devices through an ioeventfd, without an exit, so far. */
   public long eventfdNotifications() {
     return notifier == null ? 0 : notifier.served();
@@ -283,6 +305,7 @@ public final class PvMachine implements AutoCloseable {
 
   private void run() {
     runner = Thread.currentThread();
+    cpuAtStart = THREAD_CPU.isCurrentThreadCpuTimeSupported() ? THREAD_CPU.getCurrentThreadCpuTime() : -1;
     Thread.interrupted(); // a pooled thread may come with the flag of its last task
     PvExit result;
     try {
@@ -290,6 +313,7 @@ public final class PvMachine implements AutoCloseable {
     } catch (RuntimeException | InterruptedException e) {
       result = stopping ? PvExit.killed("closed") : PvExit.fault("VMM failure: " + e);
     }
+    cpuAtEnd = cpuAtStart < 0 ? -1 : THREAD_CPU.getCurrentThreadCpuTime() - cpuAtStart;
     loopEnded.countDown();
     try {
       exit.complete(result); // callbacks may close this machine, here on its vCPU thread

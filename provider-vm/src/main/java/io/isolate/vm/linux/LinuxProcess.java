@@ -14,6 +14,8 @@ import io.isolate.vm.vstate.IoBus;
 import io.isolate.vm.vstate.Vcpu;
 import io.isolate.vm.vstate.Vm;
 import io.isolate.vm.vstate.VmPool;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -214,14 +216,41 @@ public final class LinuxProcess implements AutoCloseable {
     Duration wall = config.wallTime();
     ScheduledFuture<?> deadline = WATCHDOG.schedule(() -> stop(Termination.TIMEOUT), wall.toNanos(),
         TimeUnit.NANOSECONDS);
+    ScheduledFuture<?> cpuBudget = watchCpuTime();
     try {
       return loop();
     } finally {
       running = false;
       deadline.cancel(false);
+      if (cpuBudget != null) {
+        cpuBudget.cancel(false);
+      }
       fds.closeAll();
       runLock.unlock();
     }
+  }
+
+  private static final ThreadMXBean THREAD_CPU = ManagementFactory.getThreadMXBean();
+  private static final long CPU_CHECK_MILLIS = 5;
+
+  /**
+   * With a CPU-time limit, checks every {@value #CPU_CHECK_MILLIS} ms the CPU time of this thread, which runs the
+   * guest (KVM_RUN) and serves its system calls, and stops the run with CPU_LIMIT past the budget; null without.
+   */
+  private ScheduledFuture<?> watchCpuTime() {
+    Duration budget = config.cpuTime();
+    if (budget == null || !THREAD_CPU.isThreadCpuTimeSupported()) {
+      return null; // VmBackend refuses a CPU-time limit where thread CPU time cannot be read
+    }
+    long thread = Thread.currentThread().getId();
+    long start = THREAD_CPU.getThreadCpuTime(thread);
+    long limit = budget.toNanos();
+    return WATCHDOG.scheduleAtFixedRate(() -> {
+      long now = THREAD_CPU.getThreadCpuTime(thread);
+      if (now >= 0 && now - start > limit) {
+        stop(Termination.CPU_LIMIT);
+      }
+    }, CPU_CHECK_MILLIS, CPU_CHECK_MILLIS, TimeUnit.MILLISECONDS);
   }
 
   private Outcome loop() {
@@ -448,6 +477,7 @@ public final class LinuxProcess implements AutoCloseable {
   private String describeStop(Termination t) {
     return switch (t) {
       case TIMEOUT -> "wall-time limit of " + config.wallTime() + " exceeded";
+      case CPU_LIMIT -> "CPU-time limit of " + config.cpuTime() + " exceeded";
       case OUTPUT_LIMIT -> "output limit exceeded";
       case KILLED -> "killed";
       default -> t.toString();

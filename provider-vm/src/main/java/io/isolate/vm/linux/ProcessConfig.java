@@ -29,6 +29,7 @@ public final class ProcessConfig {
   private Map<String, String> env = Map.of();
   private long memoryBytes = 64L << 20;
   private Duration wallTime = Duration.ofSeconds(30);
+  private Duration cpuTime;
   private final List<Vfs.MountPoint> mounts = new ArrayList<>();
   private String workingDir = "/";
   private String hostname = "isolate";
@@ -74,6 +75,12 @@ public final class ProcessConfig {
   /** How long {@link LinuxProcess#run()} may take before it ends with TIMEOUT; default 30 s. */
   public ProcessConfig wallTime(Duration wallTime) {
     this.wallTime = Objects.requireNonNull(wallTime, "wallTime");
+    return this;
+  }
+
+  /** CPU time {@link LinuxProcess#run()} may use before it ends with CPU_LIMIT; null (the default) for none. */
+  public ProcessConfig cpuTime(Duration cpuTime) {
+    this.cpuTime = cpuTime;
     return this;
   }
 
@@ -226,6 +233,10 @@ public final class ProcessConfig {
 
   Duration wallTime() {
     return wallTime;
+  }
+
+  Duration cpuTime() {
+    return cpuTime;
   }
 
   List<Vfs.MountPoint> mounts() {
