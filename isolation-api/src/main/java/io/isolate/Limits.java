@@ -156,12 +156,16 @@ public final class Limits {
 
     /** Wall-time limit of one run or one call; default 30 s; positive. */
     public Builder wallTime(Duration wallTime) {
-      Objects.requireNonNull(wallTime, "wallTime");
-      if (wallTime.isNegative() || wallTime.isZero()) {
-        throw new InvalidSpecException("wallTime (" + wallTime + ") must be positive");
-      }
-      this.wallTime = wallTime;
+      this.wallTime = positive("wallTime", wallTime);
       return this;
+    }
+
+    private static Duration positive(String name, Duration d) {
+      Objects.requireNonNull(d, name);
+      if (d.isNegative() || d.isZero()) {
+        throw new InvalidSpecException(name + " (" + d + ") must be positive");
+      }
+      return d;
     }
 
     /** Output limit for stdout and stderr together; default 16 MiB; positive. */
@@ -175,11 +179,7 @@ public final class Limits {
 
     /** CPU-time limit per run or call; default none; positive. See {@link Limits#cpuTime()}. */
     public Builder cpuTime(Duration cpuTime) {
-      Objects.requireNonNull(cpuTime, "cpuTime");
-      if (cpuTime.isNegative() || cpuTime.isZero()) {
-        throw new InvalidSpecException("cpuTime (" + cpuTime + ") must be positive");
-      }
-      this.cpuTime = cpuTime;
+      this.cpuTime = positive("cpuTime", cpuTime);
       return this;
     }
 
