@@ -84,9 +84,9 @@ class LimitsTest {
 
   @Test
   void theCpuTimeOfEveryProcessCountsAndSleepingDoesNot() {
-    // two spinning processes: their CPU time adds up, and the limit ends the whole tree
+    // two spinning processes on two CPUs: the limit counts them both and ends the whole tree
     try (Isolate isolate = Os.sh("while :; do :; done & while :; do :; done")
-        .limits(limits().cpuTime(Duration.ofMillis(300)).wallTime(Duration.ofSeconds(20)).build()).build()) {
+        .limits(limits().cpus(2).cpuTime(Duration.ofMillis(300)).wallTime(Duration.ofSeconds(20)).build()).build()) {
       ExitResult r = isolate.run();
       assertEquals(Termination.CPU_LIMIT, r.termination(), r::toString);
       assertTrue(r.detail().contains("CPU-time limit"), r.detail());

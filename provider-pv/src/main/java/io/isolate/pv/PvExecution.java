@@ -23,6 +23,7 @@ import io.isolate.spi.OutputSink;
 import io.isolate.vm.elf.ElfException;
 import io.isolate.vm.kvm.KvmDevice;
 import io.isolate.vm.kvm.KvmException;
+import io.isolate.vm.linux.LinuxProcess;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -77,8 +78,6 @@ final class PvExecution implements Execution {
   private ConsoleDevice console;
   private volatile PvMachine machine;
   private volatile Termination forced;
-  private ScheduledFuture<?> deadline;
-  private ScheduledFuture<?> cpuBudget;
 
   private PvExecution(IsolateSpec spec) {
     this.spec = spec;
@@ -109,32 +108,39 @@ final class PvExecution implements Execution {
       return e;
     }
     if (runDeadline) {
-      e.deadline = TIMERS.schedule(() -> e.stop(Termination.TIMEOUT), spec.limits().wallTime().toNanos(),
-          TimeUnit.NANOSECONDS);
-      e.cpuBudget = e.watchCpuTime(0);
+      ScheduledFuture<?> deadline = TIMERS.schedule(() -> e.stop(Termination.TIMEOUT),
+          spec.limits().wallTime().toNanos(), TimeUnit.NANOSECONDS);
+      ScheduledFuture<?> cpuBudget = e.watchCpuTime(0);
+      // cancelled when the run ends, which may have happened already (a guest that faults at once)
+      e.exit.whenComplete((r, x) -> {
+        deadline.cancel(false);
+        if (cpuBudget != null) {
+          cpuBudget.cancel(false);
+        }
+      });
     }
     return e;
   }
 
-  /** How often the CPU-time budget is checked. */
-  private static final long CPU_CHECK_MILLIS = 5;
-
   /**
    * With a CPU-time limit, stops the guest with CPU_LIMIT once its vCPU thread has used more than the budget past
-   * {@code fromNanos} of its CPU time (0 for a run; the value when a call began); null without a limit.
+   * {@code fromNanos} of its CPU time (0 for a run; the value when a call began); null without a limit. A call's
+   * budget counts all the guest's CPU time while the call is outstanding, other calls' work included (calls share
+   * the one vCPU), and ending the guest fails every call in flight.
    */
   private ScheduledFuture<?> watchCpuTime(long fromNanos) {
     long budget = spec.limits().cpuTime().map(Duration::toNanos).orElse(-1L);
     if (budget < 0) {
       return null;
     }
+    long period = LinuxProcess.cpuCheckPeriodMillis(spec.limits().cpuTime().orElseThrow());
     return TIMERS.scheduleAtFixedRate(() -> {
       PvMachine m = machine;
       long used = m == null ? -1 : m.cpuTimeNanos();
-      if (used >= 0 && used - fromNanos > budget) {
+      if (forced == null && used >= 0 && used - fromNanos > budget) {
         stop(Termination.CPU_LIMIT);
       }
-    }, CPU_CHECK_MILLIS, CPU_CHECK_MILLIS, TimeUnit.MILLISECONDS);
+    }, period, period, TimeUnit.MILLISECONDS);
   }
 
   private void boot() {
@@ -230,12 +236,6 @@ final class PvExecution implements Execution {
   }
 
   private void finish(PvExit e) {
-    if (deadline != null) {
-      deadline.cancel(false);
-    }
-    if (cpuBudget != null) {
-      cpuBudget.cancel(false);
-    }
     Termination t;
     String detail;
     if (forced != null) {
@@ -259,7 +259,7 @@ final class PvExecution implements Execution {
         .detail(detail)
         .stdout(stdout.captured())
         .stderr(stderr.captured())
-        .usage(Usage.of(Duration.ofNanos(System.nanoTime() - started), null, -1))
+        .usage(Usage.of(Duration.ofNanos(System.nanoTime() - started), cpuTime(), -1))
         .build();
     // Disks are served only in the vCPU's exits, and its loop has ended: close them before the result, so that a
     // run that returned holds no host file open.
@@ -269,6 +269,13 @@ final class PvExecution implements Execution {
     exit.complete(result);
     calls.fail("the guest ended (" + t + ": " + detail + ")");
     machine.close(); // on the vCPU thread after its loop: resets the devices, releases the VM in the background
+  }
+
+  /** The vCPU thread's CPU time of this run, or null when it cannot be read. */
+  private Duration cpuTime() {
+    PvMachine m = machine;
+    long nanos = m == null ? -1 : m.cpuTimeNanos();
+    return nanos < 0 ? null : Duration.ofNanos(nanos);
   }
 
   /** Calls a guest handler, bounded by the wall-time limit. */
@@ -286,12 +293,18 @@ final class PvExecution implements Execution {
     PvMachine m = machine;
     // the guest's CPU time when the call began (0 before its vCPU thread has started); the call's budget counts from it
     long cpuAtCall = m == null ? 0 : Math.max(0, m.cpuTimeNanos());
-    ScheduledFuture<?> callBudget = watchCpuTime(cpuAtCall);
-    CompletableFuture<byte[]> reply = console.pollTransmit(calls, () -> calls.call(function, input));
+    ScheduledFuture<?> callBudget = null;
+    CompletableFuture<byte[]> reply = null;
     try {
-      return reply.get(limit.toNanos(), TimeUnit.NANOSECONDS);
+      callBudget = watchCpuTime(cpuAtCall);
+      reply = console.pollTransmit(calls, () -> calls.call(function, input));
+      byte[] answer = reply.get(limit.toNanos(), TimeUnit.NANOSECONDS);
+      if (callBudget != null) {
+        callBudget.cancel(false); // at once: the answer is in, the budget must not end the guest after it
+      }
+      return answer;
     } catch (TimeoutException e) {
-      reply.cancel(false);
+      reply.cancel(false); // not null: only get() times out
       throw new GuestFailureException(Termination.TIMEOUT, "call '" + function + "' got no reply within " + limit);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

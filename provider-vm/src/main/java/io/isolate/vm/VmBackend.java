@@ -68,6 +68,9 @@ final class VmBackend implements IsolateBackend {
   /** Runs the program on the calling thread: no hand-off to a vCPU thread. */
   @Override
   public ExitResult run() {
+    if (spec.limits().cpuTime().isPresent() && ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() < 0) {
+      return start().await(); // a virtual thread's CPU time cannot be read: run on a vCPU thread of our own
+    }
     VmExecution e;
     synchronized (this) {
       releasePrevious();

@@ -245,8 +245,13 @@ final class LiveInstance implements Watchdog.Guarded {
     if (registration == null) {
       registration = Watchdog.get().registerWeakly(this);
     }
+    if (cpuBudgetNanos >= 0 && !WasmBackend.threadCpuTimeReadable() && !spec.acceptUnenforcedLimits()) {
+      throw new IllegalStateException("the CPU-time limit of a call cannot be measured on this thread (a virtual "
+          + "thread's CPU time cannot be read): call from a platform thread");
+    }
     deadline = System.nanoTime() + spec.limits().wallTime().toNanos();
-    callCpuStart = cpuBudgetNanos < 0 ? -1 : THREADS.getCurrentThreadCpuTime();
+    callCpuStart = cpuBudgetNanos < 0 || !THREADS.isCurrentThreadCpuTimeSupported() ? -1
+        : THREADS.getCurrentThreadCpuTime();
     caller = Thread.currentThread();
     boolean started = guest.instance() != null;
     Outcome failure = null;

@@ -13,6 +13,8 @@ import io.isolate.StartFailedException;
 import io.isolate.Termination;
 import io.isolate.spi.IsolateBackend;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.List;
 
 /**
@@ -101,6 +103,9 @@ final class WasmBackend implements IsolateBackend {
     if (stdin != Input.Kind.NONE && stdin != Input.Kind.BYTES) {
       return start().await();
     }
+    if (spec.limits().cpuTime().isPresent() && !threadCpuTimeReadable()) {
+      return start().await(); // a virtual thread's CPU time cannot be read: run where the budget can be measured
+    }
     WasmRun run;
     synchronized (lock) {
       Execution early = refuseOrFail();
@@ -129,6 +134,12 @@ final class WasmBackend implements IsolateBackend {
           + "Call its exported functions with Isolate.call");
     }
     return null;
+  }
+
+  /** Whether this thread's CPU time can be read (not on a virtual thread, nor on a JVM without the feature). */
+  static boolean threadCpuTimeReadable() {
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    return threads.isCurrentThreadCpuTimeSupported() && threads.getCurrentThreadCpuTime() >= 0;
   }
 
   @Override

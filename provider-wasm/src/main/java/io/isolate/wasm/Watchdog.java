@@ -5,8 +5,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * One daemon thread that enforces every wall-time deadline (and CPU-time budget) of this JVM's Wasm isolates. Guests are stopped by
- * interrupting their thread (Chicory checks the interrupt flag in loops and calls); a deadline costs the guest
+ * One daemon thread that enforces every wall-time deadline (and CPU-time budget) of this JVM's Wasm isolates.
+ * Guests are stopped by interrupting their thread (Chicory checks the interrupt flag in loops and calls); a deadline costs the guest
  * two volatile writes instead of a timer task, which keeps calls into a live isolate cheap. The thread checks
  * every {@value #PERIOD_MILLIS} ms while some deadline is armed, and for a second after the last one went, and
  * then sleeps until the next registration: a busy JVM does not pay a thread wake-up per run.

@@ -216,8 +216,9 @@ public final class LinuxProcess implements AutoCloseable {
     Duration wall = config.wallTime();
     ScheduledFuture<?> deadline = WATCHDOG.schedule(() -> stop(Termination.TIMEOUT), wall.toNanos(),
         TimeUnit.NANOSECONDS);
-    ScheduledFuture<?> cpuBudget = watchCpuTime();
+    ScheduledFuture<?> cpuBudget = null;
     try {
+      cpuBudget = watchCpuTime();
       return loop();
     } finally {
       running = false;
@@ -231,11 +232,18 @@ public final class LinuxProcess implements AutoCloseable {
   }
 
   private static final ThreadMXBean THREAD_CPU = ManagementFactory.getThreadMXBean();
-  private static final long CPU_CHECK_MILLIS = 5;
+  /**
+   * How often a CPU-time budget is checked: a twentieth of it, between 5 and 100 ms, so that many long budgets do
+   * not keep the watchdog busy and short ones end close to their limit.
+   */
+  public static long cpuCheckPeriodMillis(Duration budget) {
+    return Math.max(5, Math.min(100, budget.toMillis() / 20));
+  }
 
   /**
-   * With a CPU-time limit, checks every {@value #CPU_CHECK_MILLIS} ms the CPU time of this thread, which runs the
-   * guest (KVM_RUN) and serves its system calls, and stops the run with CPU_LIMIT past the budget; null without.
+   * With a CPU-time limit, checks periodically ({@link #cpuCheckPeriodMillis}) the CPU time of this thread, which
+   * runs the guest (KVM_RUN) and serves its system calls, and stops the run with CPU_LIMIT past the budget; null
+   * without.
    */
   private ScheduledFuture<?> watchCpuTime() {
     Duration budget = config.cpuTime();
@@ -245,12 +253,13 @@ public final class LinuxProcess implements AutoCloseable {
     long thread = Thread.currentThread().getId();
     long start = THREAD_CPU.getThreadCpuTime(thread);
     long limit = budget.toNanos();
+    long period = cpuCheckPeriodMillis(budget);
     return WATCHDOG.scheduleAtFixedRate(() -> {
       long now = THREAD_CPU.getThreadCpuTime(thread);
-      if (now >= 0 && now - start > limit) {
+      if (stopReason == null && now >= 0 && now - start > limit) {
         stop(Termination.CPU_LIMIT);
       }
-    }, CPU_CHECK_MILLIS, CPU_CHECK_MILLIS, TimeUnit.MILLISECONDS);
+    }, period, period, TimeUnit.MILLISECONDS);
   }
 
   private Outcome loop() {
