@@ -290,13 +290,14 @@ final class PvExecution implements Execution {
     }
     Duration limit = spec.limits().wallTime();
     // a busy guest answers within microseconds: take its reply from the ring here, without an exit or a wake-up
-    PvMachine m = machine;
-    // the guest's CPU time when the call began (0 before its vCPU thread has started); the call's budget counts from it
-    long cpuAtCall = m == null ? 0 : Math.max(0, m.cpuTimeNanos());
     ScheduledFuture<?> callBudget = null;
     CompletableFuture<byte[]> reply = null;
     try {
-      callBudget = watchCpuTime(cpuAtCall);
+      if (spec.limits().cpuTime().isPresent()) {
+        // the guest's CPU time when the call began (0 before its vCPU thread has started): the budget counts from it
+        PvMachine m = machine;
+        callBudget = watchCpuTime(m == null ? 0 : Math.max(0, m.cpuTimeNanos()));
+      }
       reply = console.pollTransmit(calls, () -> calls.call(function, input));
       byte[] answer = reply.get(limit.toNanos(), TimeUnit.NANOSECONDS);
       if (callBudget != null) {
