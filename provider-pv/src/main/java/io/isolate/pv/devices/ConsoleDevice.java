@@ -546,14 +546,18 @@ public final class ConsoleDevice implements VirtioDevice, MmioTransport.QueueLim
     if (!q.isReady()) {
       return;
     }
+    boolean taken = false;
     for (DescriptorChain chain; (chain = nextChain(q)) != null; ) {
       if (!chain.writable().isEmpty()) {
         refuse(q, chain.headIndex(), port + " transmit chain has device-writable buffers");
         continue;
       }
-      byte[] data = chain.readAll(context.memory());
+      port.queueForHandler(chain.readAll(context.memory())); // in ring order, under the device lock
       q.addUsed(chain.headIndex(), 0);
-      after.add(() -> port.handler.received(data));
+      taken = true;
+    }
+    if (taken) {
+      after.add(port::deliverToHandler); // outside the lock, one deliverer at a time: the bytes stay in order
     }
     context.signalUsed(q);
   }

@@ -1,6 +1,7 @@
 package io.isolate.pv.devices;
 
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /** The device-side state of one console port: identity, guest handshake, and host-to-guest bytes in flight. */
@@ -13,6 +14,38 @@ final class ConsolePort {
   final ReceiveBacklog inbound = ReceiveBacklog.stream();
   boolean guestReady;
   boolean guestOpen;
+  /**
+   * What the guest sent on this port, in ring order, waiting for the handler. Chains are taken from the ring under
+   * the device lock by whichever thread gets there (the notification thread, a polling caller, the vCPU thread),
+   * and the handler is called outside it: this queue and one deliverer at a time keep the bytes in order.
+   */
+  private final ConcurrentLinkedQueue<byte[]> toHandler = new ConcurrentLinkedQueue<>();
+  private final AtomicBoolean delivering = new AtomicBoolean();
+
+  /** Queues what a transmit chain carried; called under the device lock, in the order chains leave the ring. */
+  void queueForHandler(byte[] data) {
+    toHandler.add(data);
+  }
+
+  /**
+   * Hands the queued bytes to the handler, in order, on this thread unless another is doing it already (that one
+   * then takes these too). Called outside the device lock.
+   */
+  void deliverToHandler() {
+    while (!toHandler.isEmpty()) {
+      if (!delivering.compareAndSet(false, true)) {
+        return; // the thread delivering now re-checks the queue before it lets go
+      }
+      try {
+        for (byte[] d; (d = toHandler.poll()) != null; ) {
+          handler.received(d);
+        }
+      } finally {
+        delivering.set(false);
+      }
+    }
+  }
+
   /** Whether a host thread polls this port's transmit queue (at most one at a time). */
   final AtomicBoolean polling = new AtomicBoolean();
   /** The adaptive polling window of the transmit queue, in nanoseconds (see ConsoleDevice#pollTransmit). */
