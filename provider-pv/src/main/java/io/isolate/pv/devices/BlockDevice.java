@@ -2,13 +2,10 @@ package io.isolate.pv.devices;
 
 import io.isolate.pv.virtio.DescriptorChain;
 import io.isolate.pv.virtio.DeviceContext;
-import io.isolate.pv.virtio.InvalidChainException;
-import io.isolate.pv.virtio.QueueBrokenException;
 import io.isolate.pv.virtio.QueueMemory;
 import io.isolate.pv.virtio.Segment;
 import io.isolate.pv.virtio.VirtioDevice;
 import io.isolate.pv.virtio.VirtioFeatures;
-import io.isolate.pv.virtio.Virtqueue;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -124,23 +121,7 @@ public final class BlockDevice implements VirtioDevice {
     if (context == null || !context.isLive()) {
       return;
     }
-    Virtqueue q = context.queue(0);
-    while (true) {
-      try {
-        DescriptorChain chain = q.pop();
-        if (chain == null) {
-          break;
-        }
-        q.addUsed(chain.headIndex(), serve(chain, context.memory()));
-      } catch (InvalidChainException e) {
-        refused(e.getMessage());
-        q.addUsed(e.headIndex(), 0);
-      } catch (QueueBrokenException e) {
-        context.needsReset(e.getMessage());
-        return;
-      }
-    }
-    context.signalUsed(q);
+    context.serveRequests(context.queue(0), chain -> serve(chain, context.memory()), this::refused);
   }
 
   /** Serves one request; returns the used length (data written into the guest's buffers plus the status byte). */

@@ -2,11 +2,8 @@ package io.isolate.pv.devices;
 
 import io.isolate.pv.virtio.DescriptorChain;
 import io.isolate.pv.virtio.DeviceContext;
-import io.isolate.pv.virtio.InvalidChainException;
-import io.isolate.pv.virtio.QueueBrokenException;
 import io.isolate.pv.virtio.VirtioDevice;
 import io.isolate.pv.virtio.VirtioFeatures;
-import io.isolate.pv.virtio.Virtqueue;
 import java.security.SecureRandom;
 import java.util.Objects;
 import java.util.function.Consumer;
@@ -74,35 +71,25 @@ public final class RngDevice implements VirtioDevice {
     if (context == null || !context.isLive()) {
       return;
     }
-    Virtqueue q = context.queue(0);
-    while (true) {
-      try {
-        DescriptorChain chain = q.pop();
-        if (chain == null) {
-          break;
-        }
-        if (!chain.readable().isEmpty() || chain.writable().isEmpty()) {
-          badChains++;
-          errors.accept("virtio-rng: request chain must have only device-writable buffers (has "
-              + chain.readable().size() + " readable, " + chain.writable().size() + " writable)");
-          q.addUsed(chain.headIndex(), 0);
-          continue;
-        }
-        byte[] bytes = new byte[(int) Math.min(chain.writableBytes(), maxBytesPerRequest)];
-        random.nextBytes(bytes);
-        int written = chain.write(context.memory(), bytes, 0, bytes.length);
-        bytesServed += written;
-        q.addUsed(chain.headIndex(), written);
-      } catch (InvalidChainException e) {
-        badChains++;
-        errors.accept("virtio-rng: " + e.getMessage());
-        q.addUsed(e.headIndex(), 0);
-      } catch (QueueBrokenException e) {
-        context.needsReset(e.getMessage());
-        return;
-      }
+    context.serveRequests(context.queue(0), this::serve, this::refused);
+  }
+
+  private int serve(DescriptorChain chain) {
+    if (!chain.readable().isEmpty() || chain.writable().isEmpty()) {
+      refused("request chain must have only device-writable buffers (has " + chain.readable().size()
+          + " readable, " + chain.writable().size() + " writable)");
+      return 0;
     }
-    context.signalUsed(q);
+    byte[] bytes = new byte[(int) Math.min(chain.writableBytes(), maxBytesPerRequest)];
+    random.nextBytes(bytes);
+    int written = chain.write(context.memory(), bytes, 0, bytes.length);
+    bytesServed += written;
+    return written;
+  }
+
+  private void refused(String why) {
+    badChains++;
+    errors.accept("virtio-rng: " + why);
   }
 
   @Override

@@ -1,6 +1,7 @@
 package io.isolate.pv.virtio;
 
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * What an activated device works with: guest memory, its queues, the negotiated features, and the way back to the
@@ -62,6 +63,37 @@ public final class DeviceContext {
    */
   public void needsReset(String reason) {
     transport.deviceNeedsReset(generation, reason);
+  }
+
+  /** Serves one request chain: returns the used length (bytes written into its device-writable buffers). */
+  @FunctionalInterface
+  public interface RequestServer {
+    int serve(DescriptorChain chain);
+  }
+
+  /**
+   * Serves every available chain of the request queue {@code q} in order and signals the driver once: each valid
+   * chain goes to {@code server}, a malformed one is returned with length 0 and its reason passed to
+   * {@code refused}, and a corrupted queue puts the device in DEVICE_NEEDS_RESET. The loop of devices whose queues
+   * carry independent requests (entropy, block).
+   */
+  public void serveRequests(Virtqueue q, RequestServer server, Consumer<String> refused) {
+    while (true) {
+      try {
+        DescriptorChain chain = q.pop();
+        if (chain == null) {
+          break;
+        }
+        q.addUsed(chain.headIndex(), server.serve(chain));
+      } catch (InvalidChainException e) {
+        refused.accept(e.getMessage());
+        q.addUsed(e.headIndex(), 0);
+      } catch (QueueBrokenException e) {
+        needsReset(e.getMessage());
+        return;
+      }
+    }
+    signalUsed(q);
   }
 
   /** False once the driver reset the device after this context was made. */
