@@ -372,6 +372,19 @@ class ParavirtIsolateTest {
   }
 
   @Test
+  void refusesAScratchDiskOverItsCapAndMoreDisksThanTheGuestCanFind() {
+    InvalidSpecException big = assertThrows(InvalidSpecException.class,
+        () -> isolate("disks").mount(Mount.tmpfs("/huge", (64L << 30) + 1)).build());
+    assertTrue(big.getMessage().contains("at most 64 GiB"), big.getMessage());
+    Isolate.Builder many = isolate("disks");
+    for (int i = 0; i <= 16; i++) {
+      many.mount(Mount.tmpfs("/d" + i, 4096));
+    }
+    InvalidSpecException e = assertThrows(InvalidSpecException.class, many::build);
+    assertTrue(e.getMessage().contains("at most 16 disks"), e.getMessage());
+  }
+
+  @Test
   void refusesDirectoriesAndLongNamesAsDisks(@TempDir Path dir) {
     InvalidSpecException e = assertThrows(InvalidSpecException.class,
         () -> isolate("disks").mount(Mount.readOnly(dir, "/data")).build());

@@ -2,13 +2,16 @@ package io.isolate.vm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.isolate.ExitResult;
+import io.isolate.InvalidSpecException;
 import io.isolate.Mount;
 import io.isolate.vm.testing.Fixtures;
 import io.isolate.vm.testing.Fixtures.Libc;
 import io.isolate.vm.testing.Guest;
+import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,6 +59,18 @@ class MountTest {
     ExitResult r = Guest.run(Guest.builder(Fixtures.program("fsops", Libc.MUSL), "cat", "/etc/image.bin")
         .mount(Mount.image(image, "/etc/image.bin")));
     assertEquals("image content\n", r.stdoutText(), r::toString);
+  }
+
+  @Test
+  void refusesAnImageOverTheInMemoryCap() throws Exception {
+    Path big = tmp.resolve("big.img");
+    try (var f = new RandomAccessFile(big.toFile(), "rw")) {
+      f.setLength((256L << 20) + 1); // sparse: no disk space used
+    }
+    var e = assertThrows(InvalidSpecException.class,
+        () -> Guest.builder(Fixtures.program("fsops", Libc.MUSL), "cat", "/big").mount(Mount.image(big, "/big"))
+            .build());
+    assertTrue(e.getMessage().contains("holds image mounts in memory"), e.getMessage());
   }
 
   @Test
