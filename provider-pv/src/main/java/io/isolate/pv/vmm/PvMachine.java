@@ -87,7 +87,7 @@ public final class PvMachine implements AutoCloseable {
       for (ElfImage.Segment s : elf.segments()) {
         memory.write(s.address(), image, (int) s.fileOffset(), (int) s.fileSize());
       }
-      writeBootInfo(memory, elf.end(), devices.size(), args, vm.vcpu().tscKhz());
+      writeBootInfo(memory, elf.end(), devices.size(), args, tscKhz(vm.vcpu()));
       QueueMemory ram = QueueMemory.wrap(new Pointer(memory.hostAddress()), memory.size());
       for (VirtioDevice d : devices) {
         slots.add(new MmioTransport(d, ram, this::interrupt, m -> log.accept("virtio: " + m)));
@@ -263,6 +263,18 @@ public final class PvMachine implements AutoCloseable {
   /** WAIT_FOR_EVENT hypercalls served so far (the guest blocked because its rings had no work). */
   public long waits() {
     return waits;
+  }
+
+  /** The TSC frequency KVM reports; the same for every vCPU of this host, so asked once (an ioctl) per JVM. */
+  private static volatile long tscKhz = -1;
+
+  private static long tscKhz(Vcpu vcpu) {
+    long khz = tscKhz;
+    if (khz < 0) {
+      khz = vcpu.tscKhz();
+      tscKhz = khz;
+    }
+    return khz;
   }
 
   private static void writeBootInfo(GuestMemory memory, long imageEnd, int slots, List<String> args, long tscKhz) {
