@@ -3,7 +3,7 @@
 # generate-resources with the output directory as the only argument.
 set -eu
 out="$1"
-src="$(dirname "$0")/isolate-helper.c"
+dir="$(dirname "$0")"
 os="$(uname -s)"
 arch="$(uname -m)"
 if [ "$os" != "Linux" ] || [ "$arch" != "x86_64" ]; then
@@ -17,5 +17,5 @@ if ! command -v "$cc" >/dev/null 2>&1; then
 fi
 mkdir -p "$out"
 "$cc" -std=gnu11 -O2 -Wall -Wextra -Wno-format-truncation -Werror -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
-  -fmacro-prefix-map="$(dirname "$src")/=" -o "$out/isolate-helper.tmp" "$src"
+  -fmacro-prefix-map="$dir/=" -o "$out/isolate-helper.tmp" "$dir/isolate-helper.c" "$dir/unpack.c"
 mv -f "$out/isolate-helper.tmp" "$out/isolate-helper"

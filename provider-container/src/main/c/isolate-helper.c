@@ -20,8 +20,8 @@
  * carries the exact story in lines the Java side parses: "exit N", "signal N", "exec-error ERRNO MESSAGE",
  * "setup-error MESSAGE", "rusage UTIME_US STIME_US MAXRSS_KB".
  *
- * Special mode: "isolate-helper --whiteout PATH..." creates overlayfs whiteouts (character device 0/0), which the
- * JVM cannot create itself; used by the image layer cache.
+ * Special mode: "isolate-helper --unpack DIR" writes an image layer into DIR from operations on standard input,
+ * confined to DIR (unpack.c); used by the image layer cache.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -55,12 +55,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "isolate-helper.h"
+
 #define MAX_OPS 512
 #define MAX_CGROUPS 16
 #define MAX_RLIMITS 16
 #define MAX_LOWER 128
 #define MAX_PUBLISH 16
-#define PATH_BUF 4096
 
 static int status_fd = -1;
 
@@ -78,7 +79,7 @@ static void status_line(const char *fmt, ...) {
   (void)ignored;
 }
 
-static void die_at(const char *file, int line, int err, const char *fmt, ...) {
+void die_at(const char *file, int line, int err, const char *fmt, ...) {
   char msg[PATH_BUF];
   va_list ap;
   va_start(ap, fmt);
@@ -94,9 +95,6 @@ static void die_at(const char *file, int line, int err, const char *fmt, ...) {
   _exit(125);
 }
 
-/* DIE: a failed system call (errno is reported); DIEX: a bad argument (no errno). */
-#define DIE(...) die_at(__FILE__, __LINE__, errno, __VA_ARGS__)
-#define DIEX(...) die_at(__FILE__, __LINE__, 0, __VA_ARGS__)
 
 enum op_kind { OP_BIND, OP_RO_BIND, OP_RO_BIND_FILE, OP_TMPFS, OP_PROC, OP_DEV, OP_SYMLINK, OP_DIR, OP_OVERLAY_SRC,
                OP_TMP_OVERLAY, OP_REMOUNT_RO, OP_RO_SELF, OP_MASK };
@@ -740,21 +738,14 @@ static void run_init(int sync_fd) {
   }
 }
 
-static void whiteouts(int argc, char **argv) {
-  for (int i = 2; i < argc; i++) {
-    if (mknod(argv[i], S_IFCHR | 0000, makedev(0, 0)) != 0) DIE("mknod(%s, c 0 0)", argv[i]);
-  }
-  exit(0);
-}
-
 int main(int argc, char **argv) {
-  if (argc >= 2 && !strcmp(argv[1], "--whiteout")) whiteouts(argc, argv);
   pid_t original_parent = getppid();
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) DIE("prctl(PR_SET_PDEATHSIG)");
   if (getppid() != original_parent) _exit(125); /* the JVM is already gone */
   if (syscall(SYS_close_range, 3, ~0U, 0) != 0) {
     for (int fd = 3; fd < 1024; fd++) close(fd);
   }
+  if (argc == 3 && !strcmp(argv[1], "--unpack")) unpack_main(argv[2]);
   args_begin = argv[0];
   args_end = argv[argc - 1] + strlen(argv[argc - 1]) + 1;
   parse(argc, argv);

@@ -12,8 +12,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
@@ -24,6 +27,12 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  *
  * <p>A tarball is read once: small members are kept in memory, large ones are staged in a scratch directory
  * that the caller deletes.
+ *
+ * <p>Every manifest and configuration is checked against the digest that names it before it is parsed (the index
+ * of a layout and the {@code manifest.json} of a docker archive are the roots and have none); a digest naming a
+ * missing blob is an error, never an empty document. Layers are checked by {@link ImageStore} before they are
+ * unpacked: in a layout against their descriptor's digest, in a docker archive against the configuration's
+ * {@code rootfs.diff_ids} (the digest of the uncompressed tar).
  */
 final class ImageArchive {
   private static final long IN_MEMORY = 1 << 20;
@@ -31,11 +40,23 @@ final class ImageArchive {
   /** An image: its layers, bottom first, and its configuration ({@code {}} when the archive has none). */
   record Image(List<Layer> layers, JsonObject config) {}
 
-  /** One layer: its content digest (hex, sha256) when the format states it, and how to read it. */
-  record Layer(String declaredDigest, Member member) {}
+  /**
+   * One layer: the digest (hex, sha256) the image states for it, or null when it states none, and how to read it.
+   *
+   * @param declaredDigest the stated digest, hex
+   * @param ofUncompressed whether the digest is of the uncompressed tar (a docker archive's diff_id) rather than of
+   *     the blob as stored
+   * @param member the blob
+   */
+  record Layer(String declaredDigest, boolean ofUncompressed, Member member) {}
 
-  /** A file of the image, in memory or staged on disk. */
-  record Member(String name, byte[] bytes, Path file) {
+  /**
+   * A file of the image, in memory or on disk.
+   *
+   * @param owned whether nobody else can change it: in memory, or staged in the caller's scratch directory (a
+   *     member of an image directory belongs to whoever owns that directory)
+   */
+  record Member(String name, byte[] bytes, Path file, boolean owned) {
     InputStream open() throws IOException {
       return bytes != null ? new ByteArrayInputStream(bytes) : Files.newInputStream(file);
     }
@@ -78,12 +99,12 @@ final class ImageArchive {
           links.put(name, LayerUnpacker.checkedName(Path.of(target).normalize().toString()));
         } else if (e.isFile()) {
           if (e.getSize() <= IN_MEMORY) {
-            members.put(name, new Member(name, tar.readAllBytes(), null));
+            members.put(name, new Member(name, tar.readAllBytes(), null, true));
           } else {
             Files.createDirectories(scratch);
             Path file = scratch.resolve("member-" + staged++);
             Files.copy(tar, file);
-            members.put(name, new Member(name, null, file));
+            members.put(name, new Member(name, null, file, true));
           }
         }
       }
@@ -111,7 +132,7 @@ final class ImageArchive {
     if (!p.toRealPath().startsWith(directory.toRealPath())) {
       throw new IOException("image member " + name + " points outside the image directory");
     }
-    return Optional.of(new Member(clean, null, p));
+    return Optional.of(new Member(clean, null, p, false));
   }
 
   private Member require(String name) throws IOException {
@@ -119,10 +140,37 @@ final class ImageArchive {
   }
 
   private JsonObject jsonObject(String name) throws IOException {
+    return parseObject(name, require(name).readAll());
+  }
+
+  private JsonObject parseObject(String name, byte[] bytes) throws IOException {
     try {
-      return new JsonObject(new String(require(name).readAll(), StandardCharsets.UTF_8));
+      return new JsonObject(new String(bytes, StandardCharsets.UTF_8));
     } catch (DecodeException | ClassCastException e) {
       throw new IOException(name + " in " + source + " is not a JSON object: " + e.getMessage(), e);
+    }
+  }
+
+  /** The blob {@code blobs/sha256/<hex>} as a JSON object, refused unless its content hashes to {@code hex}. */
+  private JsonObject verifiedBlob(String hex) throws IOException {
+    return verifiedJson("blobs/sha256/" + hex, hex);
+  }
+
+  private JsonObject verifiedJson(String name, String hex) throws IOException {
+    byte[] bytes = require(name).readAll();
+    String actual = sha256(bytes);
+    if (!actual.equals(hex)) {
+      throw new IOException(name + " in " + source + " is corrupt: its content hashes to sha256:" + actual
+          + ", not to sha256:" + hex);
+    }
+    return parseObject(name, bytes);
+  }
+
+  static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new AssertionError(e);
     }
   }
 
@@ -143,67 +191,71 @@ final class ImageArchive {
         + " (manifest.json)");
   }
 
-  private JsonObject config(String name) throws IOException {
-    Optional<Member> m = member(name);
-    return m.isPresent() ? jsonObject(name) : new JsonObject();
-  }
-
   private Image ociImage(String tag) throws IOException {
     JsonObject index = jsonObject("index.json");
     JsonObject manifest = pick(index, tag);
-    for (int depth = 0; depth < 4 && manifest.containsKey("manifests"); depth++) {
+    for (int depth = 0; manifest.containsKey("manifests"); depth++) {
+      if (depth == 4) {
+        throw new IOException("the image indexes in " + source + " nest more than 4 deep");
+      }
       manifest = pick(manifest, null); // an image index: choose the linux/amd64 manifest
     }
-    JsonArray layers = manifest.getJsonArray("layers");
+    JsonArray layers = Json.array(manifest, "layers", "the manifest in " + source);
     if (layers == null) {
       throw new IOException("the manifest in " + source + " has no layers");
     }
     List<Layer> result = new ArrayList<>();
     for (int i = 0; i < layers.size(); i++) {
-      String digest = digestHex(layers.getJsonObject(i).getString("digest"));
-      result.add(new Layer(digest, require("blobs/sha256/" + digest)));
+      JsonObject descriptor = Json.element(layers, i, "the manifest's layers in " + source);
+      String digest = digestHex(Json.string(descriptor, "digest", "a layer descriptor in " + source));
+      result.add(new Layer(digest, false, require("blobs/sha256/" + digest)));
     }
-    JsonObject configDescriptor = manifest.getJsonObject("config");
-    JsonObject config = configDescriptor == null ? new JsonObject()
-        : config("blobs/sha256/" + digestHex(configDescriptor.getString("digest")));
+    JsonObject configDescriptor = Json.object(manifest, "config", "the manifest in " + source);
+    if (configDescriptor == null) {
+      throw new IOException("the manifest in " + source + " has no config descriptor");
+    }
+    JsonObject config = verifiedBlob(digestHex(Json.string(configDescriptor, "digest", "the config descriptor in "
+        + source)));
     return new Image(result, config);
   }
 
   /** Picks a manifest descriptor of {@code index} by tag or platform and returns the manifest it points to. */
   private JsonObject pick(JsonObject index, String tag) throws IOException {
-    JsonArray manifests = index.getJsonArray("manifests");
+    String where = "an index in " + source;
+    JsonArray manifests = Json.array(index, "manifests", where);
     if (manifests == null || manifests.isEmpty()) {
-      throw new IOException("an index in " + source + " lists no manifests");
+      throw new IOException(where + " lists no manifests");
     }
     JsonObject chosen = null;
     for (int i = 0; i < manifests.size() && chosen == null; i++) {
-      JsonObject d = manifests.getJsonObject(i);
-      JsonObject annotations = d.getJsonObject("annotations", new JsonObject());
-      String ref = annotations.getString("org.opencontainers.image.ref.name", "");
-      String name = annotations.getString("io.containerd.image.name", "");
-      JsonObject platform = d.getJsonObject("platform");
-      if (tag != null && (ref.equals(tag) || name.equals(tag) || name.endsWith(":" + tag))) {
+      JsonObject d = Json.element(manifests, i, where);
+      JsonObject annotations = Json.object(d, "annotations", where);
+      String ref = annotations == null ? null : Json.string(annotations, "org.opencontainers.image.ref.name", where);
+      String name = annotations == null ? null : Json.string(annotations, "io.containerd.image.name", where);
+      JsonObject platform = Json.object(d, "platform", where);
+      if (tag != null && (tag.equals(ref) || tag.equals(name) || (name != null && name.endsWith(":" + tag)))) {
         chosen = d;
-      } else if (tag == null && platform != null && "amd64".equals(platform.getString("architecture"))
-          && "linux".equals(platform.getString("os"))) {
+      } else if (tag == null && platform != null
+          && "amd64".equals(Json.string(platform, "architecture", where))
+          && "linux".equals(Json.string(platform, "os", where))) {
         chosen = d;
       }
     }
     if (chosen == null) {
       if (tag != null && index.containsKey("schemaVersion") && manifests.size() > 0 && !hasRefs(manifests)) {
-        chosen = manifests.getJsonObject(0);
+        chosen = Json.element(manifests, 0, where);
       } else if (tag != null) {
         throw new IOException("no image tagged '" + tag + "' in " + source);
       } else {
-        chosen = manifests.getJsonObject(0);
+        chosen = Json.element(manifests, 0, where);
       }
     }
-    return jsonObject("blobs/sha256/" + digestHex(chosen.getString("digest")));
+    return verifiedBlob(digestHex(Json.string(chosen, "digest", where)));
   }
 
   private static boolean hasRefs(JsonArray manifests) {
     for (int i = 0; i < manifests.size(); i++) {
-      if (manifests.getJsonObject(i).containsKey("annotations")) {
+      if (manifests.getValue(i) instanceof JsonObject d && d.containsKey("annotations")) {
         return true;
       }
     }
@@ -214,19 +266,19 @@ final class ImageArchive {
     JsonArray images;
     try {
       images = new JsonArray(new String(require("manifest.json").readAll(), StandardCharsets.UTF_8));
-    } catch (DecodeException e) {
+    } catch (DecodeException | ClassCastException e) {
       throw new IOException("manifest.json in " + source + " is not a JSON array: " + e.getMessage(), e);
     }
     if (images.isEmpty()) {
       throw new IOException("manifest.json in " + source + " lists no image");
     }
+    String where = "manifest.json in " + source;
     JsonObject chosen = null;
     for (int i = 0; i < images.size() && chosen == null && tag != null; i++) {
-      JsonArray tags = images.getJsonObject(i).getJsonArray("RepoTags", new JsonArray());
-      for (int j = 0; j < tags.size(); j++) {
-        String t = tags.getString(j);
-        if (t.equals(tag) || t.endsWith(":" + tag)) {
-          chosen = images.getJsonObject(i);
+      JsonArray tags = Json.array(Json.element(images, i, where), "RepoTags", where);
+      for (int j = 0; tags != null && j < tags.size(); j++) {
+        if (tags.getValue(j) instanceof String t && (t.equals(tag) || t.endsWith(":" + tag))) {
+          chosen = Json.element(images, i, where);
         }
       }
     }
@@ -234,17 +286,51 @@ final class ImageArchive {
       throw new IOException("no image tagged '" + tag + "' in " + source);
     }
     if (chosen == null) {
-      chosen = images.getJsonObject(0);
+      chosen = Json.element(images, 0, where);
     }
-    JsonArray layers = chosen.getJsonArray("Layers", new JsonArray());
+    String configName = Json.string(chosen, "Config", where);
+    if (configName == null) {
+      throw new IOException(where + " names no Config");
+    }
+    String configHex = digestOfName(configName);
+    if (configHex == null) {
+      throw new IOException("the configuration " + configName + " in " + source + " cannot be checked: its name is"
+          + " not its digest (<sha256>.json or blobs/sha256/<sha256>)");
+    }
+    JsonObject config = verifiedJson(configName, configHex);
+    JsonArray layers = Json.array(chosen, "Layers", where);
+    if (layers == null) {
+      throw new IOException(where + " lists no Layers");
+    }
+    JsonObject rootfs = Json.object(config, "rootfs", "the configuration in " + source);
+    JsonArray diffIds = rootfs == null ? null : Json.array(rootfs, "diff_ids", "the configuration in " + source);
+    if (diffIds != null && diffIds.size() != layers.size()) {
+      throw new IOException("the configuration in " + source + " lists " + diffIds.size() + " diff_ids for "
+          + layers.size() + " layers");
+    }
     List<Layer> result = new ArrayList<>();
     for (int i = 0; i < layers.size(); i++) {
-      String name = layers.getString(i);
-      String declared = name.startsWith("blobs/sha256/") ? name.substring("blobs/sha256/".length()) : null;
-      result.add(new Layer(declared, require(name)));
+      if (!(layers.getValue(i) instanceof String name)) {
+        throw new IOException(where + ": Layers holds " + layers.getValue(i) + ", not a file name");
+      }
+      if (diffIds != null) {
+        if (!(diffIds.getValue(i) instanceof String diffId)) {
+          throw new IOException("the configuration in " + source + ": diff_ids holds a non-string");
+        }
+        result.add(new Layer(digestHex(diffId), true, require(name)));
+      } else {
+        String declared = name.startsWith("blobs/sha256/") ? digestHex("sha256:" + name.substring(13)) : null;
+        result.add(new Layer(declared, false, require(name)));
+      }
     }
-    String configName = chosen.getString("Config");
-    return new Image(result, configName == null ? new JsonObject() : config(configName));
+    return new Image(result, config);
+  }
+
+  /** The hex digest a docker archive's file name carries ({@code <hex>.json}, {@code blobs/sha256/<hex>}), or null. */
+  private static String digestOfName(String name) {
+    String hex = name.endsWith(".json") ? name.substring(0, name.length() - 5)
+        : name.startsWith("blobs/sha256/") ? name.substring(13) : null;
+    return hex != null && hex.matches("[0-9a-f]{64}") ? hex : null;
   }
 
   static String digestHex(String digest) throws IOException {

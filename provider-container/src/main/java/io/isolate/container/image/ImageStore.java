@@ -3,11 +3,10 @@ package io.isolate.container.image;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.isolate.container.helper.HelperBinary;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileVisitResult;
@@ -20,7 +19,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -30,6 +28,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 
 /**
  * The content-addressed layer cache: each layer is unpacked once, into {@code layers/<sha256 prefix>}, checked
@@ -52,24 +51,26 @@ public final class ImageStore {
   public static final String MAX_BYTES_PROPERTY = "isolate.container.imageCacheMaxBytes";
   static final long DEFAULT_MAX_BYTES = 8L << 30;
 
+  /** System property: the most bytes all the layers of one image may unpack to (default 8 GiB). */
+  public static final String MAX_IMAGE_BYTES_PROPERTY = "isolate.container.maxImageBytes";
+  static final long DEFAULT_MAX_IMAGE_BYTES = 8L << 30;
+
   /** Layer directory names: enough of the digest to be unique, short enough for overlayfs' option page. */
   static final int NAME_HEX = 32;
 
   private static volatile ImageStore shared;
 
   private final Path root;
-  private final LayerUnpacker unpacker;
   private final Cache<String, PreparedImage> images = Caffeine.newBuilder().maximumSize(256).build();
   private final Cache<String, Path> layers = Caffeine.newBuilder().maximumSize(4096).build();
   private final LayerLeases leases = new LayerLeases();
   private volatile boolean unpackedSinceTrim;
 
-  ImageStore(Path root, LayerUnpacker.WhiteoutMaker whiteouts) {
+  ImageStore(Path root) {
     this.root = root;
-    this.unpacker = new LayerUnpacker(whiteouts);
   }
 
-  /** The store in the configured directory, with whiteouts made by the helper. */
+  /** The store in the configured directory. */
   public static ImageStore shared() {
     ImageStore s = shared;
     if (s == null) {
@@ -80,46 +81,12 @@ public final class ImageStore {
           Path dir = configured != null && !configured.isBlank() ? Path.of(configured)
               : Path.of(System.getProperty("user.home", "/tmp"), ".cache", "isolate-" + HelperBinary.currentUid(),
                   "images");
-          s = new ImageStore(dir, ImageStore::whiteouts);
+          s = new ImageStore(dir);
           shared = s;
         }
       }
     }
     return s;
-  }
-
-  /**
-   * Character-device whiteouts made by the helper (every overlayfs, needs mknod: root); where that is refused
-   * (an unprivileged JVM), extended-attribute whiteouts (Linux 6.8+).
-   */
-  static void whiteouts(List<Path> paths) throws IOException {
-    try {
-      helperWhiteouts(paths);
-    } catch (IOException mknodRefused) {
-      try {
-        LayerUnpacker.XATTR_WHITEOUTS.make(paths);
-      } catch (IOException e) {
-        e.addSuppressed(mknodRefused);
-        throw e;
-      }
-    }
-  }
-
-  static void helperWhiteouts(List<Path> paths) throws IOException {
-    List<String> argv = new ArrayList<>();
-    argv.add(HelperBinary.path().toString());
-    argv.add("--whiteout");
-    paths.forEach(p -> argv.add(p.toString()));
-    Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-    try {
-      if (p.waitFor() != 0) {
-        throw new IOException("cannot create overlay whiteouts: " + out);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted while creating whiteouts", e);
-    }
   }
 
   /** The root of the cache. */
@@ -165,9 +132,23 @@ public final class ImageStore {
     Path scratch = tmp.resolve("read-" + UUID.randomUUID());
     try {
       ImageArchive.Image parsed = ImageArchive.open(image, scratch).image(tag);
+      long imageCap = Long.getLong(MAX_IMAGE_BYTES_PROPERTY, DEFAULT_MAX_IMAGE_BYTES);
+      long layerCap = Long.getLong(LayerUnpacker.MAX_BYTES_PROPERTY, LayerUnpacker.DEFAULT_MAX_BYTES);
+      long imageLeft = imageCap;
       List<Path> dirs = new ArrayList<>();
       for (ImageArchive.Layer layer : parsed.layers()) {
-        dirs.add(layer(layer));
+        LayerUnpacker.Cap cap = imageLeft < layerCap
+            ? new LayerUnpacker.Cap(imageLeft, "the image cap -D" + MAX_IMAGE_BYTES_PROPERTY + "=" + imageCap
+                + " (with the layers below it)")
+            : new LayerUnpacker.Cap(layerCap, "the layer cap -D" + LayerUnpacker.MAX_BYTES_PROPERTY + "=" + layerCap);
+        Path dir = layer(layer, cap);
+        long size = recordedSize(dir);
+        if (size > cap.bytes()) {
+          throw new IOException("image " + image + " unpacks to more than " + cap.name() + " allows (layer "
+              + dir.getFileName() + ": " + size + " bytes)");
+        }
+        imageLeft -= size;
+        dirs.add(dir);
       }
       Collections.reverse(dirs);
       for (Path dir : dirs) {
@@ -181,16 +162,19 @@ public final class ImageStore {
           // trimming is best-effort: the image is prepared, the next new layer tries again
         }
       }
-      io.vertx.core.json.JsonObject process = parsed.config().getJsonObject("config",
-          new io.vertx.core.json.JsonObject());
+      String where = "the configuration of " + image;
+      io.vertx.core.json.JsonObject process = Json.object(parsed.config(), "config", where);
+      if (process == null) {
+        process = new io.vertx.core.json.JsonObject();
+      }
       List<String> env = new ArrayList<>();
-      io.vertx.core.json.JsonArray envArray = process.getJsonArray("Env", new io.vertx.core.json.JsonArray());
-      for (int i = 0; i < envArray.size(); i++) {
-        if (envArray.getValue(i) instanceof String entry && entry.indexOf('=') > 0) {
+      io.vertx.core.json.JsonArray envArray = Json.array(process, "Env", where);
+      for (int i = 0; envArray != null && i < envArray.size(); i++) {
+        if (envArray.getValue(i) instanceof String entry && entry.indexOf('=') > 0 && entry.indexOf('\0') < 0) {
           env.add(entry);
         }
       }
-      String workingDir = process.getString("WorkingDir");
+      String workingDir = Json.string(process, "WorkingDir", where);
       List<String> entrypoint;
       List<String> cmd;
       String commandProblem = null;
@@ -207,8 +191,6 @@ public final class ImageStore {
           workingDir == null || workingDir.isBlank() ? null : workingDir, entrypoint, cmd, commandProblem);
       images.put(key, result);
       return result;
-    } catch (ClassCastException e) {
-      throw new IOException("the configuration of " + image + " is malformed: " + e.getMessage(), e);
     } finally {
       if (Files.exists(scratch)) {
         LayerUnpacker.deleteRecursively(scratch);
@@ -241,7 +223,7 @@ public final class ImageStore {
     return Long.toString(t.toMillis());
   }
 
-  private Path layer(ImageArchive.Layer layer) throws IOException {
+  private Path layer(ImageArchive.Layer layer, LayerUnpacker.Cap cap) throws IOException {
     if (layer.declaredDigest() != null) {
       Path dir = root.resolve("layers").resolve(layer.declaredDigest().substring(0, NAME_HEX));
       if (Files.isDirectory(dir)) {
@@ -250,7 +232,7 @@ public final class ImageStore {
       try {
         return layers.get(layer.declaredDigest(), d -> {
           try {
-            return unpack(layer);
+            return unpack(layer, cap);
           } catch (IOException e) {
             throw new UncheckedIOException(e);
           }
@@ -259,51 +241,98 @@ public final class ImageStore {
         throw e.getCause();
       }
     }
-    return unpack(layer);
+    return unpack(layer, cap);
   }
 
-  /** Unpacks into scratch while hashing, checks the digest, then renames into the cache. */
-  private Path unpack(ImageArchive.Layer layer) throws IOException {
+  /**
+   * Checks the layer against its digest, then unpacks it into scratch and renames it into the cache. Not a byte of a
+   * layer is parsed before its digest matches: a blob of someone else's (an image directory) is first copied where
+   * only this JVM can write, so that what was hashed is what is unpacked.
+   */
+  private Path unpack(ImageArchive.Layer layer, LayerUnpacker.Cap cap) throws IOException {
     Path layersDir = Files.createDirectories(root.resolve("layers"));
     Path tmp = Files.createDirectories(root.resolve("tmp"));
-    Path scratch = Files.createDirectory(tmp.resolve("unpack-" + UUID.randomUUID()),
+    String id = UUID.randomUUID().toString();
+    Path scratch = Files.createDirectory(tmp.resolve("unpack-" + id),
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Path copy = tmp.resolve("blob-" + id);
     try {
-      MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      try (InputStream in = new DigestInputStream(layer.member().open(), sha)) {
-        try {
-          unpacker.unpack(nonClosing(in), scratch);
-        } catch (IOException | RuntimeException e) {
-          throw new IOException("layer " + layer.member().name() + " is corrupt or hostile: " + e.getMessage(), e);
+      ImageArchive.Member member = layer.member();
+      Path file = member.file();
+      if (file != null && !member.owned()) {
+        try (InputStream in = member.open()) {
+          Files.copy(in, copy);
         }
-        in.transferTo(OutputStream.nullOutputStream()); // tar padding after the end marker counts too
+        file = copy;
       }
-      String hex = HexFormat.of().formatHex(sha.digest());
-      if (layer.declaredDigest() != null && !hex.equals(layer.declaredDigest())) {
-        throw new IOException("layer " + layer.member().name() + " is corrupt: its content hashes to sha256:" + hex
-            + ", not to the declared sha256:" + layer.declaredDigest());
+      String hex = file != null ? sha256(Files.newInputStream(file)) : ImageArchive.sha256(member.bytes());
+      if (layer.declaredDigest() != null) {
+        String checked = hex;
+        if (layer.ofUncompressed() && isGzip(file, member.bytes())) {
+          try (InputStream raw = file != null ? Files.newInputStream(file) : new ByteArrayInputStream(member.bytes())) {
+            checked = sha256(GzipCompressorInputStream.builder().setInputStream(raw)
+                .setDecompressConcatenated(true).get());
+          }
+        }
+        if (!checked.equals(layer.declaredDigest())) {
+          throw new IOException("layer " + member.name() + " is corrupt: its content hashes to sha256:" + checked
+              + ", not to the declared sha256:" + layer.declaredDigest());
+        }
       }
-      Path dir = layersDir.resolve(hex.substring(0, NAME_HEX));
+      String name = layer.declaredDigest() != null ? layer.declaredDigest() : hex;
+      Path dir = layersDir.resolve(name.substring(0, NAME_HEX));
       if (Files.isDirectory(dir)) {
         return dir;
       }
+      long size;
+      try (InputStream in = file != null ? Files.newInputStream(file) : new ByteArrayInputStream(member.bytes())) {
+        size = LayerUnpacker.unpack(in, scratch, cap);
+      } catch (IOException | RuntimeException e) {
+        throw new IOException("layer " + member.name() + " is corrupt or hostile: " + e.getMessage(), e);
+      }
       Files.setPosixFilePermissions(scratch, PosixFilePermissions.fromString("rwxr-xr-x"));
-      long size = treeSize(scratch);
       try {
         Files.move(scratch, dir, StandardCopyOption.ATOMIC_MOVE);
       } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException raced) {
         return dir; // another JVM unpacked the same layer first; theirs is as good as ours
+      } catch (java.nio.file.DirectoryNotEmptyException raced) {
+        return dir;
       }
       unpackedSinceTrim = true;
       LayerLeases.markUsed(dir);
       writeSize(dir, size);
       return dir;
-    } catch (NoSuchAlgorithmException e) {
-      throw new AssertionError(e);
     } finally {
-      if (Files.exists(scratch)) {
+      Files.deleteIfExists(copy);
+      if (Files.exists(scratch, LinkOption.NOFOLLOW_LINKS)) {
         LayerUnpacker.deleteRecursively(scratch);
       }
+    }
+  }
+
+  private static boolean isGzip(Path file, byte[] bytes) throws IOException {
+    byte[] magic;
+    if (file != null) {
+      try (InputStream in = Files.newInputStream(file)) {
+        magic = in.readNBytes(2);
+      }
+    } else {
+      magic = bytes;
+    }
+    return magic.length >= 2 && (magic[0] & 0xff) == 0x1f && (magic[1] & 0xff) == 0x8b;
+  }
+
+  /** The sha256 of everything {@code in} holds, hex; closes it. */
+  private static String sha256(InputStream in) throws IOException {
+    try (in) {
+      MessageDigest sha = MessageDigest.getInstance("SHA-256");
+      byte[] buffer = new byte[1 << 16];
+      for (int n; (n = in.read(buffer)) > 0; ) {
+        sha.update(buffer, 0, n);
+      }
+      return HexFormat.of().formatHex(sha.digest());
+    } catch (NoSuchAlgorithmException e) {
+      throw new AssertionError(e);
     }
   }
 
@@ -469,12 +498,4 @@ public final class ImageStore {
     return total[0];
   }
 
-  private static InputStream nonClosing(InputStream in) {
-    return new java.io.FilterInputStream(in) {
-      @Override
-      public void close() {
-        // the caller drains and closes
-      }
-    };
-  }
 }

@@ -1,81 +1,71 @@
 package io.isolate.container.image;
 
 import java.io.BufferedInputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.UserDefinedFileAttributeView;
-import java.util.ArrayList;
-import java.util.EnumSet;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
+import java.util.TreeMap;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 
 /**
  * Unpacks one image layer (a tar, possibly gzip-compressed) into an empty directory, for use as an overlayfs lower
- * layer. Every entry is hostile until proven otherwise:
+ * layer. This class reads the tar and decides what each entry becomes; {@link LayerWriter} carries it out inside a
+ * namespace whose whole file system is the layer directory, so that no entry, however crafted, can resolve to a host
+ * file (an earlier design resolved paths in the JVM and was undone by later entries: a directory replaced by a link
+ * before its mode was applied, a whiteout made through a link). Every entry is still hostile:
  * <ul>
  *   <li>absolute names and names with {@code ..} segments are rejected;
- *   <li>an entry whose parent path goes through a symbolic link is rejected (a link "etc -> /etc" followed by
- *       "etc/passwd" would otherwise write to the host); symbolic links themselves are kept, they are resolved
- *       inside the isolate's root at run time;
+ *   <li>an entry whose parent path goes through a symbolic link, or through something that is not a directory, is
+ *       rejected (a link "etc -> /etc" followed by "etc/passwd"); symbolic links themselves are kept, they are
+ *       resolved inside the isolate's root at run time;
  *   <li>a hard link must point at a regular file already unpacked in this layer;
- *   <li>device nodes are skipped (the isolate gets its own /dev);
- *   <li>whiteouts become overlayfs whiteouts: {@code .wh.NAME} a character device 0/0 (made by the helper, which
- *       can call mknod), {@code .wh..wh..opq} the {@code user.overlay.opaque} attribute (the helper mounts with
- *       {@code userxattr}).
+ *   <li>device nodes and FIFOs are skipped (the isolate gets its own /dev); setuid and setgid bits are dropped;
+ *   <li>a later entry replaces an earlier one of the same name, as tar does (an earlier directory is removed with
+ *       what it holds, unless the later entry is a directory too, which then only sets its mode);
+ *   <li>whiteouts become overlayfs whiteouts: {@code .wh.NAME} a character device 0/0, {@code .wh..wh..opq} the
+ *       {@code user.overlay.opaque} attribute of its directory (the helper mounts overlayfs with
+ *       {@code userxattr});
+ *   <li>every entry counts its real size (a sparse file its expanded size, a PAX size its stated size) and 512
+ *       bytes against the caps before a byte of it is written.
  * </ul>
+ * Directories are owner-writable and -searchable whatever the image says, so that the cache can later remove them.
  */
 final class LayerUnpacker {
   static final String WHITEOUT_PREFIX = ".wh.";
   static final String OPAQUE = ".wh..wh..opq";
 
-  /** Creates overlayfs whiteouts; the JVM cannot mknod, the helper can. */
-  interface WhiteoutMaker {
-    void make(List<Path> paths) throws IOException;
-  }
-
-  /**
-   * Whiteouts as extended attributes, which overlayfs honours in lower layers since Linux 6.8 and which need no
-   * privilege: an empty file marked {@code user.overlay.whiteout}, its directory marked
-   * {@code user.overlay.opaque=x} ("holds xattr whiteouts", unless it is already opaque).
-   */
-  static final WhiteoutMaker XATTR_WHITEOUTS = paths -> {
-    for (Path p : paths) {
-      Files.write(p, new byte[0]);
-      UserDefinedFileAttributeView file = Files.getFileAttributeView(p, UserDefinedFileAttributeView.class);
-      UserDefinedFileAttributeView dir = Files.getFileAttributeView(p.getParent(), UserDefinedFileAttributeView.class);
-      if (file == null || dir == null) {
-        throw new IOException("no user extended attributes where " + p + " is; cannot make a whiteout");
-      }
-      file.write("overlay.whiteout", ByteBuffer.allocate(0));
-      if (!dir.list().contains("overlay.opaque")) {
-        dir.write("overlay.opaque", ByteBuffer.wrap("x".getBytes(StandardCharsets.US_ASCII)));
-      }
-    }
-  };
-
   /** System property: the most bytes one layer may unpack to (default 8 GiB), against decompression bombs. */
   static final String MAX_BYTES_PROPERTY = "isolate.container.maxLayerBytes";
+  static final long DEFAULT_MAX_BYTES = 8L << 30;
 
-  private final WhiteoutMaker whiteouts;
+  /** The most entries one layer may hold. */
+  static final int MAX_ENTRIES = 1_000_000;
 
-  LayerUnpacker(WhiteoutMaker whiteouts) {
-    this.whiteouts = whiteouts;
-  }
+  /**
+   * How many bytes unpacking may still write, and what to name when it is exceeded.
+   *
+   * @param bytes the bytes left
+   * @param name the cap, as the error names it ("the layer cap -Disolate.container.maxLayerBytes=...")
+   */
+  record Cap(long bytes, String name) {}
 
-  /** Unpacks {@code layer} into the empty directory {@code root}. */
-  void unpack(InputStream layer, Path root) throws IOException {
+  /** What an unpacked name is, as far as later entries of the layer are concerned. */
+  private enum Kind { DIRECTORY, FILE, SYMLINK, OTHER }
+
+  private LayerUnpacker() {}
+
+  /**
+   * Unpacks {@code layer} into the empty directory {@code root}, which the caller owns and discards on failure.
+   *
+   * @return the bytes of the layer's files (the cap also counts 512 bytes for each entry)
+   * @throws IOException naming the entry at fault, or the cap exceeded
+   */
+  static long unpack(InputStream layer, Path root, Cap cap) throws IOException {
     InputStream in = new BufferedInputStream(layer, 65536);
     in.mark(4);
     byte[] magic = in.readNBytes(4);
@@ -86,74 +76,136 @@ final class LayerUnpacker {
         && (magic[2] & 0xff) == 0x2f && (magic[3] & 0xff) == 0xfd) {
       throw new IOException("zstd-compressed layers are not supported; re-save the image with gzip layers");
     }
-    long budget = Long.getLong(MAX_BYTES_PROPERTY, 8L << 30);
-    long entries = 0;
-    List<Path> whiteoutPaths = new ArrayList<>();
-    Map<Path, Integer> dirModes = new LinkedHashMap<>();
-    try (TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
+    CountingInputStream counted = new CountingInputStream(in);
+    long used = 0;
+    long content = 0;
+    int entries = 0;
+    TreeMap<String, Kind> tree = new TreeMap<>();
+    try (LayerWriter out = LayerWriter.start(root);
+        TarArchiveInputStream tar = new TarArchiveInputStream(counted)) {
       for (TarArchiveEntry e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
         String name = checkedName(e.getName());
         if (name.isEmpty()) {
           continue; // "./"
         }
-        budget -= Math.max(0, e.getSize()) + 512;
-        if (budget < 0 || ++entries > 1_000_000) {
-          throw new IOException("layer unpacks to more than " + Long.getLong(MAX_BYTES_PROPERTY, 8L << 30)
-              + " bytes or a million entries (at " + name + "); raise -D" + MAX_BYTES_PROPERTY);
+        long size = e.isFile() ? Math.max(0, e.getRealSize()) : 0;
+        used = Math.addExact(used, Math.addExact(size, 512));
+        content += size;
+        if (used > cap.bytes()) {
+          throw new IOException("the layer unpacks to more than " + cap.name() + " allows (at " + name + ", "
+              + size + " bytes)");
         }
-        Path target = root.resolve(name);
-        Path parent = target.getParent();
-        ensureParents(root, parent, name);
-        String file = target.getFileName().toString();
+        if (++entries > MAX_ENTRIES) {
+          throw new IOException("the layer has more than " + MAX_ENTRIES + " entries");
+        }
+        int slash = name.lastIndexOf('/');
+        String parent = slash < 0 ? "" : name.substring(0, slash);
+        String file = name.substring(slash + 1);
+        ensureParents(tree, out, parent, name);
         if (file.equals(OPAQUE)) {
-          UserDefinedFileAttributeView view = Files.getFileAttributeView(parent, UserDefinedFileAttributeView.class);
-          if (view == null) {
-            throw new IOException("the layer cache's file system has no user extended attributes (needed for " + name + ")");
+          if (parent.isEmpty()) {
+            continue; // the layer's root: overlayfs has no use for it
           }
-          view.write("overlay.opaque", ByteBuffer.wrap("y".getBytes(StandardCharsets.US_ASCII)));
+          out.opaque(parent);
           continue;
+        }
+        String target = name;
+        if (file.startsWith(WHITEOUT_PREFIX)) {
+          String hidden = file.substring(WHITEOUT_PREFIX.length());
+          if (hidden.isEmpty() || hidden.equals(".") || hidden.equals("..")) {
+            throw new IOException("layer entry '" + name + "' is a whiteout of nothing");
+          }
+          target = parent.isEmpty() ? hidden : parent + "/" + hidden;
+        }
+        Kind existing = tree.get(target);
+        boolean keepDirectory = existing == Kind.DIRECTORY && e.isDirectory() && !file.startsWith(WHITEOUT_PREFIX);
+        if (existing != null && !keepDirectory) {
+          out.remove(target); // a later entry replaces an earlier one, as tar does
+          forget(tree, target);
         }
         if (file.startsWith(WHITEOUT_PREFIX)) {
-          whiteoutPaths.add(parent.resolve(file.substring(WHITEOUT_PREFIX.length())));
-          continue;
-        }
-        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS) && !(e.isDirectory()
-            && Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS))) {
-          deleteRecursively(target); // a later entry replaces an earlier one, as tar does
-        }
-        if (e.isDirectory()) {
-          Files.createDirectories(target);
-          dirModes.put(target, e.getMode());
+          out.whiteout(target);
+          tree.put(target, Kind.OTHER);
+        } else if (e.isDirectory()) {
+          int mode = (e.getMode() & 01777) | 0700;
+          if (keepDirectory) {
+            out.chmodDirectory(name, mode);
+          } else {
+            out.directory(name, mode);
+            tree.put(name, Kind.DIRECTORY);
+          }
         } else if (e.isSymbolicLink()) {
-          Files.createSymbolicLink(target, Path.of(e.getLinkName()));
+          String link = e.getLinkName();
+          if (link.isEmpty() || link.indexOf('\0') >= 0) {
+            throw new IOException("symbolic link " + name + " has an empty or malformed target");
+          }
+          out.symlink(name, link);
+          tree.put(name, Kind.SYMLINK);
         } else if (e.isLink()) {
-          Path linked = root.resolve(checkedName(e.getLinkName()));
-          ensureParents(root, linked.getParent(), e.getLinkName());
-          if (!Files.isRegularFile(linked, LinkOption.NOFOLLOW_LINKS)) {
+          String linked = checkedName(e.getLinkName());
+          int cut = linked.lastIndexOf('/');
+          if (cut > 0) {
+            ensureParents(tree, null, linked.substring(0, cut), name);
+          }
+          if (tree.get(linked) != Kind.FILE) {
             throw new IOException("hard link " + name + " points to '" + e.getLinkName()
                 + "', which is not a regular file earlier in the layer");
           }
-          Files.createLink(target, linked);
+          out.hardLink(name, linked);
+          tree.put(name, Kind.FILE);
         } else if (e.isFile()) {
-          Files.copy(tar, target, StandardCopyOption.REPLACE_EXISTING);
-          Files.setPosixFilePermissions(target, permissions(e.getMode()));
+          out.file(name, e.getMode() & 0777, size, tar);
+          tree.put(name, Kind.FILE);
         } else if (e.isFIFO() || e.isCharacterDevice() || e.isBlockDevice()) {
           continue; // the isolate gets its own /dev; special files in images are not honoured
         } else {
-          throw new IOException("unsupported tar entry type for " + name);
+          throw new IOException("unsupported tar entry type '" + (char) e.getLinkFlag() + "' for " + name);
         }
       }
+      if (entries == 0 && counted.count() < 1024) {
+        // a tar ends with two zero blocks; fewer bytes and no entry is not an empty layer but a broken one
+        throw new IOException("the layer is not a tar archive (" + counted.count() + " bytes and no entry)");
+      }
+      out.finish();
     }
-    if (!whiteoutPaths.isEmpty()) {
-      whiteouts.make(whiteoutPaths);
+    return content;
+  }
+
+  /**
+   * Creates missing parent directories, or with no {@code out} only checks that they are there; refuses a parent that
+   * is a symbolic link or not a directory.
+   */
+  private static void ensureParents(TreeMap<String, Kind> tree, LayerWriter out, String parent, String name)
+      throws IOException {
+    if (parent.isEmpty()) {
+      return;
     }
-    List<Path> dirs = new ArrayList<>(dirModes.keySet());
-    for (int i = dirs.size() - 1; i >= 0; i--) {
-      Set<PosixFilePermission> perms = permissions(dirModes.get(dirs.get(i)));
-      perms.add(PosixFilePermission.OWNER_WRITE);
-      perms.add(PosixFilePermission.OWNER_EXECUTE);
-      Files.setPosixFilePermissions(dirs.get(i), perms);
+    int from = 0;
+    while (true) {
+      int slash = parent.indexOf('/', from);
+      String prefix = slash < 0 ? parent : parent.substring(0, slash);
+      Kind kind = tree.get(prefix);
+      if (kind == null && out == null) {
+        throw new IOException("layer entry '" + name + "' refers to " + prefix + ", which the layer does not hold");
+      } else if (kind == null) {
+        out.directory(prefix, 0755);
+        tree.put(prefix, Kind.DIRECTORY);
+      } else if (kind == Kind.SYMLINK) {
+        throw new IOException("layer entry '" + name + "' goes through the symbolic link " + prefix);
+      } else if (kind != Kind.DIRECTORY) {
+        throw new IOException("layer entry '" + name + "' goes through " + prefix + ", which is not a directory");
+      }
+      if (slash < 0) {
+        return;
+      }
+      from = slash + 1;
     }
+  }
+
+  /** Drops {@code name} and everything under it from the record of what the layer holds. */
+  private static void forget(TreeMap<String, Kind> tree, String name) {
+    tree.remove(name);
+    tree.subMap(name + "/", name + "0").clear(); // '0' follows '/': exactly the names under name/
   }
 
   /** The entry name made relative; rejects absolute names and {@code ..}. */
@@ -204,20 +256,6 @@ final class LayerUnpacker {
     }
   }
 
-  static Set<PosixFilePermission> permissions(int mode) {
-    Set<PosixFilePermission> perms = EnumSet.noneOf(PosixFilePermission.class);
-    PosixFilePermission[] order = {PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE,
-        PosixFilePermission.OTHERS_READ, PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE,
-        PosixFilePermission.GROUP_READ, PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE,
-        PosixFilePermission.OWNER_READ};
-    for (int bit = 0; bit < 9; bit++) {
-      if ((mode & (1 << bit)) != 0) {
-        perms.add(order[bit]);
-      }
-    }
-    return perms;
-  }
-
   static void deleteRecursively(Path p) throws IOException {
     if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
       try (var s = Files.list(p)) {
@@ -227,5 +265,43 @@ final class LayerUnpacker {
       }
     }
     Files.deleteIfExists(p);
+  }
+
+  /** Counts the bytes read through it. */
+  private static final class CountingInputStream extends FilterInputStream {
+    private long count;
+
+    CountingInputStream(InputStream in) {
+      super(in);
+    }
+
+    long count() {
+      return count;
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = super.read();
+      if (b >= 0) {
+        count++;
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n = super.read(b, off, len);
+      if (n > 0) {
+        count += n;
+      }
+      return n;
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+      long skipped = super.skip(n);
+      count += Math.max(0, skipped);
+      return skipped;
+    }
   }
 }

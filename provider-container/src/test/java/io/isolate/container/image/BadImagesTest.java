@@ -31,7 +31,7 @@ class BadImagesTest {
   void setUp() throws IOException {
     cache = tmp.resolve("cache");
     outside = Files.createDirectories(tmp.resolve("outside"));
-    store = new ImageStore(cache, ImageStore::helperWhiteouts);
+    store = new ImageStore(cache);
   }
 
   private IOException rejected(Consumer<TestImages.Layer> layer) throws IOException {
@@ -139,7 +139,7 @@ class BadImagesTest {
     System.setProperty(LayerUnpacker.MAX_BYTES_PROPERTY, "100000");
     try {
       IOException e = rejected(l -> l.file("zeros", new byte[200_000], 0644));
-      assertTrue(e.getMessage().contains("more than 100000 bytes"), e.getMessage());
+      assertTrue(e.getMessage().contains("maxLayerBytes=100000"), e.getMessage());
     } finally {
       System.clearProperty(LayerUnpacker.MAX_BYTES_PROPERTY);
     }
@@ -170,8 +170,6 @@ class BadImagesTest {
 
   @Test
   void whiteoutsBecomeOverlayWhiteoutsAndOpaqueDirectories() throws IOException {
-    Prerequisites.require(io.isolate.container.helper.HelperBinary.currentUid() == 0,
-        "root (creating overlay whiteouts needs mknod)");
     Path image = TestImages.ociLayout(tmp.resolve("img"), "latest",
         List.of(TestImages.gz(l -> l.dir("etc").file("etc/.wh.doomed", "").dir("opaque")
             .file("opaque/.wh..wh..opq", "").file("opaque/new", "n"))));

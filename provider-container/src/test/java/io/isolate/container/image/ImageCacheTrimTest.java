@@ -28,7 +28,7 @@ class ImageCacheTrimTest {
 
   @BeforeEach
   void setUp() {
-    store = new ImageStore(tmp.resolve("cache"), ImageStore::helperWhiteouts);
+    store = new ImageStore(tmp.resolve("cache"));
   }
 
   @AfterEach

@@ -36,6 +36,13 @@ public final class TestImages {
       return put(e, null);
     }
 
+    /** A directory entry with the given permission bits (e.g. 0777). */
+    public Layer dirWithMode(String name, int mode) {
+      TarArchiveEntry e = new TarArchiveEntry(name.endsWith("/") ? name : name + "/");
+      e.setMode(040000 | mode);
+      return put(e, null);
+    }
+
     public Layer file(String name, String content) {
       return file(name, content.getBytes(StandardCharsets.UTF_8), 0644);
     }
@@ -188,7 +195,17 @@ public final class TestImages {
         tar.write(layer);
         tar.closeArchiveEntry();
       }
-      byte[] manifest = new JsonArray().add(new JsonObject().put("Config", "config.json")
+      JsonArray diffIds = new JsonArray();
+      layers.forEach(layer -> diffIds.add("sha256:" + sha256(layer)));
+      byte[] config = new JsonObject().put("architecture", "amd64").put("os", "linux")
+          .put("rootfs", new JsonObject().put("type", "layers").put("diff_ids", diffIds)).encode()
+          .getBytes(StandardCharsets.UTF_8);
+      TarArchiveEntry c = new TarArchiveEntry(sha256(config) + ".json");
+      c.setSize(config.length);
+      tar.putArchiveEntry(c);
+      tar.write(config);
+      tar.closeArchiveEntry();
+      byte[] manifest = new JsonArray().add(new JsonObject().put("Config", sha256(config) + ".json")
           .put("RepoTags", new JsonArray().add(repoTag)).put("Layers", names)).encode()
           .getBytes(StandardCharsets.UTF_8);
       TarArchiveEntry e = new TarArchiveEntry("manifest.json");

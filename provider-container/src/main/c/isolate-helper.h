@@ -1,0 +1,17 @@
+/* What the helper's source files share: dying loudly, and the unpack mode's entry point. */
+#ifndef ISOLATE_HELPER_H
+#define ISOLATE_HELPER_H
+
+#define PATH_BUF 4096
+
+/* Prints file:line, the message and strerror(err) when err is non-zero, and exits 125. */
+void die_at(const char *file, int line, int err, const char *fmt, ...) __attribute__((noreturn, format(printf, 4, 5)));
+
+/* DIE: a failed system call (errno is reported); DIEX: a bad argument (no errno). */
+#define DIE(...) die_at(__FILE__, __LINE__, errno, __VA_ARGS__)
+#define DIEX(...) die_at(__FILE__, __LINE__, 0, __VA_ARGS__)
+
+/* isolate-helper --unpack DIR (unpack.c). */
+void unpack_main(const char *dir) __attribute__((noreturn));
+
+#endif

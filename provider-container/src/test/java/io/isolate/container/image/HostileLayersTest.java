@@ -1,0 +1,212 @@
+package io.isolate.container.image;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.isolate.ExitResult;
+import io.isolate.Isolate;
+import io.isolate.IsolationLevel;
+import io.isolate.Rootfs;
+import io.isolate.Termination;
+import io.isolate.Workload;
+import io.isolate.container.Prerequisites;
+import io.isolate.container.helper.HelperBinary;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserDefinedFileAttributeView;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Layers built to change host files: each test plants victims (a file, a directory, a file in it), builds an image
+ * whose entries aim at them, unpacks it or runs an isolate from it, and compares every victim before and after
+ * (type, mode, size, content, extended attributes, the names in the directory). The first three are the primitives a
+ * hostile-input campaign found writing host files through the earlier unpacker; the rest are their variants.
+ * Whether a layer is refused or unpacked harmlessly, the victims must not change.
+ */
+class HostileLayersTest {
+  @TempDir Path tmp;
+  Path victims;
+  Path victimFile;
+  Path victimDir;
+  ImageStore store;
+
+  @BeforeEach
+  void plantVictims() throws IOException {
+    victims = Files.createDirectories(tmp.resolve("victims"));
+    victimFile = Files.writeString(victims.resolve("passwd"), "root:x:0:0:root:/root:/bin/sh\n");
+    Files.setPosixFilePermissions(victimFile, PosixFilePermissions.fromString("rw-r--r--"));
+    victimDir = Files.createDirectories(victims.resolve("dir"));
+    Files.setPosixFilePermissions(victimDir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Files.writeString(victimDir.resolve("inside"), "keep\n");
+    store = new ImageStore(tmp.resolve("cache"));
+  }
+
+  /** Everything an attack could change about the victims. */
+  private Map<String, String> snapshot() throws IOException {
+    Map<String, String> state = new TreeMap<>();
+    Files.walkFileTree(victims, new SimpleFileVisitor<>() {
+      @Override
+      public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+        state.put(victims.relativize(dir).toString(), describe(dir));
+        return FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+        state.put(victims.relativize(file).toString(), describe(file));
+        return FileVisitResult.CONTINUE;
+      }
+    });
+    return state;
+  }
+
+  private static String describe(Path p) throws IOException {
+    Map<String, Object> a = Files.readAttributes(p, "unix:mode,size,uid,rdev", LinkOption.NOFOLLOW_LINKS);
+    StringBuilder s = new StringBuilder(a.toString());
+    if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+      s.append(" content=").append(Files.readString(p, StandardCharsets.ISO_8859_1));
+    }
+    UserDefinedFileAttributeView xattrs = Files.getFileAttributeView(p, UserDefinedFileAttributeView.class,
+        LinkOption.NOFOLLOW_LINKS);
+    if (xattrs != null && (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
+        || Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))) {
+      for (String name : xattrs.list()) {
+        ByteBuffer value = ByteBuffer.allocate(xattrs.size(name));
+        xattrs.read(name, value);
+        s.append(" xattr ").append(name).append('=').append(new String(value.array(), StandardCharsets.ISO_8859_1));
+      }
+    }
+    return s.toString();
+  }
+
+  private Path image(Consumer<TestImages.Layer> layer) throws IOException {
+    return TestImages.ociLayout(tmp.resolve("img-" + System.nanoTime()), "latest", List.of(TestImages.gz(layer)));
+  }
+
+  /** Unpacks the image (refused or not) and asserts the victims are as they were; returns the refusal, if any. */
+  private IOException unpackLeavesVictimsAlone(Path image) throws IOException {
+    Map<String, String> before = snapshot();
+    IOException refused = null;
+    try {
+      store.layers(image, null);
+    } catch (IOException e) {
+      refused = e;
+    }
+    assertEquals(before, snapshot(), "the victims changed");
+    return refused;
+  }
+
+  private IOException unpackLeavesVictimsAlone(Consumer<TestImages.Layer> layer) throws IOException {
+    return unpackLeavesVictimsAlone(image(layer));
+  }
+
+  @Test
+  void aDirectoryModeIsNotAppliedThroughALinkThatReplacedTheDirectory() throws IOException {
+    unpackLeavesVictimsAlone(l -> l.dirWithMode("x", 0777).symlink("x", victimFile.toString()));
+    unpackLeavesVictimsAlone(l -> l.dirWithMode("x", 0777).symlink("x", victimDir.toString()).dirWithMode("x", 0700));
+    unpackLeavesVictimsAlone(l -> l.dirWithMode("a/b", 0777).symlink("a", victims.toString()));
+  }
+
+  @Test
+  void aWhiteoutOfASymbolicLinkDoesNotTruncateOrMarkItsTarget() throws IOException {
+    unpackLeavesVictimsAlone(l -> l.symlink("v", victimFile.toString()).file(".wh.v", ""));
+    unpackLeavesVictimsAlone(l -> l.symlink("v", victimFile.toString()).file(".wh.v", "").file(".wh.v", ""));
+  }
+
+  @Test
+  void aWhiteoutInADirectoryLaterReplacedByALinkStaysInTheLayer() throws IOException {
+    unpackLeavesVictimsAlone(l -> l.dir("d").file("d/.wh.planted", "").symlink("d", victimDir.toString()));
+    unpackLeavesVictimsAlone(l -> l.dir("d").file("d/.wh..wh..opq", "").symlink("d", victimDir.toString()));
+  }
+
+  @Test
+  void aLayerWhoseDigestIsWrongIsRefusedBeforeAnyEntryIsWritten() throws IOException {
+    Path image = image(l -> l.symlink("v", victimFile.toString()).file(".wh.v", ""));
+    byte[] other = TestImages.gz(l -> l.symlink("v", victimFile.toString()).file(".wh.v", "").file("more", "x"));
+    for (Path blob : Files.list(image.resolve("blobs/sha256")).toList()) {
+      if (Files.readAllBytes(blob)[0] == (byte) 0x1f) {
+        Files.write(blob, other); // the layer blob, swapped for another whose digest it does not have
+      }
+    }
+    IOException e = unpackLeavesVictimsAlone(image);
+    assertTrue(e != null && e.getMessage().contains("hashes to"), String.valueOf(e));
+    assertTrue(Files.list(tmp.resolve("cache/tmp")).findAny().isEmpty(), "no scratch directory was left");
+  }
+
+  @Test
+  void writesThroughLinksAreRefusedHoweverTheLinkIsReached() throws IOException {
+    // through a link, a chain of links, a link to a link's parent, an opaque marker and a whiteout under a link
+    assertRefused(l -> l.symlink("e", victimDir.toString()).file("e/planted", "x"), "symbolic link");
+    assertRefused(l -> l.symlink("a", "b").symlink("b", "c").symlink("c", victimDir.toString()).file("a/p", "x"),
+        "symbolic link");
+    assertRefused(l -> l.symlink("o", victimDir.toString()).file("o/.wh..wh..opq", ""), "symbolic link");
+    assertRefused(l -> l.symlink("w", victimDir.toString()).file("w/.wh.inside", ""), "symbolic link");
+    assertRefused(l -> l.symlink("h", victimDir.toString()).hardlink("stolen", "h/inside"), "symbolic link");
+    assertRefused(l -> l.symlink("s", victimFile.toString()).hardlink("stolen", "s"), "not a regular file");
+    assertRefused(l -> l.file("f", "x").file("f/below", "y"), "not a directory");
+  }
+
+  private void assertRefused(Consumer<TestImages.Layer> layer, String reason) throws IOException {
+    IOException e = unpackLeavesVictimsAlone(layer);
+    assertTrue(e != null && e.getMessage().contains(reason), "expected a refusal naming '" + reason + "': " + e);
+  }
+
+  @Test
+  void laterEntriesReplaceEarlierLinksInsideTheLayerOnly() throws IOException {
+    unpackLeavesVictimsAlone(l -> l.symlink("f", victimFile.toString()).file("f", "pwned"));
+    unpackLeavesVictimsAlone(l -> l.symlink("d", victimDir.toString()).dir("d").file("d/inside", "pwned"));
+    unpackLeavesVictimsAlone(l -> l.dir("d").file("d/x", "1").symlink("d", victimDir.toString()).dir("d")
+        .file("d/inside", "pwned"));
+    Path layer = store.layers(image(l -> l.symlink("f", victimFile.toString()).file("f", "mine")), null).get(0);
+    assertEquals("mine", Files.readString(layer.resolve("f")), "the file replaced the link in the layer");
+  }
+
+  @Test
+  void absoluteAndLongLinkTargetsAreKeptAsLinksNotFollowed() throws IOException {
+    String deep = "../".repeat(200) + victimFile;
+    Path layer = store.layers(image(l -> l.symlink("abs", victimFile.toString()).symlink("deep", deep)
+        .dir("sub").symlink("sub/up", "../../../../../" + victims)), null).get(0);
+    assertEquals(deep, Files.readSymbolicLink(layer.resolve("deep")).toString());
+    assertTrue(Files.isSymbolicLink(layer.resolve("sub/up")));
+  }
+
+  @Test
+  void theLayerPrimitivesLeaveTheHostAloneWhenAnIsolateRunsFromThem() throws IOException {
+    Prerequisites.requireOsLevel();
+    Prerequisites.require(HelperBinary.currentUid() == 0, "root: the attacks were found against a root JVM");
+    Prerequisites.requireFile("/bin/busybox", "Debian package busybox-static");
+    byte[] busybox = TestImages.busyboxLayer();
+    List<Consumer<TestImages.Layer>> attacks = new ArrayList<>(List.of(
+        l -> l.dirWithMode("x", 0777).symlink("x", victimFile.toString()),
+        l -> l.symlink("v", victimFile.toString()).file(".wh.v", ""),
+        l -> l.dir("d").file("d/.wh.planted", "").symlink("d", victimDir.toString())));
+    for (Consumer<TestImages.Layer> attack : attacks) {
+      Map<String, String> before = snapshot();
+      Path image = TestImages.ociLayout(tmp.resolve("run-" + System.nanoTime()), "latest",
+          List.of(busybox, TestImages.gz(attack)));
+      try (Isolate isolate = Isolate.builder().level(IsolationLevel.OS).rootfs(Rootfs.ociImage(image))
+          .workload(Workload.command("/bin/sh", "-c", "ls -la / >/dev/null; echo ran")).build()) {
+        ExitResult r = isolate.run();
+        assertEquals(Termination.EXITED, r.termination(), r::toString);
+        assertEquals("ran\n", r.stdoutText(), r::toString);
+      }
+      assertEquals(before, snapshot(), "the victims changed");
+    }
+  }
+}
