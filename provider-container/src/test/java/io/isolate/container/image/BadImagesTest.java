@@ -183,4 +183,114 @@ class BadImagesTest {
     assertTrue(view.list().contains("overlay.opaque"), view.list().toString());
     assertFalse(Files.exists(layer.resolve("opaque/.wh..wh..opq")));
   }
+
+  @Test
+  void aSparseEntryCountsItsRealSizeAgainstTheCap() throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("sparse"));
+    try (var f = new java.io.RandomAccessFile(dir.resolve("big").toFile(), "rw")) {
+      f.setLength(1L << 30); // 1 GiB of holes: a few hundred bytes once tarred sparse and gzipped
+    }
+    System.setProperty(LayerUnpacker.MAX_BYTES_PROPERTY, Long.toString(64L << 20));
+    try {
+      for (String format : List.of("gnu", "posix")) {
+        Path layer = tmp.resolve(format + ".tgz");
+        Process tar = new ProcessBuilder("tar", "--sparse", "--format=" + format, "-czf", layer.toString(), "-C",
+            dir.toString(), "big").redirectErrorStream(true).start();
+        assertEquals(0, tar.waitFor(), new String(tar.getInputStream().readAllBytes()));
+        assertTrue(Files.size(layer) < 4096, "a small layer: " + Files.size(layer));
+        Path image = TestImages.ociLayout(tmp.resolve("img-" + format), "latest", List.of(Files.readAllBytes(layer)));
+        IOException e = assertThrows(IOException.class, () -> store.layers(image, null));
+        assertTrue(e.getMessage().contains("maxLayerBytes=67108864") && e.getMessage().contains("1073741824"),
+            e.getMessage());
+      }
+    } finally {
+      System.clearProperty(LayerUnpacker.MAX_BYTES_PROPERTY);
+      Files.delete(dir.resolve("big"));
+    }
+    assertNothingEscapedAndCacheIsClean();
+  }
+
+  @Test
+  void aWholeImageIsCappedNotOnlyEachLayer() throws IOException {
+    System.setProperty(ImageStore.MAX_IMAGE_BYTES_PROPERTY, "300000");
+    try {
+      Path image = TestImages.ociLayout(tmp.resolve("img"), "latest", List.of(
+          TestImages.gz(l -> l.file("one", new byte[200_000], 0644)),
+          TestImages.gz(l -> l.file("two", new byte[200_000], 0644))));
+      IOException e = assertThrows(IOException.class, () -> store.layers(image, null));
+      assertTrue(e.getMessage().contains("maxImageBytes=300000"), e.getMessage());
+    } finally {
+      System.clearProperty(ImageStore.MAX_IMAGE_BYTES_PROPERTY);
+    }
+  }
+
+  /** The blob of the image's configuration (the only blob holding "architecture"). */
+  private static Path configBlob(Path image) throws IOException {
+    try (Stream<Path> s = Files.list(image.resolve("blobs/sha256"))) {
+      for (Path blob : s.toList()) {
+        if (Files.readString(blob, java.nio.charset.StandardCharsets.ISO_8859_1).contains("\"architecture\"")) {
+          return blob;
+        }
+      }
+    }
+    throw new AssertionError("no config blob");
+  }
+
+  @Test
+  void aConfigurationWhoseContentDoesNotMatchItsDigestIsRefused() throws IOException {
+    Path image = TestImages.ociLayout(tmp.resolve("img"), "latest", List.of(TestImages.gz(l -> l.file("a", "a"))),
+        new io.vertx.core.json.JsonObject().put("Cmd", new io.vertx.core.json.JsonArray().add("/bin/true")));
+    Path config = configBlob(image);
+    Files.writeString(config, Files.readString(config).replace("/bin/true", "/bin/evil"));
+    IOException e = assertThrows(IOException.class, () -> store.prepare(image, null));
+    assertTrue(e.getMessage().contains("hashes to"), e.getMessage());
+    Files.delete(config);
+    e = assertThrows(IOException.class, () -> store.prepare(image, null));
+    assertTrue(e.getMessage().contains("has no blobs/sha256/"), e.getMessage());
+  }
+
+  @Test
+  void aDockerArchiveLayerMustMatchItsDiffId() throws IOException {
+    byte[] good = TestImages.tar(l -> l.file("a", "a"));
+    Path archive = TestImages.dockerSave(tmp.resolve("img.tar"), "test:1", List.of(good));
+    assertEquals(1, store.layers(archive, "test:1").size());
+    byte[] tampered = TestImages.tar(l -> l.file("a", "b"));
+    Path hostile = tmp.resolve("hostile.tar");
+    try (var in = new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(Files.newInputStream(archive));
+        var out = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(Files.newOutputStream(hostile))) {
+      for (var e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+        byte[] content = in.readAllBytes();
+        if (e.getName().endsWith("layer.tar")) {
+          content = tampered; // same length, other bytes
+          e.setSize(content.length);
+        }
+        out.putArchiveEntry(e);
+        out.write(content);
+        out.closeArchiveEntry();
+      }
+    }
+    IOException e = assertThrows(IOException.class, () -> new ImageStore(tmp.resolve("cache2")).layers(hostile, "test:1"));
+    assertTrue(e.getMessage().contains("hashes to"), e.getMessage());
+  }
+
+  @Test
+  void garbageIsNotAnEmptyLayer() throws IOException {
+    for (byte[] garbage : List.of(new byte[] {1, 2, 3}, new byte[511], "not a tar".repeat(200).getBytes())) {
+      Path image = TestImages.ociLayout(tmp.resolve("img-" + System.nanoTime()), "latest", List.of(garbage));
+      IOException e = assertThrows(IOException.class, () -> store.layers(image, null));
+      assertTrue(e.getMessage().contains("corrupt or hostile"), e.getMessage());
+    }
+    Path empty = TestImages.ociLayout(tmp.resolve("empty"), "latest", List.of(new byte[1024]));
+    assertEquals(1, store.layers(empty, null).size(), "two zero blocks are an empty layer");
+    assertNothingEscapedOnly();
+  }
+
+  @Test
+  void configurationFieldsOfTheWrongTypeAreNamed() throws IOException {
+    Path image = TestImages.ociLayout(tmp.resolve("img"), "latest", List.of(TestImages.gz(l -> l.file("a", "a"))),
+        new io.vertx.core.json.JsonObject().put("Env", "PATH=/bin").put("WorkingDir", 7));
+    IOException e = assertThrows(IOException.class, () -> store.prepare(image, null));
+    assertTrue(e.getMessage().contains("'Env' is a string, not a list"), e.getMessage());
+    assertFalse(e.getMessage().contains("ClassCastException"), e.getMessage());
+  }
 }
