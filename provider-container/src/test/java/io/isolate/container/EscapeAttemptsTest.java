@@ -135,4 +135,23 @@ class EscapeAttemptsTest {
     String out = run(Os.sh("mkdir /tmp/d && echo made").denySyscalls("mkdir", "mkdirat"));
     assertFalse(out.contains("made"), out);
   }
+
+  @Test
+  void vsockAndOtherUnconfinedSocketFamiliesFailUnderEveryNetworkMode() {
+    // vsock is not network-namespaced: a bound port is the host's (the host then gets EADDRINUSE), and on a cloud VM
+    // it reaches the hypervisor. An allowed family keeps working.
+    String probe = "python3 -c 'import socket\n"
+        + "for name, family in ((\"vsock\", socket.AF_VSOCK), (\"packet\", socket.AF_PACKET), (\"alg\", 38)):\n"
+        + "  try:\n"
+        + "    s = socket.socket(family, socket.SOCK_DGRAM if family == 38 else socket.SOCK_STREAM)\n"
+        + "    print(name, \"created\")\n"
+        + "  except OSError as e:\n"
+        + "    print(name, e.errno)\n"
+        + "a, b = socket.socketpair(); a.send(b\"x\"); print(\"unix\", b.recv(1).decode())\n"
+        + "socket.socket(socket.AF_INET, socket.SOCK_DGRAM); print(\"inet ok\")'";
+    for (Network network : Network.values()) {
+      String out = run(Os.sh(probe).network(network));
+      assertEquals("vsock 97\npacket 97\nalg 97\nunix x\ninet ok\n", out, "network " + network);
+    }
+  }
 }

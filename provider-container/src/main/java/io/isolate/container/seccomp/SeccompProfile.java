@@ -12,12 +12,30 @@ import java.util.TreeSet;
 /**
  * The system call policy of an isolate: the default profile denies what container runtimes deny by default
  * (mounting, module loading, kexec, bpf, keyrings, perf, ptrace, reboot, swap, clock setting, new namespaces
- * from inside...), minus what the application allows, plus what it denies. Everything else is allowed.
+ * from inside...), minus what the application allows, plus what it denies. Everything else up to the newest call
+ * this profile knows is allowed.
  *
  * <p>Denied calls fail with EPERM; {@code clone} is denied only when it asks for a new namespace;
  * {@code clone3} fails with ENOSYS (its flags live in memory a filter cannot read, and libc then falls back to
  * {@code clone}); {@code ioctl(TIOCSTI)} (pushing input into a terminal) fails with EPERM. Another architecture
  * (i386, x32) kills the process.
+ *
+ * <p>A deny list lets through what it does not name, so three rules close it:
+ * <ul>
+ *   <li>a call numbered above the newest this profile knows ({@link SyscallTable#highest()}, Linux 6.18's
+ *       {@code open_tree_attr}) fails with ENOSYS, as on an older kernel: a kernel upgrade cannot hand the workload
+ *       a call nobody reviewed;
+ *   <li>{@code socket} and {@code socketpair} work for the families a networked program needs, {@code AF_UNIX},
+ *       {@code AF_INET}, {@code AF_INET6} and {@code AF_NETLINK} (routing and interface queries: {@code getifaddrs}),
+ *       all of them confined to the isolate's network namespace; every other family fails with EAFNOSUPPORT, as on
+ *       a kernel without it. Above all {@code AF_VSOCK}, which no network namespace confines (its ports are the
+ *       host's, and on a cloud VM it reaches the hypervisor), and also packet, Bluetooth, CAN, crypto (AF_ALG) and
+ *       the rest of the kernel's attack surface behind rarely used families. The same families under every
+ *       network mode: under {@code NONE} an Internet socket reaches nothing, and programs expect to create one;
+ *   <li>{@code personality} accepts only the personas container runtimes allow (Linux, UNAME26, their 32-bit
+ *       variants, and the query 0xffffffff); ADDR_NO_RANDOMIZE, READ_IMPLIES_EXEC and the like fail with EPERM.
+ * </ul>
+ * Allowing {@code socket}, {@code socketpair} or {@code personality} by name lifts its rule.
  */
 public final class SeccompProfile {
   /** The default deny list. */
@@ -29,7 +47,20 @@ public final class SeccompProfile {
       "open_by_handle_at", "open_tree", "perf_event_open", "pivot_root", "process_vm_readv", "process_vm_writev",
       "ptrace", "query_module", "quotactl", "quotactl_fd", "reboot", "request_key", "setdomainname", "sethostname",
       "setns", "settimeofday", "swapoff", "swapon", "syslog", "sysfs", "_sysctl", "umount2", "unshare", "uselib",
-      "userfaultfd", "ustat", "vhangup", "fanotify_init", "lsm_set_self_attr")));
+      "userfaultfd", "ustat", "vhangup", "fanotify_init", "lsm_set_self_attr",
+      // newer calls a deny list written before them let through:
+      "memfd_secret", // memory the kernel itself cannot read: no use to a workload, hides from inspection
+      "pidfd_getfd", "process_madvise", // act on another process, as ptrace does, which is denied
+      "open_tree_attr")));
+
+  /** Address families {@code socket} and {@code socketpair} may create: see the class comment. */
+  static final List<Integer> SOCKET_FAMILIES = List.of(1 /* AF_UNIX */, 2 /* AF_INET */, 10 /* AF_INET6 */,
+      16 /* AF_NETLINK */);
+
+  /** Personas {@code personality} may set: PER_LINUX, UNAME26, PER_LINUX32, both, and the query. */
+  static final List<Integer> PERSONAS = List.of(0, 0x0008, 0x20000, 0x20008, 0xffffffff);
+
+  static final int EAFNOSUPPORT = 97;
 
   static final int CLONE_NAMESPACE_FLAGS = 0x00020000 /* NEWNS */ | 0x02000000 /* NEWCGROUP */
       | 0x04000000 /* NEWUTS */ | 0x08000000 /* NEWIPC */ | 0x10000000 /* NEWUSER */ | 0x20000000 /* NEWPID */
@@ -39,12 +70,18 @@ public final class SeccompProfile {
   private final boolean restrictClone;
   private final boolean restrictClone3;
   private final boolean restrictTiocsti;
+  private final boolean restrictSocket;
+  private final boolean restrictSocketpair;
+  private final boolean restrictPersonality;
 
-  private SeccompProfile(Set<String> denied, boolean restrictClone, boolean restrictClone3, boolean restrictTiocsti) {
+  private SeccompProfile(Set<String> denied, Set<String> allowed) {
     this.denied = Collections.unmodifiableSet(denied);
-    this.restrictClone = restrictClone;
-    this.restrictClone3 = restrictClone3;
-    this.restrictTiocsti = restrictTiocsti;
+    this.restrictClone = !allowed.contains("clone") && !allowed.contains("unshare");
+    this.restrictClone3 = !allowed.contains("clone3");
+    this.restrictTiocsti = !allowed.contains("ioctl");
+    this.restrictSocket = !allowed.contains("socket");
+    this.restrictSocketpair = !allowed.contains("socketpair");
+    this.restrictPersonality = !allowed.contains("personality");
   }
 
   /**
@@ -67,10 +104,7 @@ public final class SeccompProfile {
     denied.removeAll(allowed);
     denied.addAll(deniedExtra);
     denied.removeIf(n -> SyscallTable.number(n).isEmpty()); // names of other architectures (create_module...)
-    boolean clone = !allowed.contains("clone") && !allowed.contains("unshare");
-    boolean clone3 = !allowed.contains("clone3");
-    boolean tiocsti = !allowed.contains("ioctl");
-    return new SeccompProfile(denied, clone, clone3, tiocsti);
+    return new SeccompProfile(denied, Set.copyOf(allowed));
   }
 
   private static void check(String name, String what) {
@@ -94,6 +128,8 @@ public final class SeccompProfile {
     p.load(Bpf.OFFSET_NR);
     p.jumpIfGreaterOrEqual(0x40000000, 0, 1); // the x32 ABI
     p.ret(Bpf.RET_KILL_PROCESS);
+    p.jumpIfGreaterOrEqual(SyscallTable.highest() + 1, 0, 1); // newer than this profile: as on an older kernel
+    p.ret(Bpf.errno(Bpf.ENOSYS));
     List<Integer> numbers = new ArrayList<>();
     for (String name : denied) {
       numbers.add(SyscallTable.number(name).getAsInt());
@@ -114,6 +150,15 @@ public final class SeccompProfile {
       p.ret(Bpf.errno(Bpf.EPERM));
       p.ret(Bpf.RET_ALLOW);
     }
+    if (restrictSocket) {
+      onlyArgument0(p, "socket", SOCKET_FAMILIES, EAFNOSUPPORT);
+    }
+    if (restrictSocketpair) {
+      onlyArgument0(p, "socketpair", SOCKET_FAMILIES, EAFNOSUPPORT);
+    }
+    if (restrictPersonality) {
+      onlyArgument0(p, "personality", PERSONAS, Bpf.EPERM);
+    }
     if (restrictClone) {
       p.jumpIfEqual(SyscallTable.number("clone").getAsInt(), 0, 3);
       p.load(Bpf.offsetArgLow(0));
@@ -122,6 +167,22 @@ public final class SeccompProfile {
     }
     p.ret(Bpf.RET_ALLOW);
     return p.toBytes();
+  }
+
+  /**
+   * Lets call {@code name} through only when its first argument (its low 32 bits, an int in the C prototype) is one
+   * of {@code values}; otherwise it fails with {@code errno}. Leaves the call number in the accumulator for the
+   * checks that follow.
+   */
+  private static void onlyArgument0(Bpf p, String name, List<Integer> values, int errno) {
+    int n = values.size();
+    p.jumpIfEqual(SyscallTable.number(name).getAsInt(), 0, n + 3); // another call: skip this block
+    p.load(Bpf.offsetArgLow(0));
+    for (int i = 0; i < n; i++) {
+      p.jumpIfEqual(values.get(i), n - i, 0); // to the ALLOW below
+    }
+    p.ret(Bpf.errno(errno));
+    p.ret(Bpf.RET_ALLOW);
   }
 
   @Override

@@ -57,7 +57,7 @@ class SeccompProfileTest {
   @Test
   void ordinaryCallsAreAllowed() {
     for (String name : List.of("read", "write", "openat", "execve", "mmap", "futex", "getpid", "prlimit64",
-        "socket", "setrlimit")) {
+        "setrlimit")) {
       assertEquals(ALLOW, run(defaults, X86_64, nr(name)), name);
     }
   }
@@ -84,6 +84,42 @@ class SeccompProfileTest {
   void tiocstiIsDeniedButOtherIoctlsAreNot() {
     assertEquals(EPERM, run(defaults, X86_64, nr("ioctl"), 0, 0x5412));
     assertEquals(ALLOW, run(defaults, X86_64, nr("ioctl"), 0, 0x5401 /* TCGETS */));
+  }
+
+  @Test
+  void socketsOnlyOfTheFamiliesANetworkedProgramNeeds() {
+    int eafnosupport = 0x00050000 | 97;
+    for (long family : List.of(1L /* UNIX */, 2L /* INET */, 10L /* INET6 */, 16L /* NETLINK */)) {
+      assertEquals(ALLOW, run(defaults, X86_64, nr("socket"), family, 1), "socket family " + family);
+      assertEquals(ALLOW, run(defaults, X86_64, nr("socketpair"), family, 1), "socketpair family " + family);
+    }
+    for (long family : List.of(0L, 17L /* PACKET */, 31L /* BLUETOOTH */, 38L /* ALG */, 40L /* VSOCK */, 29L,
+        0xffffffffL)) {
+      assertEquals(eafnosupport, run(defaults, X86_64, nr("socket"), family, 1), "socket family " + family);
+      assertEquals(eafnosupport, run(defaults, X86_64, nr("socketpair"), family, 1), "socketpair family " + family);
+    }
+    assertEquals(ALLOW, run(defaults, X86_64, nr("socket"), 0xdead_0000_0002L, 1), "the kernel reads an int");
+    byte[] allowed = SeccompProfile.of(List.of("socket"), List.of()).toBpf();
+    assertEquals(ALLOW, run(allowed, X86_64, nr("socket"), 40, 1), "allowing socket by name lifts the rule");
+  }
+
+  @Test
+  void personalityOnlyForTheUsualPersonas() {
+    assertEquals(ALLOW, run(defaults, X86_64, nr("personality"), 0));
+    assertEquals(ALLOW, run(defaults, X86_64, nr("personality"), 0xffffffffL));
+    assertEquals(EPERM, run(defaults, X86_64, nr("personality"), 0x0040000L /* ADDR_NO_RANDOMIZE */));
+    assertEquals(EPERM, run(defaults, X86_64, nr("personality"), 0x0400000L /* READ_IMPLIES_EXEC */));
+  }
+
+  @Test
+  void callsNewerThanTheProfileFailAsOnAnOlderKernel() {
+    assertEquals(ENOSYS, run(defaults, X86_64, SyscallTable.highest() + 1));
+    assertEquals(ENOSYS, run(defaults, X86_64, 0x3fffffff));
+    for (String name : List.of("memfd_secret", "pidfd_getfd", "process_madvise", "open_tree_attr",
+        "lsm_set_self_attr")) {
+      assertEquals(EPERM, run(defaults, X86_64, nr(name)), name);
+    }
+    assertEquals(ALLOW, run(defaults, X86_64, nr("fchmodat2")));
   }
 
   @Test
