@@ -18,7 +18,8 @@
  *
  * Exit code: the workload's exit code, or 128+signal when it was killed by a signal. The status file (--status)
  * carries the exact story in lines the Java side parses: "exit N", "signal N", "exec-error ERRNO MESSAGE",
- * "setup-error MESSAGE", "rusage UTIME_US STIME_US MAXRSS_KB".
+ * "setup-error MESSAGE", "rusage UTIME_US STIME_US MAXRSS_KB", "started PID" (the workload was executed),
+ * "init-signal N".
  *
  * Special mode: "isolate-helper --unpack DIR" writes an image layer into DIR from operations on standard input,
  * confined to DIR (unpack.c); used by the image layer cache.
@@ -718,6 +719,7 @@ static void run_init(int sync_fd) {
     _exit(127);
   }
   close(exec_pipe[0]);
+  status_line("started %d", pid); /* from here on, an end without "exit" or "signal" was forced from outside */
   /*
    * The workload can read init's /proc/1/cmdline, which is the helper's argv: host paths of the helper, the
    * status file and the cgroups. Init needs none of it any more (the workload has its own copy), so blank it.

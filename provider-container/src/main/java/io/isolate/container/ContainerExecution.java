@@ -233,6 +233,12 @@ final class ContainerExecution implements Execution {
       r = ExitResult.builder(t).exitCode(128 + sig).detail("killed by signal " + sig + " (" + Signals.name(sig) + ")");
     } else if (status.exitCode() >= 0) {
       r = ExitResult.builder(Termination.EXITED).exitCode(status.exitCode());
+    } else if (status.started()) {
+      // the workload ran, and neither it nor we ended it: its init or the helper was killed from outside
+      r = ExitResult.builder(Termination.KILLED).exitCode(-1)
+          .detail("the isolate was ended from outside while the workload ran ("
+              + (status.initSignal() > 0 ? "its init was killed by signal " + status.initSignal() + " ("
+                  + Signals.name(status.initSignal()) + ")" : "its helper ended with code " + helperExitCode()) + ")");
     } else {
       int code = helperExitCode();
       String said = new String(stderr.captured(), java.nio.charset.StandardCharsets.UTF_8).trim();

@@ -70,4 +70,40 @@ class InitProcessTest {
     assertEquals(3, helper.exitValue());
     assertEquals(3, HelperStatus.read(status).exitCode());
   }
+
+  /** The helper of the one isolate this JVM runs now, found among this JVM's children. */
+  private static ProcessHandle helperProcess() {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < deadline) {
+      var found = ProcessHandle.current().children()
+          .filter(p -> p.info().command().orElse("").contains("isolate-helper")).findFirst();
+      if (found.isPresent() && found.get().children().findAny().isPresent()) {
+        return found.get();
+      }
+      Thread.onSpinWait();
+    }
+    throw new AssertionError("no isolate helper with an init among this JVM's children");
+  }
+
+  @Test
+  void anInitKilledFromOutsideWhileTheWorkloadRunsIsReportedAsKilledNotAsAFailedStart(@TempDir Path shared)
+      throws Exception {
+    for (boolean killInit : new boolean[] {true, false}) {
+      java.nio.file.Files.deleteIfExists(shared.resolve("ready"));
+      try (Isolate isolate = Os.sh("touch /shared/ready; sleep 30")
+          .mount(io.isolate.Mount.readWrite(shared, "/shared")).build()) {
+        var execution = isolate.start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!java.nio.file.Files.exists(shared.resolve("ready")) && System.nanoTime() < deadline) {
+          Thread.sleep(5);
+        }
+        ProcessHandle helper = helperProcess();
+        long victim = killInit ? helper.children().findFirst().orElseThrow().pid() : helper.pid();
+        new ProcessBuilder("kill", "-KILL", Long.toString(victim)).start().waitFor();
+        ExitResult r = execution.onExit().get(10, TimeUnit.SECONDS);
+        assertEquals(io.isolate.Termination.KILLED, r.termination(), r::toString);
+        assertTrue(r.detail().contains("ended from outside while the workload ran"), r::toString);
+      }
+    }
+  }
 }

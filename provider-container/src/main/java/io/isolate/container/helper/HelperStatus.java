@@ -11,7 +11,7 @@ import java.util.List;
 /**
  * What the helper's status file says about one run, parsed once. Lines (see isolate-helper.c): {@code exit N},
  * {@code signal N}, {@code exec-error ERRNO MESSAGE}, {@code setup-error MESSAGE},
- * {@code rusage UTIME_US STIME_US MAXRSS_KB}, {@code init-signal N}.
+ * {@code rusage UTIME_US STIME_US MAXRSS_KB}, {@code init-signal N}, {@code started PID}.
  *
  * @param exitCode the workload's exit code, or -1 when it did not exit by itself
  * @param signal the signal that ended the workload, or 0
@@ -20,9 +20,10 @@ import java.util.List;
  * @param cpuTime user + system time of the isolate's processes that were reaped, or null
  * @param maxRssBytes the largest resident set of one of them, or -1
  * @param initSignal the signal that killed the isolate's init from outside, or 0
+ * @param started whether the workload was executed (an end without exit or signal was then forced from outside)
  */
 public record HelperStatus(int exitCode, int signal, String setupError, String execError, Duration cpuTime,
-    long maxRssBytes, int initSignal) {
+    long maxRssBytes, int initSignal, boolean started) {
 
   /** Reads and parses the status file; a missing file reads as empty. */
   public static HelperStatus read(Path file) {
@@ -31,7 +32,7 @@ public record HelperStatus(int exitCode, int signal, String setupError, String e
     } catch (NoSuchFileException e) {
       return parse(List.of());
     } catch (IOException e) {
-      return new HelperStatus(-1, 0, "cannot read status file " + file + ": " + e, null, null, -1, 0);
+      return new HelperStatus(-1, 0, "cannot read status file " + file + ": " + e, null, null, -1, 0, false);
     }
   }
 
@@ -43,6 +44,7 @@ public record HelperStatus(int exitCode, int signal, String setupError, String e
     String execError = null;
     Duration cpu = null;
     long rss = -1;
+    boolean started = false;
     for (String line : lines) {
       int space = line.indexOf(' ');
       if (space < 0) {
@@ -55,6 +57,7 @@ public record HelperStatus(int exitCode, int signal, String setupError, String e
           case "exit" -> exitCode = Integer.parseInt(value.trim());
           case "signal" -> signal = Integer.parseInt(value.trim());
           case "init-signal" -> initSignal = Integer.parseInt(value.trim());
+          case "started" -> started = true;
           case "setup-error" -> setupError = setupError == null ? value : setupError;
           case "exec-error" -> {
             int sp = value.indexOf(' ');
@@ -73,7 +76,7 @@ public record HelperStatus(int exitCode, int signal, String setupError, String e
         // a torn line (the helper was killed mid-write); ignore it
       }
     }
-    return new HelperStatus(exitCode, signal, setupError, execError, cpu, rss, initSignal);
+    return new HelperStatus(exitCode, signal, setupError, execError, cpu, rss, initSignal, started);
   }
 
   /** True when the workload ran and ended, by exit or by signal. */
