@@ -55,6 +55,15 @@ public final class ImageStore {
   public static final String MAX_IMAGE_BYTES_PROPERTY = "isolate.container.maxImageBytes";
   static final long DEFAULT_MAX_IMAGE_BYTES = 8L << 30;
 
+  /**
+   * System property: how long preparing one image may take, in seconds (default 600): reading it, checking digests
+   * and unpacking its new layers. Preparation runs when an isolate is built, before its wall-time limit starts,
+   * and once per layer (later isolates find the layers in the cache); this bounds what a huge or hostile image can
+   * cost the thread that builds.
+   */
+  public static final String PREPARE_TIMEOUT_PROPERTY = "isolate.container.imagePrepareSeconds";
+  static final long DEFAULT_PREPARE_SECONDS = 600;
+
   /** Layer directory names: enough of the digest to be unique, short enough for overlayfs' option page. */
   static final int NAME_HEX = 32;
 
@@ -135,12 +144,15 @@ public final class ImageStore {
       long imageCap = Long.getLong(MAX_IMAGE_BYTES_PROPERTY, DEFAULT_MAX_IMAGE_BYTES);
       long layerCap = Long.getLong(LayerUnpacker.MAX_BYTES_PROPERTY, LayerUnpacker.DEFAULT_MAX_BYTES);
       long imageLeft = imageCap;
+      long deadline = System.nanoTime()
+          + java.util.concurrent.TimeUnit.SECONDS.toNanos(Long.getLong(PREPARE_TIMEOUT_PROPERTY, DEFAULT_PREPARE_SECONDS));
       List<Path> dirs = new ArrayList<>();
       for (ImageArchive.Layer layer : parsed.layers()) {
         LayerUnpacker.Cap cap = imageLeft < layerCap
             ? new LayerUnpacker.Cap(imageLeft, "the image cap -D" + MAX_IMAGE_BYTES_PROPERTY + "=" + imageCap
-                + " (with the layers below it)")
-            : new LayerUnpacker.Cap(layerCap, "the layer cap -D" + LayerUnpacker.MAX_BYTES_PROPERTY + "=" + layerCap);
+                + " (with the layers below it)", deadline)
+            : new LayerUnpacker.Cap(layerCap, "the layer cap -D" + LayerUnpacker.MAX_BYTES_PROPERTY + "=" + layerCap,
+                deadline);
         Path dir = layer(layer, cap);
         long size = recordedSize(dir);
         if (size > cap.bytes()) {

@@ -47,12 +47,21 @@ final class LayerUnpacker {
   static final int MAX_ENTRIES = 1_000_000;
 
   /**
-   * How many bytes unpacking may still write, and what to name when it is exceeded.
+   * How many bytes unpacking may still write, and until when it may run.
    *
    * @param bytes the bytes left
    * @param name the cap, as the error names it ("the layer cap -Disolate.container.maxLayerBytes=...")
+   * @param deadlineNanos the {@link System#nanoTime()} after which unpacking gives up (see
+   *     {@link ImageStore#PREPARE_TIMEOUT_PROPERTY})
    */
-  record Cap(long bytes, String name) {}
+  record Cap(long bytes, String name, long deadlineNanos) {
+    void checkTime(String at) throws IOException {
+      if (System.nanoTime() - deadlineNanos > 0) {
+        throw new IOException("preparing the image took longer than -D" + ImageStore.PREPARE_TIMEOUT_PROPERTY
+            + " allows (at " + at + ")");
+      }
+    }
+  }
 
   /** What an unpacked name is, as far as later entries of the layer are concerned. */
   private enum Kind { DIRECTORY, FILE, SYMLINK, OTHER }
@@ -98,6 +107,7 @@ final class LayerUnpacker {
         if (++entries > MAX_ENTRIES) {
           throw new IOException("the layer has more than " + MAX_ENTRIES + " entries");
         }
+        cap.checkTime(name);
         int slash = name.lastIndexOf('/');
         String parent = slash < 0 ? "" : name.substring(0, slash);
         String file = name.substring(slash + 1);
@@ -154,7 +164,7 @@ final class LayerUnpacker {
           out.hardLink(name, linked);
           tree.put(name, Kind.FILE);
         } else if (e.isFile()) {
-          out.file(name, e.getMode() & 0777, size, tar);
+          out.file(name, e.getMode() & 0777, size, tar, () -> cap.checkTime(name));
           tree.put(name, Kind.FILE);
         } else if (e.isFIFO() || e.isCharacterDevice() || e.isBlockDevice()) {
           continue; // the isolate gets its own /dev; special files in images are not honoured

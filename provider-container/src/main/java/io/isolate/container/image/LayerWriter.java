@@ -46,8 +46,11 @@ final class LayerWriter implements Closeable {
     send(() -> out.writeInt(mode));
   }
 
-  /** A regular file of exactly {@code size} bytes read from {@code content}; fewer bytes there is an error. */
-  void file(String path, int mode, long size, InputStream content) throws IOException {
+  /**
+   * A regular file of exactly {@code size} bytes read from {@code content}; fewer bytes there is an error.
+   * {@code progress} runs after every 64 KiB, and may stop the copy by throwing.
+   */
+  void file(String path, int mode, long size, InputStream content, Write progress) throws IOException {
     op('F', path);
     send(() -> {
       out.writeInt(mode);
@@ -62,6 +65,7 @@ final class LayerWriter implements Closeable {
       int count = n;
       send(() -> out.write(buffer, 0, count));
       left -= n;
+      progress.run();
     }
   }
 
@@ -142,7 +146,8 @@ final class LayerWriter implements Closeable {
     out.write(bytes);
   }
 
-  private interface Write {
+  /** A step that may fail with an {@link IOException}. */
+  interface Write {
     void run() throws IOException;
   }
 

@@ -293,4 +293,20 @@ class BadImagesTest {
     assertTrue(e.getMessage().contains("'Env' is a string, not a list"), e.getMessage());
     assertFalse(e.getMessage().contains("ClassCastException"), e.getMessage());
   }
+
+  @Test
+  void preparingAnImageIsBoundedInTime() throws IOException {
+    System.setProperty(ImageStore.PREPARE_TIMEOUT_PROPERTY, "0");
+    try {
+      IOException e = rejected(l -> {
+        for (int i = 0; i < 2000; i++) {
+          l.file("f" + i, "x");
+        }
+      });
+      assertTrue(e.getMessage().contains("-Disolate.container.imagePrepareSeconds"), e.getMessage());
+    } finally {
+      System.clearProperty(ImageStore.PREPARE_TIMEOUT_PROPERTY);
+    }
+    assertNothingEscapedAndCacheIsClean();
+  }
 }
