@@ -35,9 +35,12 @@ final class LayerWriter implements Closeable {
 
   /** Starts the helper confined to {@code dir}, an empty directory that the caller owns. */
   static LayerWriter start(Path dir) throws IOException {
-    Process p = new ProcessBuilder(HelperBinary.path().toString(), "--unpack", dir.toString())
-        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-        .start();
+    return start(java.util.List.of(HelperBinary.path().toString(), "--unpack", dir.toString()));
+  }
+
+  /** Runs {@code command}, a helper in {@code --unpack} mode (tests run it as another user). */
+  static LayerWriter start(java.util.List<String> command) throws IOException {
+    Process p = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     return new LayerWriter(p);
   }
 

@@ -209,4 +209,87 @@ class HostileLayersTest {
       assertEquals(before, snapshot(), "the victims changed");
     }
   }
+
+  private interface Operation {
+    void on(LayerWriter out) throws IOException;
+  }
+
+  /**
+   * Below the Java checks: the helper's unpack mode is told outright to write through links and names that point at
+   * the victims. Confined to the layer directory, it either fails or writes inside the layer; the victims do not
+   * change. Run as root and as nobody (victims then owned by nobody, who could change them if unconfined).
+   */
+  @Test
+  void theConfinedUnpackerCannotReachHostFilesEvenWhenToldTo() throws Exception {
+    List<Operation> attacks = List.of(
+        out -> out.chmodDirectory(victimDir.toString(), 0777),
+        out -> out.remove(victimFile.toString()),
+        out -> out.remove("../../victims/dir"),
+        out -> out.whiteout(victimDir + "/planted"),
+        out -> out.opaque(victimDir.toString()),
+        out -> out.hardLink("stolen", victimFile.toString()),
+        out -> out.file("../victims/passwd-new", 0644, 1, new java.io.ByteArrayInputStream(new byte[] {'x'}), () -> { }),
+        out -> {
+          out.symlink("link", victimDir.toString());
+          out.file("link/planted", 0644, 1, new java.io.ByteArrayInputStream(new byte[] {'x'}), () -> { });
+        },
+        out -> {
+          out.symlink("v", victimFile.toString());
+          out.whiteout("v");
+        },
+        out -> {
+          out.symlink("d", victimDir.toString());
+          out.chmodDirectory("d", 0777);
+          out.remove("d/inside");
+        });
+    boolean root = HelperBinary.currentUid() == 0;
+    Prerequisites.require(root, "root (to run the unpacker as root and as nobody)");
+    Prerequisites.requireFile("/usr/bin/setpriv", "util-linux setpriv");
+    Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path helper = Files.copy(HelperBinary.path(), tmp.resolve("isolate-helper"));
+    Files.setPosixFilePermissions(helper, PosixFilePermissions.fromString("r-xr-xr-x"));
+    for (boolean asNobody : new boolean[] {false, true}) {
+      if (asNobody) {
+        for (Path p : List.of(victims, victimDir, victimDir.resolve("inside"), victimFile)) {
+          Files.setAttribute(p, "unix:uid", 65534);
+          Files.setAttribute(p, "unix:gid", 65534);
+        }
+      }
+      Map<String, String> before = snapshot();
+      int index = 0;
+      for (Operation attack : attacks) {
+        Path layer = Files.createDirectory(tmp.resolve("layer-" + asNobody + "-" + index++));
+        List<String> command = new ArrayList<>();
+        if (asNobody) {
+          Files.setAttribute(layer, "unix:uid", 65534);
+          command.addAll(List.of("/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"));
+        }
+        command.addAll(List.of(helper.toString(), "--unpack", layer.toString()));
+        try (LayerWriter out = LayerWriter.start(command)) {
+          attack.on(out);
+          out.finish();
+        } catch (IOException refused) {
+          // refused by the kernel inside the sandbox: the name did not exist there, or was not a directory
+        }
+        assertEquals(before, snapshot(), "the victims changed (as " + (asNobody ? "nobody" : "root") + ", attack "
+            + (index - 1) + ")");
+      }
+      // the sandbox itself works for this user: a link is made inside the layer, not followed
+      Path layer = Files.createDirectory(tmp.resolve("layer-ok-" + asNobody));
+      if (asNobody) {
+        Files.setAttribute(layer, "unix:uid", 65534);
+      }
+      List<String> command = new ArrayList<>(asNobody
+          ? List.of("/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups") : List.of());
+      command.addAll(List.of(helper.toString(), "--unpack", layer.toString()));
+      try (LayerWriter out = LayerWriter.start(command)) {
+        out.symlink("link", victimFile.toString());
+        out.whiteout("gone");
+        out.finish();
+      }
+      assertTrue(Files.isSymbolicLink(layer.resolve("link")));
+      assertEquals(0L, ((Number) Files.getAttribute(layer.resolve("gone"), "unix:rdev", LinkOption.NOFOLLOW_LINKS))
+          .longValue());
+    }
+  }
 }
