@@ -19,9 +19,12 @@ class DiesWithTheJvmTest {
   /** The processes carrying the marker and their parents, except this JVM. */
   private static java.util.Set<Long> isolateTree(String marker) {
     java.util.Set<Long> pids = new java.util.TreeSet<>();
+    // each match and its ancestors up to this JVM: the helper's command line (its seccomp program in hex comes
+    // before the workload's command) may be longer than what the JDK reads of it, so it is found as an ancestor
     ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains(marker)).forEach(p -> {
-      pids.add(p.pid());
-      p.parent().ifPresent(parent -> pids.add(parent.pid()));
+      for (ProcessHandle h = p; h != null && h.pid() != ProcessHandle.current().pid(); h = h.parent().orElse(null)) {
+        pids.add(h.pid());
+      }
     });
     pids.remove(ProcessHandle.current().pid());
     return pids;
