@@ -43,6 +43,13 @@ final class LayerUnpacker {
   static final String MAX_BYTES_PROPERTY = "isolate.container.maxLayerBytes";
   static final long DEFAULT_MAX_BYTES = 8L << 30;
 
+  /**
+   * The most bytes the tar may hold between two entries' contents: headers, PAX extended headers and GNU long
+   * names. The tar library reads those into memory, so without a bound a layer of a few hundred kilobytes
+   * (a PAX value of repeated bytes, gzipped) could make it allocate gigabytes.
+   */
+  static final long MAX_HEADER_BYTES = 1 << 20;
+
   /** The most entries one layer may hold. */
   static final int MAX_ENTRIES = 1_000_000;
 
@@ -92,7 +99,16 @@ final class LayerUnpacker {
     TreeMap<String, Kind> tree = new TreeMap<>();
     try (LayerWriter out = LayerWriter.start(root);
         TarArchiveInputStream tar = new TarArchiveInputStream(counted)) {
-      for (TarArchiveEntry e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
+      long previousStored = 0;
+      while (true) {
+        // what the library reads to reach the next entry: the rest of this one, padding, then headers
+        counted.limit(previousStored + 1024 + MAX_HEADER_BYTES);
+        TarArchiveEntry e = tar.getNextEntry();
+        counted.limit(-1);
+        if (e == null) {
+          break;
+        }
+        previousStored = Math.max(0, e.getSize());
         String name = checkedName(e.getName());
         if (name.isEmpty()) {
           continue; // "./"
@@ -277,9 +293,10 @@ final class LayerUnpacker {
     Files.deleteIfExists(p);
   }
 
-  /** Counts the bytes read through it. */
+  /** Counts the bytes read through it, and refuses to read more than a limit past a point. */
   private static final class CountingInputStream extends FilterInputStream {
     private long count;
+    private long end = Long.MAX_VALUE;
 
     CountingInputStream(InputStream in) {
       super(in);
@@ -289,11 +306,23 @@ final class LayerUnpacker {
       return count;
     }
 
+    /** Allows {@code bytes} more bytes from here, or any number when negative. */
+    void limit(long bytes) {
+      end = bytes < 0 ? Long.MAX_VALUE : count + bytes;
+    }
+
+    private void check() throws IOException {
+      if (count > end) {
+        throw new IOException("the layer's headers between two entries exceed " + MAX_HEADER_BYTES + " bytes");
+      }
+    }
+
     @Override
     public int read() throws IOException {
       int b = super.read();
       if (b >= 0) {
         count++;
+        check();
       }
       return b;
     }
@@ -303,6 +332,7 @@ final class LayerUnpacker {
       int n = super.read(b, off, len);
       if (n > 0) {
         count += n;
+        check();
       }
       return n;
     }
@@ -311,6 +341,7 @@ final class LayerUnpacker {
     public long skip(long n) throws IOException {
       long skipped = super.skip(n);
       count += Math.max(0, skipped);
+      check();
       return skipped;
     }
   }

@@ -309,4 +309,23 @@ class BadImagesTest {
     }
     assertNothingEscapedAndCacheIsClean();
   }
+
+  @Test
+  void hugeExtendedHeadersAreRefusedBeforeTheTarLibraryHoldsThemInMemory() throws IOException {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    try (var gz = new org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream(bytes);
+        var tar = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(gz)) {
+      var e = new org.apache.commons.compress.archivers.tar.TarArchiveEntry("f");
+      e.addPaxHeader("comment", "A".repeat(20 << 20)); // 20 MiB of one byte: some 20 KiB gzipped
+      e.setSize(1);
+      tar.putArchiveEntry(e);
+      tar.write('x');
+      tar.closeArchiveEntry();
+    }
+    assertTrue(bytes.size() < 100_000, "a small layer: " + bytes.size());
+    Path image = TestImages.ociLayout(tmp.resolve("img"), "latest", List.of(bytes.toByteArray()));
+    IOException e = assertThrows(IOException.class, () -> store.layers(image, null));
+    assertTrue(e.getMessage().contains("headers between two entries exceed 1048576 bytes"), e.getMessage());
+    assertNothingEscapedAndCacheIsClean();
+  }
 }
