@@ -18,7 +18,6 @@ import java.util.Optional;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
 /**
  * An image as stored on disk: an OCI image layout directory ({@code oci-layout}, {@code index.json},
@@ -36,6 +35,9 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  */
 final class ImageArchive {
   private static final long IN_MEMORY = 1 << 20;
+
+  /** The most files an image tarball may hold (an image has a few per layer). */
+  static final int MAX_MEMBERS = 100_000;
 
   /** An image: its layers, bottom first, and its configuration ({@code {}} when the archive has none). */
   record Image(List<Layer> layers, JsonObject config) {}
@@ -90,20 +92,28 @@ final class ImageArchive {
     Map<String, Member> members = new HashMap<>();
     Map<String, String> links = new HashMap<>();
     int staged = 0;
-    try (TarArchiveInputStream tar = new TarArchiveInputStream(Files.newInputStream(image))) {
-      for (TarArchiveEntry e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
+    long cap = Long.getLong(ImageStore.MAX_IMAGE_BYTES_PROPERTY, ImageStore.DEFAULT_MAX_IMAGE_BYTES) + (64L << 20);
+    long total = 0;
+    try (TarReader tar = new TarReader(Files.newInputStream(image))) {
+      for (TarArchiveEntry e = tar.next(); e != null; e = tar.next()) {
         String name = LayerUnpacker.checkedName(e.getName());
+        long size = e.isFile() ? Math.max(0, e.getRealSize()) : 0; // a sparse member counts what it expands to
+        total = Math.addExact(total, size + 512);
+        if (total > cap || members.size() + links.size() >= MAX_MEMBERS) {
+          throw new IOException("it holds more than " + cap + " bytes (-D" + ImageStore.MAX_IMAGE_BYTES_PROPERTY
+              + " and 64 MiB for manifests) or " + MAX_MEMBERS + " files");
+        }
         if (e.isSymbolicLink()) {
           Path parent = Path.of(name).getParent();
           String target = parent == null ? e.getLinkName() : parent.resolve(e.getLinkName()).toString();
           links.put(name, LayerUnpacker.checkedName(Path.of(target).normalize().toString()));
         } else if (e.isFile()) {
-          if (e.getSize() <= IN_MEMORY) {
-            members.put(name, new Member(name, tar.readAllBytes(), null, true));
+          if (size <= IN_MEMORY) {
+            members.put(name, new Member(name, tar.content().readNBytes((int) size), null, true));
           } else {
             Files.createDirectories(scratch);
             Path file = scratch.resolve("member-" + staged++);
-            Files.copy(tar, file);
+            Files.copy(tar.content(), file);
             members.put(name, new Member(name, null, file, true));
           }
         }

@@ -1,7 +1,6 @@
 package io.isolate.container.image;
 
 import java.io.BufferedInputStream;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -9,7 +8,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.TreeMap;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 
 /**
@@ -42,13 +40,6 @@ final class LayerUnpacker {
   /** System property: the most bytes one layer may unpack to (default 8 GiB), against decompression bombs. */
   static final String MAX_BYTES_PROPERTY = "isolate.container.maxLayerBytes";
   static final long DEFAULT_MAX_BYTES = 8L << 30;
-
-  /**
-   * The most bytes the tar may hold between two entries' contents: headers, PAX extended headers and GNU long
-   * names. The tar library reads those into memory, so without a bound a layer of a few hundred kilobytes
-   * (a PAX value of repeated bytes, gzipped) could make it allocate gigabytes.
-   */
-  static final long MAX_HEADER_BYTES = 1 << 20;
 
   /** The most entries one layer may hold. */
   static final int MAX_ENTRIES = 1_000_000;
@@ -92,23 +83,13 @@ final class LayerUnpacker {
         && (magic[2] & 0xff) == 0x2f && (magic[3] & 0xff) == 0xfd) {
       throw new IOException("zstd-compressed layers are not supported; re-save the image with gzip layers");
     }
-    CountingInputStream counted = new CountingInputStream(in);
     long used = 0;
     long content = 0;
     int entries = 0;
     TreeMap<String, Kind> tree = new TreeMap<>();
     try (LayerWriter out = LayerWriter.start(root);
-        TarArchiveInputStream tar = new TarArchiveInputStream(counted)) {
-      long previousStored = 0;
-      while (true) {
-        // what the library reads to reach the next entry: the rest of this one, padding, then headers
-        counted.limit(previousStored + 1024 + MAX_HEADER_BYTES);
-        TarArchiveEntry e = tar.getNextEntry();
-        counted.limit(-1);
-        if (e == null) {
-          break;
-        }
-        previousStored = Math.max(0, e.getSize());
+        TarReader tar = new TarReader(in)) {
+      for (TarArchiveEntry e = tar.next(); e != null; e = tar.next()) {
         String name = checkedName(e.getName());
         if (name.isEmpty()) {
           continue; // "./"
@@ -180,7 +161,7 @@ final class LayerUnpacker {
           out.hardLink(name, linked);
           tree.put(name, Kind.FILE);
         } else if (e.isFile()) {
-          out.file(name, e.getMode() & 0777, size, tar, () -> cap.checkTime(name));
+          out.file(name, e.getMode() & 0777, size, tar.content(), () -> cap.checkTime(name));
           tree.put(name, Kind.FILE);
         } else if (e.isFIFO() || e.isCharacterDevice() || e.isBlockDevice()) {
           continue; // the isolate gets its own /dev; special files in images are not honoured
@@ -188,9 +169,9 @@ final class LayerUnpacker {
           throw new IOException("unsupported tar entry type '" + (char) e.getLinkFlag() + "' for " + name);
         }
       }
-      if (entries == 0 && counted.count() < 1024) {
+      if (entries == 0 && tar.bytesRead() < 1024) {
         // a tar ends with two zero blocks; fewer bytes and no entry is not an empty layer but a broken one
-        throw new IOException("the layer is not a tar archive (" + counted.count() + " bytes and no entry)");
+        throw new IOException("the layer is not a tar archive (" + tar.bytesRead() + " bytes and no entry)");
       }
       out.finish();
     }
@@ -291,58 +272,5 @@ final class LayerUnpacker {
       }
     }
     Files.deleteIfExists(p);
-  }
-
-  /** Counts the bytes read through it, and refuses to read more than a limit past a point. */
-  private static final class CountingInputStream extends FilterInputStream {
-    private long count;
-    private long end = Long.MAX_VALUE;
-
-    CountingInputStream(InputStream in) {
-      super(in);
-    }
-
-    long count() {
-      return count;
-    }
-
-    /** Allows {@code bytes} more bytes from here, or any number when negative. */
-    void limit(long bytes) {
-      end = bytes < 0 ? Long.MAX_VALUE : count + bytes;
-    }
-
-    private void check() throws IOException {
-      if (count > end) {
-        throw new IOException("the layer's headers between two entries exceed " + MAX_HEADER_BYTES + " bytes");
-      }
-    }
-
-    @Override
-    public int read() throws IOException {
-      int b = super.read();
-      if (b >= 0) {
-        count++;
-        check();
-      }
-      return b;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      int n = super.read(b, off, len);
-      if (n > 0) {
-        count += n;
-        check();
-      }
-      return n;
-    }
-
-    @Override
-    public long skip(long n) throws IOException {
-      long skipped = super.skip(n);
-      count += Math.max(0, skipped);
-      check();
-      return skipped;
-    }
   }
 }

@@ -328,4 +328,25 @@ class BadImagesTest {
     assertTrue(e.getMessage().contains("headers between two entries exceed 1048576 bytes"), e.getMessage());
     assertNothingEscapedAndCacheIsClean();
   }
+
+  @Test
+  void aSparseMemberOfAnImageTarballCountsItsRealSize() throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("sparse-member"));
+    try (var f = new java.io.RandomAccessFile(dir.resolve("blob").toFile(), "rw")) {
+      f.setLength(1L << 30);
+    }
+    Path tarball = tmp.resolve("image.tar");
+    Process tar = new ProcessBuilder("tar", "--sparse", "-cf", tarball.toString(), "-C", dir.toString(), "blob")
+        .redirectErrorStream(true).start();
+    assertEquals(0, tar.waitFor(), new String(tar.getInputStream().readAllBytes()));
+    Files.delete(dir.resolve("blob"));
+    System.setProperty(ImageStore.MAX_IMAGE_BYTES_PROPERTY, Long.toString(64L << 20));
+    try {
+      IOException e = assertThrows(IOException.class, () -> store.layers(tarball, null));
+      assertTrue(e.getMessage().contains("more than " + ((64L << 20) + (64L << 20)) + " bytes"), e.getMessage());
+    } finally {
+      System.clearProperty(ImageStore.MAX_IMAGE_BYTES_PROPERTY);
+    }
+    assertNothingEscapedAndCacheIsClean();
+  }
 }

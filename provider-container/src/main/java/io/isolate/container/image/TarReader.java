@@ -1,0 +1,101 @@
+package io.isolate.container.image;
+
+import java.io.Closeable;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+
+/**
+ * Reads a hostile tar entry by entry, with a bound on what the tar library holds in memory: the bytes between two
+ * entries' contents (headers, PAX extended headers, GNU long names and sparse maps) may be at most
+ * {@link #MAX_HEADER_BYTES}. The library reads those into memory, so without the bound a tar of a few hundred
+ * kilobytes (a gzipped PAX value of repeated bytes) could make it allocate gigabytes. Used for image tarballs and
+ * for layers.
+ */
+final class TarReader implements Closeable {
+  /** The most bytes from the end of one entry's content to the start of the next one's. */
+  static final long MAX_HEADER_BYTES = 1 << 20;
+
+  private final BoundedInputStream bounded;
+  private final TarArchiveInputStream tar;
+  private long previousStored;
+
+  TarReader(InputStream in) {
+    this.bounded = new BoundedInputStream(in);
+    this.tar = new TarArchiveInputStream(bounded);
+  }
+
+  /** The next entry, or null at the end of the archive. */
+  TarArchiveEntry next() throws IOException {
+    // what the library reads to reach the next entry: the rest of this one, its padding, then headers
+    bounded.limit(previousStored + 1024 + MAX_HEADER_BYTES);
+    TarArchiveEntry e = tar.getNextEntry();
+    bounded.limit(-1);
+    previousStored = e == null ? 0 : Math.max(0, e.getSize());
+    return e;
+  }
+
+  /** The current entry's content (sparse files expanded); reading past it returns -1. */
+  InputStream content() {
+    return tar;
+  }
+
+  /** The bytes of the (uncompressed) tar read so far. */
+  long bytesRead() {
+    return bounded.count;
+  }
+
+  @Override
+  public void close() throws IOException {
+    tar.close();
+  }
+
+  /** Counts the bytes read through it, and refuses to read more than a limit past a point. */
+  private static final class BoundedInputStream extends FilterInputStream {
+    private long count;
+    private long end = Long.MAX_VALUE;
+
+    BoundedInputStream(InputStream in) {
+      super(in);
+    }
+
+    /** Allows {@code bytes} more bytes from here, or any number when negative. */
+    void limit(long bytes) {
+      end = bytes < 0 ? Long.MAX_VALUE : count + bytes;
+    }
+
+    private void counted(long n) throws IOException {
+      count += n;
+      if (count > end) {
+        throw new IOException("the tar's headers between two entries exceed " + MAX_HEADER_BYTES + " bytes");
+      }
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = super.read();
+      if (b >= 0) {
+        counted(1);
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n = super.read(b, off, len);
+      if (n > 0) {
+        counted(n);
+      }
+      return n;
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+      long skipped = super.skip(n);
+      counted(Math.max(0, skipped));
+      return skipped;
+    }
+  }
+}
