@@ -154,7 +154,10 @@ public final class Limits {
       return this;
     }
 
-    /** Wall-time limit of one run or one call; default 30 s; positive. */
+    /** The longest wall-time or CPU-time limit: far beyond any run, and short enough for nanosecond arithmetic. */
+    static final Duration MAX_DURATION = Duration.ofDays(10_000);
+
+    /** Wall-time limit of one run or one call; default 30 s; positive, at most 10,000 days. */
     public Builder wallTime(Duration wallTime) {
       this.wallTime = positive("wallTime", wallTime);
       return this;
@@ -164,6 +167,9 @@ public final class Limits {
       Objects.requireNonNull(d, name);
       if (d.isNegative() || d.isZero()) {
         throw new InvalidSpecException(name + " (" + d + ") must be positive");
+      }
+      if (d.compareTo(MAX_DURATION) > 0) {
+        throw new InvalidSpecException(name + " (" + d + ") must be at most " + MAX_DURATION.toDays() + " days");
       }
       return d;
     }
@@ -177,7 +183,7 @@ public final class Limits {
       return outputBytes(unit.toBytes(amount));
     }
 
-    /** CPU-time limit per run or call; default none; positive. See {@link Limits#cpuTime()}. */
+    /** CPU-time limit per run or call; default none; positive, at most 10,000 days. See {@link Limits#cpuTime()}. */
     public Builder cpuTime(Duration cpuTime) {
       this.cpuTime = positive("cpuTime", cpuTime);
       return this;

@@ -88,7 +88,8 @@ final class LiveInstance implements Watchdog.Guarded {
             + instance.exportType(name).params() + ", not " + args.length);
       }
       ExportFunction f = function.function;
-      return guarded(() -> f.apply(args), name);
+      long[] results = guarded(() -> f.apply(args), name);
+      return results == null ? new long[0] : results; // Chicory answers null for a function without results
     } finally {
       lock.unlock();
     }

@@ -31,8 +31,11 @@ public final class Main {
         isolate doctor [--json]
         isolate demo
       exit status: the workload's own code; 124 timeout; 137 memory/cpu/pids/output limit or killed;
-                   134 trap or fault; 125 could not start
+                   134 trap or fault; 125 could not start, or could not write its output
       """;
+
+  /** The largest call input the command reads from a file or standard input. */
+  static final int MAX_CALL_INPUT = 64 << 20;
 
   private Main() {}
 
@@ -47,8 +50,9 @@ public final class Main {
       return args.isEmpty() ? 2 : 0;
     }
     List<String> rest = args.subList(1, args.size());
+    int status;
     try {
-      return switch (args.get(0)) {
+      status = switch (args.get(0)) {
         case "run" -> runWorkload(RunOptions.parse(rest), out, err);
         case "call" -> call(RunOptions.parse(rest), out, err);
         case "doctor" -> doctor(rest, out);
@@ -62,7 +66,19 @@ public final class Main {
     } catch (IsolateException | IllegalArgumentException | UnsupportedOperationException e) {
       err.println("isolate: " + e.getMessage());
       return ExitCodes.COULD_NOT_START;
+    } catch (RuntimeException e) {
+      // a defect of ours, not the user's: one line that says so, never a stack trace in the user's terminal
+      err.println("isolate: internal error, please report it: " + e);
+      return ExitCodes.COULD_NOT_START;
     }
+    // PrintStream swallows write errors (a full disk, /dev/full, a closed pipe): a result nobody received is a
+    // failure, not a success
+    out.flush();
+    if (out.checkError()) {
+      err.println("isolate: cannot write the output (disk full or the reader gone)");
+      return ExitCodes.COULD_NOT_START;
+    }
+    return status;
   }
 
   private static int runWorkload(RunOptions options, PrintStream out, PrintStream err) {
@@ -95,12 +111,23 @@ public final class Main {
     Workload workload = loaded.level == IsolationLevel.PARAVIRT
         ? Workload.guestImage(Path.of(options.positional.get(0)))
         : Workload.wasm(Path.of(options.positional.get(0)));
-    try (Isolate isolate = options.builder(workload).stderr(Output.to(err)).build()) {
+    byte[] input = null;
+    long[] numbers = null;
+    try {
+      // the input is checked before an isolate is started for it
       if (options.level == IsolationLevel.PARAVIRT) {
-        byte[] input = callArgs.isEmpty() ? System.in.readAllBytes() : Files.readAllBytes(Path.of(callArgs.get(0)));
+        input = callArgs.isEmpty() ? readBounded(System.in, "standard input") : readInput(Path.of(callArgs.get(0)));
+      } else {
+        numbers = callArgs.stream().mapToLong(Main::parseLong).toArray();
+      }
+    } catch (IOException e) {
+      err.println("isolate: cannot read the call input: " + e.getMessage());
+      return ExitCodes.COULD_NOT_START;
+    }
+    try (Isolate isolate = options.builder(workload).stderr(Output.to(err)).build()) {
+      if (input != null) {
         out.write(isolate.call(function, input));
       } else {
-        long[] numbers = callArgs.stream().mapToLong(Main::parseLong).toArray();
         long[] results = isolate.call(function, numbers);
         out.println(Arrays.stream(results).mapToObj(Long::toString).collect(Collectors.joining(" ")));
       }
@@ -110,9 +137,31 @@ public final class Main {
       err.println("isolate: " + e.getMessage());
       return ExitCodes.of(e.termination(), -1);
     } catch (IOException e) {
-      err.println("isolate: cannot read the call input: " + e.getMessage());
+      err.println("isolate: cannot write the reply: " + e.getMessage());
       return ExitCodes.COULD_NOT_START;
     }
+  }
+
+  /** A call input file: a regular file of at most {@link #MAX_CALL_INPUT} bytes, or a stream read up to that. */
+  private static byte[] readInput(Path file) throws IOException {
+    if (Files.isDirectory(file)) {
+      throw new IOException(file + " is a directory");
+    }
+    if (Files.isRegularFile(file) && Files.size(file) > MAX_CALL_INPUT) {
+      throw new IOException(file + " holds " + Files.size(file) + " bytes; a call input may be at most "
+          + MAX_CALL_INPUT + " bytes");
+    }
+    try (var in = Files.newInputStream(file)) {
+      return readBounded(in, file.toString());
+    }
+  }
+
+  private static byte[] readBounded(java.io.InputStream in, String what) throws IOException {
+    byte[] bytes = in.readNBytes(MAX_CALL_INPUT + 1);
+    if (bytes.length > MAX_CALL_INPUT) {
+      throw new IOException(what + " holds more than " + MAX_CALL_INPUT + " bytes, the most a call input may be");
+    }
+    return bytes;
   }
 
   private static long parseLong(String s) {

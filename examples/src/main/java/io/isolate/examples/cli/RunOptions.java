@@ -76,9 +76,9 @@ final class RunOptions {
       case "--memory" -> limits.memoryBytes(SizeUnit.parseBytes(value));
       case "--output" -> limits.outputBytes(SizeUnit.parseBytes(value));
       case "--cpus" -> limits.cpus(parseDouble(name, value));
-      case "--pids" -> limits.pids((int) parseDouble(name, value));
-      case "--timeout" -> limits.wallTime(parseDuration(value));
-      case "--cpu-time" -> limits.cpuTime(parseDuration(value));
+      case "--pids" -> limits.pids(parseInt(name, value, 1, Integer.MAX_VALUE));
+      case "--timeout" -> limits.wallTime(parseDuration(name, value));
+      case "--cpu-time" -> limits.cpuTime(parseDuration(name, value));
       case "--ro" -> mounts.add(Mount.parse(Mount.Kind.READ_ONLY, value));
       case "--rw" -> mounts.add(Mount.parse(Mount.Kind.READ_WRITE, value));
       case "--image" -> mounts.add(Mount.parse(Mount.Kind.IMAGE, value));
@@ -101,7 +101,7 @@ final class RunOptions {
         if (ports.length != 2) {
           throw new InvalidSpecException("--publish '" + value + "' must look like HOST_PORT:GUEST_PORT");
         }
-        published.add(new int[] {(int) parseDouble(name, ports[0]), (int) parseDouble(name, ports[1])});
+        published.add(new int[] {parseInt(name, ports[0], 0, 65535), parseInt(name, ports[1], 1, 65535)});
       }
       case "--hostname" -> hostname = value;
       case "--workdir" -> workingDir = value;
@@ -111,32 +111,70 @@ final class RunOptions {
 
   private static double parseDouble(String name, String value) {
     try {
-      return Double.parseDouble(value);
+      double d = Double.parseDouble(value);
+      if (!Double.isFinite(d)) {
+        throw new NumberFormatException();
+      }
+      return d;
     } catch (NumberFormatException e) {
       throw new InvalidSpecException(name + " '" + value + "' is not a number");
     }
   }
 
-  /** Parses {@code 5s}, {@code 250ms}, {@code 2m}, {@code 1h}, or a plain number of seconds. */
-  static Duration parseDuration(String text) {
-    String t = text.trim().toLowerCase(Locale.ROOT);
+  /** A whole number in [min, max], or an error naming the option. */
+  private static int parseInt(String name, String value, int min, int max) {
+    long n;
     try {
-      if (t.endsWith("ms")) {
-        return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
-      }
-      if (t.endsWith("s")) {
-        return Duration.ofMillis(Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 1000));
-      }
-      if (t.endsWith("m")) {
-        return Duration.ofMinutes(Long.parseLong(t.substring(0, t.length() - 1)));
-      }
-      if (t.endsWith("h")) {
-        return Duration.ofHours(Long.parseLong(t.substring(0, t.length() - 1)));
-      }
-      return Duration.ofMillis(Math.round(Double.parseDouble(t) * 1000));
+      n = Long.parseLong(value.trim());
     } catch (NumberFormatException e) {
-      throw new InvalidSpecException("--timeout '" + text + "' is not a duration like 5s, 250ms or 2m");
+      throw new InvalidSpecException(name + " '" + value + "' is not a whole number from " + min + " to " + max);
     }
+    if (n < min || n > max) {
+      throw new InvalidSpecException(name + " " + n + " is out of range: from " + min + " to " + max);
+    }
+    return (int) n;
+  }
+
+  /** The longest duration an option takes (the limits' own bound). */
+  private static final Duration MAX_DURATION = Duration.ofDays(10_000);
+
+  /**
+   * Parses {@code 5s}, {@code 250ms}, {@code 2m}, {@code 1h}, or a plain number of seconds, for the option
+   * {@code name}: positive and at most 10,000 days.
+   */
+  static Duration parseDuration(String name, String text) {
+    String t = text.trim().toLowerCase(Locale.ROOT);
+    String number = t;
+    double unitMillis = 1000;
+    if (t.endsWith("ms")) {
+      number = t.substring(0, t.length() - 2);
+      unitMillis = 1;
+    } else if (t.endsWith("s")) {
+      number = t.substring(0, t.length() - 1);
+    } else if (t.endsWith("m")) {
+      number = t.substring(0, t.length() - 1);
+      unitMillis = 60_000;
+    } else if (t.endsWith("h")) {
+      number = t.substring(0, t.length() - 1);
+      unitMillis = 3_600_000;
+    } else if (t.endsWith("d")) {
+      number = t.substring(0, t.length() - 1);
+      unitMillis = 86_400_000;
+    }
+    double millis;
+    try {
+      millis = Double.parseDouble(number) * unitMillis;
+    } catch (NumberFormatException e) {
+      millis = Double.NaN;
+    }
+    if (Double.isNaN(millis) || number.isEmpty() || !Character.isDigit(number.charAt(number.length() - 1))) {
+      throw new InvalidSpecException(name + " '" + text + "' is not a duration like 5s, 250ms, 2m or 1h");
+    }
+    if (!(millis >= 1) || millis > MAX_DURATION.toMillis()) {
+      throw new InvalidSpecException(name + " '" + text + "' is out of range: from 1ms to "
+          + MAX_DURATION.toDays() + "d");
+    }
+    return Duration.ofMillis(Math.round(millis));
   }
 
   /**

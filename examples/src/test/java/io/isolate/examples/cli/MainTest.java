@@ -98,9 +98,9 @@ class MainTest {
 
   @Test
   void parsesDurations() {
-    assertEquals(java.time.Duration.ofMillis(250), RunOptions.parseDuration("250ms"));
-    assertEquals(java.time.Duration.ofSeconds(5), RunOptions.parseDuration("5s"));
-    assertEquals(java.time.Duration.ofMinutes(2), RunOptions.parseDuration("2m"));
-    assertEquals(java.time.Duration.ofMillis(1500), RunOptions.parseDuration("1.5"));
+    assertEquals(java.time.Duration.ofMillis(250), RunOptions.parseDuration("--timeout", "250ms"));
+    assertEquals(java.time.Duration.ofSeconds(5), RunOptions.parseDuration("--timeout", "5s"));
+    assertEquals(java.time.Duration.ofMinutes(2), RunOptions.parseDuration("--timeout", "2m"));
+    assertEquals(java.time.Duration.ofMillis(1500), RunOptions.parseDuration("--timeout", "1.5"));
   }
 }
