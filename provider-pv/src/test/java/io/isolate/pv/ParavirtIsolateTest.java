@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.isolate.ExitResult;
 import io.isolate.GuestFailureException;
@@ -48,9 +47,7 @@ class ParavirtIsolateTest {
   @BeforeAll
   static void prepare() throws Exception {
     boolean usable = Files.isReadable(Path.of("/dev/kvm")) && Files.isWritable(Path.of("/dev/kvm"));
-    if (!"true".equals(System.getenv("CI"))) {
-      assumeTrue(usable, "/dev/kvm is not usable");
-    }
+    io.isolate.vm.testing.Prerequisites.requireKvm(usable, "/dev/kvm is not usable");
     for (String name : List.of("echo", "sha256", "stream", "wc")) {
       try (InputStream in = ParavirtIsolateTest.class.getResourceAsStream(
           "/META-INF/isolate/guest-sdk/examples/" + name + ".elf")) {
