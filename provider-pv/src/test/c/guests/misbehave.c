@@ -5,8 +5,8 @@
  * and exits 0; "reserved" followed by attack names points device buffers and a LOG hypercall into the pages the
  * VMM keeps below 0xf000 (ABI.md, section 1), prints what each returned, checks that the boot page it can read did
  * not change, and then faults on purpose at address 8: a fault reported as #PF shows that the GDT, IDT, TSS and page
- * tables it cannot read still work; otherwise it serves "hang" (never replies), "crash" (faults inside a handler)
- * and "echo".
+ * tables it cannot read still work; "logflood" sends 4 KiB LOG lines forever; otherwise it serves "hang" (never
+ * replies), "crash" (faults inside a handler) and "echo".
  */
 #include <isolate_guest.h>
 
@@ -189,6 +189,13 @@ int main(void) {
   }
   if (strcmp(mode, "reserved") == 0) {
     return reserved(boot);
+  }
+  if (strcmp(mode, "logflood") == 0) {
+    static char line[ISOLATE_LOG_MAX];
+    memset(line, 'x', sizeof line);
+    for (;;) {
+      isolate_log_raw(ISOLATE_INFO, line, sizeof line);
+    }
   }
   if (strcmp(mode, "syscall") == 0) {
     long r;

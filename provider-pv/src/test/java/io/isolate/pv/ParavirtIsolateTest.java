@@ -263,6 +263,20 @@ class ParavirtIsolateTest {
     }
   }
 
+  /** LOG lines count against the output limit like stdout and stderr, and a guest that floods them is ended. */
+  @Test
+  @Timeout(value = 120, unit = TimeUnit.SECONDS)
+  void endsAGuestFloodingLogLinesAtTheOutputLimit() {
+    long limit = 256 << 10;
+    try (Isolate isolate = isolate("misbehave", "logflood")
+        .limits(Limits.builder().outputBytes(limit).wallTime(Duration.ofSeconds(60)).build()).build()) {
+      ExitResult r = isolate.run();
+      assertEquals(Termination.OUTPUT_LIMIT, r.termination(), r::toString);
+      assertTrue(r.stderrText().contains("guest INFO: xxxx"), r::toString);
+      assertTrue(r.stdout().length + r.stderr().length <= limit, r::toString);
+    }
+  }
+
   @Test
   void timesOutACallTheGuestNeverAnswersAndStillCloses() {
     Isolate isolate = isolate("misbehave").limits(Limits.builder().wallTime(Duration.ofMillis(500)).build()).build();
