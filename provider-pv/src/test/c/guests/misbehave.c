@@ -2,7 +2,11 @@
  * misbehave.c - a test guest that misbehaves on request: argv[1] = "spin" spins in main, "crash" writes to
  * address 0, "syscall" makes a Linux system call, "hostile" drives the console device by hand with descriptors
  * outside memory, a loop and an impossible available index, then writes garbage to every register of both devices
- * and exits 0; otherwise it serves "hang" (never replies), "crash" (faults inside a handler) and "echo".
+ * and exits 0; "reserved" followed by attack names points device buffers and a LOG hypercall into the pages the
+ * VMM keeps below 0xf000 (ABI.md, section 1), prints what each returned, checks that the boot page it can read did
+ * not change, and then faults on purpose at address 8: a fault reported as #PF shows that the GDT, IDT, TSS and page
+ * tables it cannot read still work; "logflood" sends 4 KiB LOG lines forever; otherwise it serves "hang" (never
+ * replies), "crash" (faults inside a handler) and "echo".
  */
 #include <isolate_guest.h>
 
@@ -115,6 +119,60 @@ static int hostile(const struct isolate_boot_info *boot) {
   return 0;
 }
 
+/* The first guest-usable address (ABI.md, section 1): below it lie the VMM's pages. */
+#define USABLE_START 0xf000u
+#define BOOT_PAGE 0xe000u
+
+/* Runs the attack `name` (a device request on `disk` or the rng, or a LOG) and returns what the SDK call returned. */
+static long attack(const char *name, int disk) {
+  if (strcmp(name, "disk-boot") == 0) { /* the read-only boot information page */
+    return isolate_disk_read(disk, 0, (void *)(uintptr_t)BOOT_PAGE, 512);
+  }
+  if (strcmp(name, "disk-gdt") == 0) { /* GDT at 0x1000, IDT at 0x2000 */
+    return isolate_disk_read(disk, 0, (void *)(uintptr_t)0x1000, 8192);
+  }
+  if (strcmp(name, "disk-straddle") == 0) { /* one sector below the usable start, one above */
+    return isolate_disk_read(disk, 0, (void *)(uintptr_t)(USABLE_START - 512), 1024);
+  }
+  if (strcmp(name, "disk-above") == 0) { /* the first usable page: allowed */
+    long r = isolate_disk_read(disk, 0, (void *)(uintptr_t)USABLE_START, 512);
+    const unsigned char *p = (const unsigned char *)(uintptr_t)USABLE_START;
+    for (int i = 0; i < 512 && r == 0; i++) {
+      if (p[i] != (unsigned char)(i * 7 + 3)) {
+        r = 100; /* the request succeeded but the bytes are not the disk's */
+      }
+    }
+    return r;
+  }
+  if (strcmp(name, "rng-pagetables") == 0) { /* the PML4 at 0x8000 */
+    return isolate_random((void *)(uintptr_t)0x8000, 4096);
+  }
+  if (strcmp(name, "rng-straddle") == 0) {
+    return isolate_random((void *)(uintptr_t)(USABLE_START - 8), 16);
+  }
+  if (strcmp(name, "rng-above") == 0) {
+    return isolate_random((void *)(uintptr_t)(USABLE_START + 0x800), 64);
+  }
+  if (strcmp(name, "log-boot") == 0) { /* the host must not read reserved pages on the guest's behalf either */
+    return isolate_log_raw(ISOLATE_INFO, (const void *)(uintptr_t)BOOT_PAGE, 16);
+  }
+  return -1000;
+}
+
+static int reserved(const struct isolate_boot_info *boot) {
+  static unsigned char before[4096];
+  memcpy(before, (const void *)(uintptr_t)BOOT_PAGE, sizeof before);
+  const char *const *argv = (const char *const *)(uintptr_t)boot->argv;
+  int disk = isolate_disk_find("/pattern");
+  for (uint64_t a = 2; a < boot->argc; a++) {
+    isolate_printf("%s: %ld\n", argv[a], attack(argv[a], disk));
+  }
+  isolate_printf("boot page intact: %d\n", memcmp(before, (const void *)(uintptr_t)BOOT_PAGE, sizeof before) == 0);
+  /* delivering this fault uses the IDT, the GDT, the TSS's stack and the page tables */
+  *(volatile int *)8 = 1;
+  return 0;
+}
+
 int main(void) {
   const struct isolate_boot_info *boot = isolate_boot_info();
   const char *mode = boot && boot->argc > 1 ? ((const char *const *)(uintptr_t)boot->argv)[1] : "";
@@ -128,6 +186,16 @@ int main(void) {
   }
   if (strcmp(mode, "hostile") == 0) {
     return hostile(boot);
+  }
+  if (strcmp(mode, "reserved") == 0) {
+    return reserved(boot);
+  }
+  if (strcmp(mode, "logflood") == 0) {
+    static char line[ISOLATE_LOG_MAX];
+    memset(line, 'x', sizeof line);
+    for (;;) {
+      isolate_log_raw(ISOLATE_INFO, line, sizeof line);
+    }
   }
   if (strcmp(mode, "syscall") == 0) {
     long r;

@@ -170,6 +170,10 @@ final class PvExecution implements Execution {
     PvMachine m = PvMachine.start(KvmDevice.get(), spec.workload().content(), spec.limits().memoryBytes(),
         spec.workload().args(), devices, this::log);
     machine = m;
+    if (forced != null) {
+      // the guest runs from start(): a limit it hit before `machine` was set could not stop it then
+      m.stop();
+    }
     m.exit().whenComplete((pvExit, failure) -> finish(pvExit != null ? pvExit
         : new PvExit(PvExit.Kind.FAULT, -1, "VMM failure: " + failure)));
   }
@@ -219,10 +223,16 @@ final class PvExecution implements Execution {
     }
   }
 
-  /** Guest LOG lines and device protocol errors go to the isolate's stderr, one line each. */
+  /**
+   * Guest LOG lines and device protocol errors go to the isolate's stderr, one line each, within the output budget
+   * stdout shares. A line that does not fit ends the run with OUTPUT_LIMIT, as stdout does: without that, a guest
+   * flooding LOG hypercalls (each an exit the vCPU thread serves) would run to its deadline, its lines dropped.
+   */
   private void log(String line) {
     byte[] b = (line + "\n").getBytes(StandardCharsets.UTF_8);
-    stderr.write(b, 0, b.length);
+    if (!stderr.write(b, 0, b.length)) {
+      stop(Termination.OUTPUT_LIMIT);
+    }
   }
 
   private void stop(Termination why) {

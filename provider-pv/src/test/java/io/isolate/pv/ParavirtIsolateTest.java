@@ -223,6 +223,57 @@ class ParavirtIsolateTest {
     }
   }
 
+  /**
+   * A guest points disk reads, rng requests and a LOG buffer into the pages the VMM keeps below 0xf000 (boot
+   * information, GDT/IDT/TSS, page tables; ABI.md, section 1). Each request is refused; the guest's boot page is
+   * unchanged, and a fault it then makes on purpose is delivered through the IDT, GDT, TSS and page tables and
+   * reported as a #PF rather than a triple fault, so they are intact. Buffers starting at 0xf000 are served.
+   */
+  @Test
+  void refusesDeviceAndLogBuffersInTheVmmReservedPages(@TempDir Path dir) throws Exception {
+    byte[] pattern = new byte[8192];
+    for (int i = 0; i < pattern.length; i++) {
+      pattern[i] = (byte) (i * 7 + 3); // non-zero: a GDT or IDT overwritten with it cannot work by accident
+    }
+    Path disk = Files.write(dir.resolve("pattern.img"), pattern);
+    Map<List<String>, List<String>> attacks = new java.util.LinkedHashMap<>();
+    attacks.put(List.of("disk-boot"), List.of("disk-boot: -2"));
+    attacks.put(List.of("disk-gdt"), List.of("disk-gdt: -2"));
+    attacks.put(List.of("rng-pagetables"), List.of("rng-pagetables: -3"));
+    attacks.put(List.of("disk-straddle", "rng-straddle", "log-boot", "disk-above", "rng-above"),
+        List.of("disk-straddle: -2", "rng-straddle: -3", "log-boot: -14", "disk-above: 0", "rng-above: 0"));
+    for (var attack : attacks.entrySet()) {
+      List<String> args = new ArrayList<>(List.of("reserved"));
+      args.addAll(attack.getKey());
+      try (Isolate isolate = isolate("misbehave", args.toArray(String[]::new))
+          .mount(Mount.image(disk, "/pattern")).build()) {
+        ExitResult r = isolate.run();
+        String all = attack.getKey() + ": " + r + "\nstdout: " + r.stdoutText() + "\nstderr: " + r.stderrText();
+        assertEquals(Termination.FAULT, r.termination(), all);
+        assertTrue(r.detail().contains("#PF") && r.detail().contains("address 0x8"), all);
+        for (String line : attack.getValue()) {
+          assertTrue(r.stdoutText().contains(line + "\n"), all);
+        }
+        assertTrue(r.stdoutText().contains("boot page intact: 1\n"), all);
+        assertTrue(r.stderrText().contains("VMM-reserved pages below 0xf000"), all);
+      }
+    }
+  }
+
+  /** LOG lines count against the output limit like stdout and stderr, and a guest that floods them is ended. */
+  @Test
+  @Timeout(value = 120, unit = TimeUnit.SECONDS)
+  void endsAGuestFloodingLogLinesAtTheOutputLimit() {
+    long limit = 256 << 10;
+    try (Isolate isolate = isolate("misbehave", "logflood")
+        .limits(Limits.builder().outputBytes(limit).wallTime(Duration.ofSeconds(60)).build()).build()) {
+      ExitResult r = isolate.run();
+      assertEquals(Termination.OUTPUT_LIMIT, r.termination(), r::toString);
+      assertTrue(r.stderrText().contains("guest INFO: xxxx"), r::toString);
+      assertTrue(r.stdout().length + r.stderr().length <= limit, r::toString);
+    }
+  }
+
   @Test
   void timesOutACallTheGuestNeverAnswersAndStillCloses() {
     Isolate isolate = isolate("misbehave").limits(Limits.builder().wallTime(Duration.ofMillis(500)).build()).build();

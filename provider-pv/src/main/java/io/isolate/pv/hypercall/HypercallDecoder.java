@@ -83,9 +83,11 @@ public final class HypercallDecoder {
       return reject(HypercallAbi.EINVAL, "LOG length " + Long.toUnsignedString(length) + " exceeds "
           + HypercallAbi.MAX_LOG_BYTES + " bytes");
     }
-    if (!memory.contains(address, length)) {
-      return reject(HypercallAbi.EFAULT, "LOG buffer 0x" + Long.toUnsignedString(address, 16) + "+" + length
-          + " lies outside guest memory of " + memory.size() + " bytes");
+    // the same check as every device buffer: the host reads nothing on the guest's behalf that the guest could
+    // not read itself, so the VMM's reserved pages are as refused as addresses past the end of RAM
+    String why = memory.whyNotUsable(address, length);
+    if (why != null) {
+      return reject(HypercallAbi.EFAULT, "LOG buffer " + why);
     }
     byte[] message = new byte[(int) length];
     memory.read(address, message, 0, message.length);

@@ -4,17 +4,31 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Objects;
 
-/** {@link QueueMemory} over a byte buffer of at most 2 GiB, bounds-checked, little-endian. */
+/**
+ * {@link QueueMemory} over a byte buffer of at most 2 GiB, little-endian, every access checked against
+ * {@code [usableStart, capacity)}.
+ */
 final class ByteBufferQueueMemory implements QueueMemory {
   private final ByteBuffer buffer;
+  private final long usableStart;
 
-  ByteBufferQueueMemory(ByteBuffer buffer) {
+  ByteBufferQueueMemory(ByteBuffer buffer, long usableStart) {
     this.buffer = Objects.requireNonNull(buffer, "buffer").duplicate().clear().order(ByteOrder.LITTLE_ENDIAN);
+    if (usableStart < 0 || usableStart > buffer.capacity()) {
+      throw new IllegalArgumentException("usable start 0x" + Long.toHexString(usableStart) + " must lie within the "
+          + buffer.capacity() + "-byte memory");
+    }
+    this.usableStart = usableStart;
   }
 
   @Override
   public long size() {
     return buffer.capacity();
+  }
+
+  @Override
+  public long usableStart() {
+    return usableStart;
   }
 
   private int at(long address, int length) {

@@ -6,7 +6,10 @@ public enum ChainViolation {
   DESCRIPTOR_INDEX_OUT_OF_RANGE,
   /** The chain revisits a descriptor (a loop) or has more descriptors than the limit. */
   CHAIN_TOO_LONG,
-  /** A buffer or an indirect table lies (partly) outside guest memory, or its end overflows. */
+  /**
+   * A buffer or an indirect table lies (partly) outside the memory devices may use: past the end of guest memory,
+   * in the pages the VMM reserves below {@link QueueMemory#usableStart()}, or with an end that overflows.
+   */
   ADDRESS_OUT_OF_MEMORY,
   /** A buffer descriptor has length 0. */
   ZERO_LENGTH,

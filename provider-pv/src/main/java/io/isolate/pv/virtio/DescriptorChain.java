@@ -4,7 +4,8 @@ import java.util.List;
 
 /**
  * A descriptor chain after validation: every rule of virtio 1.2 split queues and every host limit holds, and every
- * segment lies inside guest memory. Built only by {@link Virtqueue#pop()}; devices never see raw descriptors.
+ * segment lies inside the memory devices may use (not in the VMM's reserved pages). Built only by
+ * {@link Virtqueue#pop()}; devices never see raw descriptors.
  *
  * @param headIndex the index to return to the used ring
  * @param readable the device-readable (driver-written) buffers, in order

@@ -94,7 +94,8 @@ public final class MmioTransport {
 
   /**
    * @param device the device behind this window
-   * @param memory guest memory, where the queues live
+   * @param memory the guest memory the device may use, where the queues live (rings and buffers outside its usable
+   *     range are refused)
    * @param line how to interrupt the guest
    * @param errors receives one line per rejected access or guest protocol error (may be null)
    */

@@ -5,21 +5,32 @@ import java.nio.ByteBuffer;
 /**
  * The guest-physical memory that virtqueues and devices read and write in place, seen from the host.
  *
- * <p>Addresses are guest-physical, starting at 0; every access is bounds-checked against {@link #size()} before
- * it happens and throws {@link GuestMemoryException} when any byte of it falls outside. Multi-byte values are
+ * <p>Addresses are guest-physical, starting at 0, but devices may touch only {@code [usableStart(), size())}: below
+ * {@link #usableStart()} lie pages the VMM keeps for itself (at the PARAVIRT level the boot information, GDT, IDT,
+ * TSS and page tables, ABI.md section 1), which the guest cannot write and so must not reach through a device
+ * either. Every access is checked against that range before it happens and throws {@link GuestMemoryException}
+ * when any byte of it falls outside; {@link #whyNotUsable} is that one check, and the virtqueue parser, the
+ * transport and the hypercall decoder validate guest-supplied ranges with it too. Multi-byte values are
  * little-endian, as virtio 1.x requires. Implementations do no caching: a value read twice may differ, because
  * the guest runs concurrently. Callers that publish to the guest (used ring index) or consume from it (available
  * ring index) place their own fences.
  *
  * <pre>{@code
- * QueueMemory ram = QueueMemory.wrap(ByteBuffer.allocateDirect(1 << 20));
- * ram.putU16(0x1000, 7);
- * int seven = ram.getU16(0x1000);
+ * QueueMemory ram = QueueMemory.wrap(ByteBuffer.allocateDirect(1 << 20), 0x10000);
+ * ram.putU16(0x10000, 7);
+ * int seven = ram.getU16(0x10000);
+ * ram.getU16(0x1000); // GuestMemoryException: reserved
  * }</pre>
  */
 public interface QueueMemory {
-  /** The size of guest memory in bytes; valid addresses are {@code [0, size())}. */
+  /** The size of guest memory in bytes; addresses are {@code [0, size())}, of which devices may use a part. */
   long size();
+
+  /**
+   * The first address devices may touch; {@code [0, usableStart())} is reserved to the VMM (0 when nothing is).
+   * At most {@link #size()}.
+   */
+  long usableStart();
 
   int getU8(long address);
 
@@ -64,34 +75,57 @@ public interface QueueMemory {
     }
   }
 
-  /** Throws {@link GuestMemoryException} unless {@code [address, address + length)} lies within this memory. */
+  /**
+   * Null when {@code [address, address + length)} lies within {@code [usableStart(), size())}, else the reason,
+   * starting with the range ({@code "0xe000+512 reaches into the VMM-reserved pages below 0xf000 ..."}). Overflow
+   * safe for any pair of longs. Every guest-supplied range is checked here, by the accessors and by the callers
+   * that validate a buffer or a ring before they keep it.
+   */
+  default String whyNotUsable(long address, long length) {
+    return GuestMemoryException.whyNotUsable(usableStart(), size(), address, length);
+  }
+
+  /** Throws {@link GuestMemoryException} unless {@code [address, address + length)} may be used by a device. */
   default void checkRange(long address, long length) {
-    GuestMemoryException.checkRange(size(), address, length);
+    GuestMemoryException.checkRange(usableStart(), size(), address, length);
   }
 
-  /** True when {@code [address, address + length)} lies within this memory, without throwing. */
+  /** True when {@code [address, address + length)} may be used by a device ({@link #whyNotUsable}); never throws. */
   default boolean contains(long address, long length) {
-    if (address < 0 || length < 0) {
-      return false;
-    }
-    long end = address + length;
-    return end >= address && end <= size();
+    return whyNotUsable(address, length) == null;
   }
 
-  /** Guest memory backed by a (typically direct) byte buffer; its position and limit are ignored. */
+  /** Guest memory backed by a (typically direct) byte buffer, all of it usable; its position and limit are ignored. */
   static QueueMemory wrap(ByteBuffer buffer) {
-    return new ByteBufferQueueMemory(buffer);
+    return wrap(buffer, 0);
+  }
+
+  /**
+   * Guest memory backed by a byte buffer of which devices may use {@code [usableStart, capacity)}; its position and
+   * limit are ignored.
+   */
+  static QueueMemory wrap(ByteBuffer buffer, long usableStart) {
+    return new ByteBufferQueueMemory(buffer, usableStart);
   }
 
   /**
    * Guest memory mapped into the host at {@code pointer}, {@code size} bytes long (for example a KVM memslot), seen
-   * as a direct byte buffer: one bounds-checked implementation serves heap, direct and native memory.
+   * as a direct byte buffer, all of it usable: one bounds-checked implementation serves heap, direct and native
+   * memory.
    */
   static QueueMemory wrap(com.sun.jna.Pointer pointer, long size) {
+    return wrap(pointer, size, 0);
+  }
+
+  /**
+   * Guest memory mapped into the host at {@code pointer}, {@code size} bytes long, of which devices may use
+   * {@code [usableStart, size)}: what a VMM gives its devices when it keeps the low pages for itself.
+   */
+  static QueueMemory wrap(com.sun.jna.Pointer pointer, long size, long usableStart) {
     java.util.Objects.requireNonNull(pointer, "pointer");
     if (size <= 0 || size > Integer.MAX_VALUE) {
       throw new IllegalArgumentException("guest memory size (" + size + ") must be between 1 byte and 2 GiB");
     }
-    return new ByteBufferQueueMemory(pointer.getByteBuffer(0, size));
+    return new ByteBufferQueueMemory(pointer.getByteBuffer(0, size), usableStart);
   }
 }

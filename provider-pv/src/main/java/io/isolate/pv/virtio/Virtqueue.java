@@ -10,7 +10,8 @@ import java.util.List;
  * <p>Every number the guest controls is treated as hostile, after Firecracker's {@code queue.rs}: the available
  * index may run at most {@link #size()} entries ahead of the device (else the queue is {@linkplain #isBroken()
  * broken} until reset), ring slots are taken modulo the size, descriptor indexes are checked against the table,
- * a step counter stops loops, addresses and lengths are checked with exact arithmetic against guest memory, and
+ * a step counter stops loops, addresses and lengths (of buffers, indirect tables and the rings themselves) are checked
+ * with exact arithmetic against the memory devices may use ({@link QueueMemory#whyNotUsable}), and
  * {@link QueueLimits} caps every chain. A raw chain is parsed once into a {@link DescriptorChain}.
  *
  * <p>Not thread-safe: the owning device serializes access.
@@ -157,11 +158,8 @@ public final class Virtqueue {
     if (address % alignment != 0) {
       return what + " address 0x" + Long.toHexString(address) + " is not aligned to " + alignment + " bytes";
     }
-    if (!memory.contains(address, length)) {
-      return what + " 0x" + Long.toHexString(address) + "+" + length + " lies outside guest memory of "
-          + memory.size() + " bytes";
-    }
-    return null;
+    String why = memory.whyNotUsable(address, length); // outside RAM, or in the VMM's reserved pages
+    return why == null ? null : what + " " + why;
   }
 
   private QueueBrokenException broken(String reason) {
@@ -302,17 +300,12 @@ public final class Virtqueue {
     }
   }
 
+  /** Refuses a buffer or indirect table the device may not use: outside RAM, wrapping, or in the reserved pages. */
   private void checkInMemory(int head, int index, String what, long addr, long len) {
-    long end;
-    try {
-      end = Math.addExact(addr, len);
-    } catch (ArithmeticException overflow) {
-      end = -1;
-    }
-    if (addr < 0 || end < 0 || end > memory.size()) {
+    String why = memory.whyNotUsable(addr, len);
+    if (why != null) {
       throw new InvalidChainException(ChainViolation.ADDRESS_OUT_OF_MEMORY, head, "descriptor " + index + " "
-          + what + " 0x" + Long.toUnsignedString(addr, 16) + "+" + len + " lies outside guest memory of "
-          + memory.size() + " bytes");
+          + what + " " + why);
     }
   }
 

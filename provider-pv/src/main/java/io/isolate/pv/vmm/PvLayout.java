@@ -1,5 +1,7 @@
 package io.isolate.pv.vmm;
 
+import com.sun.jna.Pointer;
+import io.isolate.pv.virtio.QueueMemory;
 import io.isolate.vm.arch.x86_64.Supervisor;
 import io.isolate.vm.vstate.GuestMemory;
 
@@ -26,6 +28,10 @@ final class PvLayout {
   static final long PD_MMIO = 0xc000;
   static final long PT_MMIO = 0xd000;
   static final long BOOT_INFO = 0xe000;
+  /**
+   * The first guest-usable address: everything below (null page, supervisor, page tables, boot information) is the
+   * VMM's, and {@link #deviceView} keeps devices and hypercalls out of it.
+   */
   static final long USER_LOW = 0xf000;
   /** Where the SDK's linker script places images (isolate.ld). */
   static final long IMAGE_BASE = 0x400000;
@@ -39,6 +45,16 @@ final class PvLayout {
   private static final long TWO_MB = 2L << 20;
 
   private PvLayout() {}
+
+  /**
+   * The view of guest memory that the virtio devices and the hypercall decoder work through: {@link #USER_LOW} to
+   * the end of RAM. A guest cannot write its boot page, GDT, IDT, TSS or page tables, and a device must not do it
+   * for it (a disk read into the IDT, random bytes over the PML4): every ring, buffer and LOG range reaching below
+   * USER_LOW is refused by this view's one range check.
+   */
+  static QueueMemory deviceView(GuestMemory memory) {
+    return QueueMemory.wrap(new Pointer(memory.hostAddress()), memory.size(), USER_LOW);
+  }
 
   /** Writes the page tables for {@code memory} (a multiple of 2 MiB, at most 1 GiB) and {@code slots} devices. */
   static void writePageTables(GuestMemory memory, int slots) {

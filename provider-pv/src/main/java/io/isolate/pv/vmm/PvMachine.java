@@ -88,7 +88,7 @@ public final class PvMachine implements AutoCloseable {
         memory.write(s.address(), image, (int) s.fileOffset(), (int) s.fileSize());
       }
       writeBootInfo(memory, elf.end(), devices.size(), args, tscKhz(vm.vcpu()));
-      QueueMemory ram = QueueMemory.wrap(new Pointer(memory.hostAddress()), memory.size());
+      QueueMemory ram = PvLayout.deviceView(memory);
       for (VirtioDevice d : devices) {
         slots.add(new MmioTransport(d, ram, this::interrupt, m -> log.accept("virtio: " + m)));
       }

@@ -35,6 +35,12 @@ final class ProcessMemory implements QueueMemory, AutoCloseable {
     return 1L << 47; // the x86-64 user address space
   }
 
+  /** Nothing is reserved: the process's own address space decides what is mapped. */
+  @Override
+  public long usableStart() {
+    return 0;
+  }
+
   /** A process's memory is reached through /proc/PID/mem, not mapped here: no views (no device here needs one). */
   @Override
   public ByteBuffer slice(long address, int length) {
