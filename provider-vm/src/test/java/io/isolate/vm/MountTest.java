@@ -67,9 +67,8 @@ class MountTest {
     try (var f = new RandomAccessFile(big.toFile(), "rw")) {
       f.setLength((256L << 20) + 1); // sparse: no disk space used
     }
-    var e = assertThrows(InvalidSpecException.class,
-        () -> Guest.builder(Fixtures.program("fsops", Libc.MUSL), "cat", "/big").mount(Mount.image(big, "/big"))
-            .build());
+    var builder = Guest.builder(Fixtures.program("fsops", Libc.MUSL), "cat", "/big").mount(Mount.image(big, "/big"));
+    var e = assertThrows(InvalidSpecException.class, builder::build);
     assertTrue(e.getMessage().contains("holds image mounts in memory"), e.getMessage());
   }
 
