@@ -9,13 +9,8 @@ import io.isolate.Network;
 import io.isolate.Workload;
 import io.isolate.container.helper.HelperBinary;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -107,36 +102,12 @@ public final class EscapeSuite {
 
   /** What an escape could change on the host: the victims (and the mounts' links), and kernel settings. */
   private Map<String, String> hostState() throws IOException {
-    Map<String, String> state = new TreeMap<>();
-    Files.walkFileTree(work, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
-        state.put(work.relativize(dir).toString(), describe(dir));
-        return FileVisitResult.CONTINUE;
-      }
-
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-        state.put(work.relativize(file).toString(), describe(file));
-        return FileVisitResult.CONTINUE;
-      }
-    });
+    Map<String, String> state = new TreeMap<>(HostFiles.snapshot(work));
     for (String setting : List.of("/proc/sys/kernel/core_pattern", "/proc/sys/kernel/hostname",
         "/proc/sys/kernel/domainname")) {
       state.put(setting, Files.readString(Path.of(setting)));
     }
     return state;
-  }
-
-  private static String describe(Path p) throws IOException {
-    Map<String, Object> a = Files.readAttributes(p, "unix:mode,uid,size,rdev", LinkOption.NOFOLLOW_LINKS);
-    String s = a.toString();
-    if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
-      s += " " + Files.readString(p, StandardCharsets.ISO_8859_1);
-    } else if (Files.isSymbolicLink(p)) {
-      s += " -> " + Files.readSymbolicLink(p);
-    }
-    return s;
   }
 
   /** Runs every probe; returns the failures, each naming the probe and what went wrong. */

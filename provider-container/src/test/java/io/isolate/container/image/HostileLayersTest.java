@@ -10,23 +10,17 @@ import io.isolate.IsolationLevel;
 import io.isolate.Rootfs;
 import io.isolate.Termination;
 import io.isolate.Workload;
+import io.isolate.container.HostFiles;
 import io.isolate.container.Prerequisites;
 import io.isolate.container.helper.HelperBinary;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -59,40 +53,7 @@ class HostileLayersTest {
 
   /** Everything an attack could change about the victims. */
   private Map<String, String> snapshot() throws IOException {
-    Map<String, String> state = new TreeMap<>();
-    Files.walkFileTree(victims, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
-        state.put(victims.relativize(dir).toString(), describe(dir));
-        return FileVisitResult.CONTINUE;
-      }
-
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-        state.put(victims.relativize(file).toString(), describe(file));
-        return FileVisitResult.CONTINUE;
-      }
-    });
-    return state;
-  }
-
-  private static String describe(Path p) throws IOException {
-    Map<String, Object> a = Files.readAttributes(p, "unix:mode,size,uid,rdev", LinkOption.NOFOLLOW_LINKS);
-    StringBuilder s = new StringBuilder(a.toString());
-    if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
-      s.append(" content=").append(Files.readString(p, StandardCharsets.ISO_8859_1));
-    }
-    UserDefinedFileAttributeView xattrs = Files.getFileAttributeView(p, UserDefinedFileAttributeView.class,
-        LinkOption.NOFOLLOW_LINKS);
-    if (xattrs != null && (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
-        || Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))) {
-      for (String name : xattrs.list()) {
-        ByteBuffer value = ByteBuffer.allocate(xattrs.size(name));
-        xattrs.read(name, value);
-        s.append(" xattr ").append(name).append('=').append(new String(value.array(), StandardCharsets.ISO_8859_1));
-      }
-    }
-    return s.toString();
+    return HostFiles.snapshot(victims);
   }
 
   private Path image(Consumer<TestImages.Layer> layer) throws IOException {
