@@ -35,6 +35,15 @@ class SignalTest {
 
   @ParameterizedTest
   @EnumSource(Libc.class)
+  void killMinusOneSparesTheCallerAsLinuxDoes(Libc libc) {
+    ExitResult r = run(libc, "killall");
+    assertEquals(Termination.EXITED, r.termination(), r::toString);
+    assertEquals(7, r.exitCode(), r::toString);
+    assertEquals("kill(-1, SIGKILL) = -1, errno 3; still alive\n", r.stdoutText(), r::toString);
+  }
+
+  @ParameterizedTest
+  @EnumSource(Libc.class)
   void aRaisedSignalRunsItsHandlerAndReturns(Libc libc) {
     ExitResult r = run(libc, "raise");
     assertEquals("handler saw signal 10, x=2.00\n", r.stdoutText(), r::toString);

@@ -100,9 +100,10 @@ final class Syscalls {
       case 39: return PID;
       case 40: return files.sendfile(fd, (int) a1, a2, a3);
       case 60: case 231: return p.exit((int) (a0 & 0xFF));
-      case 62: return signalSelf(a0 == PID || a0 == 0 || a0 == -1, (int) a1); // kill
+      case 62: return a0 == -1 ? killEveryOther((int) a1) : signalSelf(a0 == PID || a0 == 0, (int) a1); // kill
       case 200: return signalSelf(a0 == PID, (int) a1); // tkill
-      case 234: return signalSelf((a0 == PID || a0 == -1) && a1 == PID, (int) a2); // tgkill
+      case 234: return (int) a0 <= 0 || (int) a1 <= 0 ? -Errno.EINVAL // tgkill, as Linux checks tgid and tid
+          : signalSelf(a0 == PID && a1 == PID, (int) a2);
       case 98: return getrusage(a1);
       case 100: return times(a0);
       case 160: return 0; // setrlimit: accepted, the VM's limits are what they are
@@ -200,6 +201,15 @@ final class Syscalls {
    * ignored are, and every other signal ends the run as Linux's default action would (abort() raises SIGABRT).
    * Handlers are never run. Other processes do not exist: ESRCH.
    */
+  /**
+   * {@code kill(-1, sig)}: Linux signals every process the caller may signal except init and the caller itself,
+   * and answers ESRCH when there was none. The program is the only process of its isolate, so nothing is
+   * signalled (an earlier version signalled the caller, which Linux never does).
+   */
+  private long killEveryOther(int signal) {
+    return signal < 0 || signal > 64 ? -Errno.EINVAL : -Errno.ESRCH;
+  }
+
   private long signalSelf(boolean self, int signal) {
     if (signal < 0 || signal > 64) {
       return -Errno.EINVAL;
