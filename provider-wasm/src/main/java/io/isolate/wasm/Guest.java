@@ -100,7 +100,17 @@ final class Guest implements AutoCloseable {
           + " elements; the memory limit allows " + cap + " (" + BYTES_PER_TABLE_ELEMENT + " bytes each)");
     }
     TableLimits capped = new TableLimits(declared.min(), Math.min(declared.max(), cap), declared.shared());
-    return new TableInstance(new Table(table.elementType(), capped, table.initialize()), initialRef);
+    return new TableInstance(new Table(table.elementType(), capped, table.initialize()), initialRef) {
+      @Override
+      public int grow(int delta, int value, Instance instance) {
+        // table.grow's delta is unsigned: Chicory adds it to the size as an int, so a huge delta wrapped into a
+        // negative size and failed inside the runtime instead of answering -1 as the specification says
+        if (delta < 0 || size() + (long) delta > limits().max()) {
+          return -1;
+        }
+        return super.grow(delta, value, instance);
+      }
+    };
   }
 
   static final int BYTES_PER_TABLE_ELEMENT = 16;
