@@ -75,9 +75,28 @@ final class ModuleCache {
     return cache.get(key, k -> loadNow(k, bytes));
   }
 
+  /**
+   * Chicory 1.7.5 validates SIMD (v128) instructions but neither of its machines runs them: a module using them
+   * would start and then fail at the first one with an internal error. It is refused before it starts, naming the
+   * first such instruction.
+   */
+  static void refuseSimd(WasmModule module) {
+    var bodies = module.codeSection().functionBodies();
+    for (int f = 0; f < bodies.length; f++) {
+      for (var instruction : bodies[f].instructions()) {
+        if ((instruction.opcode().opcode() >> 8) == 0xfd) {
+          throw new IllegalArgumentException("it uses SIMD (v128) instructions, which the PROCESS level does not run"
+              + " (" + instruction.opcode().name().toLowerCase(java.util.Locale.ROOT) + " in function " + f
+              + " of the code section); build it without SIMD (clang: -mno-simd128)");
+        }
+      }
+    }
+  }
+
   private LoadedModule loadNow(String key, byte[] bytes) {
     parses.incrementAndGet();
     WasmModule module = Parser.parse(bytes);
+    refuseSimd(module);
     Function<Instance, Machine> interpreter = InterpreterMachine::new;
     if (!compile) {
       return new LoadedModule(key, module, interpreter, LoadedModule.Engine.INTERPRETED,
