@@ -88,7 +88,19 @@ public final class Main {
     }
     ExitResult result;
     try (Isolate isolate = builder.build()) {
-      result = isolate.run();
+      // SIGTERM or SIGINT ends the JVM through its shutdown hooks: close the isolate there, so that its processes,
+      // cgroups and run directory go with the command instead of waiting for a later JVM's sweep
+      Thread closer = new Thread(isolate::close, "isolate-close-on-signal");
+      Runtime.getRuntime().addShutdownHook(closer);
+      try {
+        result = isolate.run();
+      } finally {
+        try {
+          Runtime.getRuntime().removeShutdownHook(closer);
+        } catch (IllegalStateException shuttingDown) {
+          // the hook is running or has run: it closes the isolate
+        }
+      }
     }
     if (options.json) {
       out.println(JsonResults.of(result).encodePrettily());
