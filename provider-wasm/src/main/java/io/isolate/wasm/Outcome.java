@@ -45,6 +45,10 @@ final class Outcome {
       if (t instanceof ExecutionCompletedException) {
         return exited(0);
       }
+      if (t instanceof ModuleCache.LoadTimeoutException) {
+        return new Outcome(Termination.TIMEOUT, -1, "the wall-time limit ran out while the module was being loaded: "
+            + t.getMessage());
+      }
       if (t instanceof LimitedMemory.MemoryLimitException) {
         return new Outcome(Termination.MEMORY_LIMIT, -1, t.getMessage());
       }
