@@ -114,7 +114,7 @@ final class WasmRun implements Execution, Watchdog.Guarded {
   void runOnGuestThread() {
     synchronized (this) {
       if (stopReason != null) {
-        finish(new Outcome(stopReason, -1, stopDetail), Map.of(), 0, null, "");
+        finish(new Outcome(stopReason, -1, stopDetail), Map.of(), 0, null);
         return;
       }
       thread = Thread.currentThread();
@@ -124,7 +124,6 @@ final class WasmRun implements Execution, Watchdog.Guarded {
     Outcome outcome;
     Guest guest = null;
     boolean started = false;
-    String writeBackProblems = "";
     try {
       // The load counts against this run's deadline: the watchdog interrupts this wait like it would the guest.
       loading = true;
@@ -171,15 +170,17 @@ final class WasmRun implements Execution, Watchdog.Guarded {
     // Clear a stop's interrupt, so that it does not disturb the write-back or the next task of this thread.
     Thread.interrupted();
     if (guest != null) {
-      writeBackProblems = guest.writeBack();
+      String writeBackProblems = guest.writeBack();
       guest.close();
+      if (!writeBackProblems.isEmpty()) {
+        outcome = outcome.writeBackFailed(writeBackProblems);
+      }
     }
     finish(outcome, guest == null ? Map.of() : guest.unsupportedCalls(), guest == null ? 0 : guest.peakMemoryBytes(),
-        cpu, writeBackProblems);
+        cpu);
   }
 
-  private void finish(Outcome outcome, Map<String, Long> unsupported, long peakMemory, Long cpuNanos,
-      String writeBackProblems) {
+  private void finish(Outcome outcome, Map<String, Long> unsupported, long peakMemory, Long cpuNanos) {
     Watchdog.get().unregister(this);
     synchronized (this) {
       ended = true;
@@ -192,9 +193,6 @@ final class WasmRun implements Execution, Watchdog.Guarded {
         detail = (detail.isEmpty() ? "" : detail + "; ") + "the application's output stream failed: "
             + Outcome.messageOf(e.getCause());
       }
-    }
-    if (!writeBackProblems.isEmpty()) {
-      detail = (detail.isEmpty() ? "" : detail + "; ") + "read-write mounts: " + writeBackProblems;
     }
     ExitResult r = ExitResult.builder(outcome.termination)
         .exitCode(outcome.exitCode)
@@ -291,7 +289,7 @@ final class WasmRun implements Execution, Watchdog.Guarded {
       reason = stopReason;
       detail = stopDetail + " (the guest did not stop within " + GRACE_MILLIS + " ms and was abandoned)";
     }
-    finish(new Outcome(reason, -1, detail), Map.of(), 0, null, "");
+    finish(new Outcome(reason, -1, detail), Map.of(), 0, null);
   }
 
   private String timeoutDetail() {
