@@ -134,6 +134,23 @@ final class ModuleBytes {
         .toByteArray();
   }
 
+  /**
+   * A library with one funcref table of one element (no maximum) and two exports: {@code grow(delta: i32) -> i32}
+   * ({@code table.grow} with a null reference) and {@code size() -> i32} ({@code table.size}).
+   */
+  static byte[] tableGrow() {
+    return new ModuleBytes()
+        .section(1, vector(2, i -> i == 0 ? funcType(new int[] {I32}, new int[] {I32})
+            : funcType(new int[0], new int[] {I32})))
+        .section(3, vector(2, i -> new byte[] {(byte) i}))
+        .section(4, vector(1, i -> bytes(FUNCREF, 0x00, 0x01))) // min 1, no max
+        .section(7, vector(2, i -> i == 0 ? export("grow", 0, 0) : export("size", 0, 1)))
+        .section(10, vector(2, i -> i == 0
+            ? body(bytes(0xd0, FUNCREF, 0x20, 0x00, 0xfc, 0x0f, 0x00, 0x0b)) // ref.null func; local.get 0; table.grow 0
+            : body(bytes(0xfc, 0x10, 0x00, 0x0b)))) // table.size 0
+        .toByteArray();
+  }
+
   /** A command with {@code count} empty functions, the first exported as {@code _start}. */
   static byte[] manyFunctions(int count) {
     byte[] empty = body(bytes(0x0b));
