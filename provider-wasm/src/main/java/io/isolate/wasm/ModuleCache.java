@@ -8,8 +8,12 @@ import com.dylibso.chicory.runtime.Machine;
 import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.WasmModule;
 import com.dylibso.chicory.wasm.types.AnnotatedInstruction;
+import com.dylibso.chicory.wasm.types.ExternalType;
 import com.dylibso.chicory.wasm.types.FunctionBody;
+import com.dylibso.chicory.wasm.types.FunctionType;
+import com.dylibso.chicory.wasm.types.Global;
 import com.dylibso.chicory.wasm.types.OpCode;
+import com.dylibso.chicory.wasm.types.ValType;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.isolate.SizeUnit;
@@ -294,6 +298,7 @@ final class ModuleCache {
       throw new ModuleRefusedException("the module has " + imports + " imports, more than isolate.wasm.maxImports ("
           + caps.maxImports() + "): instantiating them could not be interrupted");
     }
+    refuseSimd(module);
     Function<Instance, Machine> interpreter = InterpreterMachine::new;
     if (!compile) {
       return new LoadedModule(key, module, interpreter, LoadedModule.Engine.INTERPRETED,
@@ -317,6 +322,45 @@ final class ModuleCache {
       } catch (RuntimeException | LinkageError | StackOverflowError e) {
         return new LoadedModule(key, module, interpreter, LoadedModule.Engine.INTERPRETED,
             "the compiler failed (" + Outcome.messageOf(e) + "); interpreting", bytes.length);
+      }
+    }
+  }
+
+  /**
+   * Refuses a module with SIMD instructions (the 0xFD prefix: {@code v128.const}, {@code i32x4.add}, ...) or
+   * v128 values in its signatures, locals or globals. Chicory 1.7.5 validates them, but neither its interpreter
+   * nor its compiler runs them: the guest would fail in the middle of its run with "Machine doesn't recognize
+   * Instruction V128_CONST". Chicory's SIMD machine is a separate artifact that needs Java 21 or later and its
+   * incubating Vector API; this project targets Java 17, so such modules are refused before they start.
+   */
+  private static void refuseSimd(WasmModule module) {
+    String unsupported = " (SIMD, the WebAssembly v128 proposal) is not supported at level PROCESS: Chicory "
+        + WasmProvider.chicoryVersion() + " runs SIMD only in its separate SIMD interpreter, which needs Java 21 or "
+        + "later. Build the module without SIMD (for clang and rustc: no -msimd128 / +simd128)";
+    var code = module.codeSection();
+    for (int f = 0; f < code.functionBodyCount(); f++) {
+      FunctionBody body = code.getFunctionBody(f);
+      for (AnnotatedInstruction ins : body.instructions()) {
+        int op = ins.opcode().opcode();
+        if (op >= 0xFD00 && op <= 0xFDFF) {
+          throw new ModuleRefusedException("the module uses the SIMD instruction "
+              + ins.opcode().name().toLowerCase(Locale.ROOT).replaceFirst("_", ".") + " (in function "
+              + (module.importSection().count(ExternalType.FUNCTION) + f) + ")" + unsupported);
+        }
+      }
+      if (body.localTypes().stream().anyMatch(t -> t.opcode() == ValType.ID.V128)) {
+        throw new ModuleRefusedException("the module has a v128 local" + unsupported);
+      }
+    }
+    for (FunctionType type : module.typeSection().types()) {
+      if (type.params().stream().anyMatch(t -> t.opcode() == ValType.ID.V128)
+          || type.returns().stream().anyMatch(t -> t.opcode() == ValType.ID.V128)) {
+        throw new ModuleRefusedException("the module has a function type with v128 values" + unsupported);
+      }
+    }
+    for (Global global : module.globalSection().globals()) {
+      if (global.valueType().opcode() == ValType.ID.V128) {
+        throw new ModuleRefusedException("the module has a v128 global" + unsupported);
       }
     }
   }

@@ -151,6 +151,15 @@ final class ModuleBytes {
         .toByteArray();
   }
 
+  /** A command whose {@code _start} is {@code v128.const 0; drop}: one SIMD instruction. */
+  static byte[] simd() {
+    ByteArrayOutputStream code = new ByteArrayOutputStream();
+    code.writeBytes(bytes(0xfd, 0x0c)); // v128.const
+    code.writeBytes(new byte[16]);
+    code.writeBytes(bytes(0x1a, 0x0b)); // drop; end
+    return command(code.toByteArray());
+  }
+
   /** A command with {@code count} empty functions, the first exported as {@code _start}. */
   static byte[] manyFunctions(int count) {
     byte[] empty = body(bytes(0x0b));
