@@ -54,8 +54,9 @@ public final class ExitResult {
 
   /**
    * The human-readable reason: a trap message, a fault address, the limit that was hit. After EXITED it is
-   * usually empty, or holds warnings about things around the run that did not work (for example a failed
-   * write-back of a read-write mount, or an application output stream that threw).
+   * usually empty, or holds warnings about things around the run that did not work (for example an application
+   * output stream that threw). A read-write mount that could not be written back is no warning but a failed
+   * run: at the PROCESS level the run ends with {@link Termination#FAULT} and this detail says why.
    */
   public String detail() {
     return detail;

@@ -21,7 +21,11 @@ public enum Termination {
   KILLED,
   /** The guest trapped (a WebAssembly trap, an unreachable instruction); the detail holds the guest's message. */
   TRAP,
-  /** The guest faulted (a page fault, an illegal instruction, a crash signal); the detail says where. */
+  /**
+   * The guest faulted (a page fault, an illegal instruction, a crash signal), or the machinery around it failed
+   * after it started (the HARDWARE level's VMM, the PROCESS level's write-back of a read-write mount); the detail
+   * says where.
+   */
   FAULT,
   /** The workload could not be started; the detail holds the reason. */
   FAILED_TO_START;

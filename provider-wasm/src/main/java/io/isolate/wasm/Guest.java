@@ -100,17 +100,28 @@ final class Guest implements AutoCloseable {
           + " elements; the memory limit allows " + cap + " (" + BYTES_PER_TABLE_ELEMENT + " bytes each)");
     }
     TableLimits capped = new TableLimits(declared.min(), Math.min(declared.max(), cap), declared.shared());
-    return new TableInstance(new Table(table.elementType(), capped, table.initialize()), initialRef) {
-      @Override
-      public int grow(int delta, int value, Instance instance) {
-        // table.grow's delta is unsigned: Chicory adds it to the size as an int, so a huge delta wrapped into a
-        // negative size and failed inside the runtime instead of answering -1 as the specification says
-        if (delta < 0 || size() + (long) delta > limits().max()) {
-          return -1;
-        }
-        return super.grow(delta, value, instance);
+    return new GrowableTable(new Table(table.elementType(), capped, table.initialize()), initialRef);
+  }
+
+  /**
+   * A table whose {@code table.grow} answers -1 for every delta it cannot honour, as WebAssembly says. Chicory
+   * 1.7.5 adds the delta to the size as Java ints: a delta such as 0x7FFFFFFF overflows to a negative size, which
+   * passes its limit check and then fails with NegativeArraySizeException, an "internal error" trap. The delta is
+   * an unsigned 32-bit number (Chicory already refuses those above 2^31 - 1, negative as ints); here the sum is
+   * checked in 64 bits before Chicory sees it. Both of Chicory's engines grow tables through this method.
+   */
+  static final class GrowableTable extends TableInstance {
+    GrowableTable(Table table, int initialRef) {
+      super(table, initialRef);
+    }
+
+    @Override
+    public int grow(int size, int value, Instance instance) {
+      if ((size & 0xffffffffL) + size() > limits().max()) {
+        return -1;
       }
-    };
+      return super.grow(size, value, instance);
+    }
   }
 
   static final int BYTES_PER_TABLE_ELEMENT = 16;

@@ -7,13 +7,16 @@ import io.isolate.SizeUnit;
 import io.isolate.spi.ImageFiles;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystem;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
@@ -25,6 +28,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -47,7 +51,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *       ends: new and changed regular files and new directories are written, deleted entries are deleted.
  *       Symlinks the guest creates are not written back (they would be the one way to plant an escape on the
  *       host); the write-back itself refuses to follow host symlinks ({@code NOFOLLOW_LINKS}, parent directories
- *       checked by their real path). Changes are detected by modification time and size; Jimfs gets a clock
+ *       checked by their real path). Each file is written to a new file in its host directory and renamed
+ *       over the target, so a host file is always either as it was or complete, even when the disk fills up; a
+ *       write-back that fails fails the run ({@link Outcome#writeBackFailed}). Changes are detected by
+ *       modification time and size; Jimfs gets a clock
  *       that never repeats, so every write changes the time. Two isolates sharing a read-write directory do not
  *       see each other's changes while running, and the last one to end wins.
  *   <li>{@link Mount.Kind#FILE}: placed into the directory mount that contains its guest path, or else into a
@@ -236,7 +243,8 @@ final class GuestFileSystem implements AutoCloseable {
 
   /**
    * Writes the changes of every read-write mount back to its host directory. Failures of single entries are
-   * collected, not thrown, so that one bad entry does not lose the others.
+   * collected, not thrown, so that one bad entry does not lose the others; each file is replaced whole or not at
+   * all ({@link #replace}). Any failure fails the run ({@link Outcome#writeBackFailed}).
    *
    * @return a description of what could not be written back, empty when everything was
    */
@@ -252,7 +260,7 @@ final class GuestFileSystem implements AutoCloseable {
         problems.append("write-back of ").append(p.mount).append(" failed: ").append(e.getMessage()).append("; ");
       }
     }
-    return problems.toString();
+    return problems.length() == 0 ? "" : problems.substring(0, problems.length() - 2); // without the last "; "
   }
 
   private static void writeBack(Preopen p, StringBuilder problems) throws IOException {
@@ -291,12 +299,7 @@ final class GuestFileSystem implements AutoCloseable {
           return FileVisitResult.CONTINUE;
         }
         try {
-          Path host = confined(realRoot, hostRoot, rel);
-          try (InputStream in = Files.newInputStream(file);
-              OutputStream out = Files.newOutputStream(host, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                  StandardOpenOption.TRUNCATE_EXISTING, LinkOption.NOFOLLOW_LINKS)) {
-            in.transferTo(out);
-          }
+          replace(file, confined(realRoot, hostRoot, rel));
         } catch (IOException e) {
           problems.append("file ").append(rel).append(": ").append(e.getMessage()).append("; ");
         }
@@ -317,6 +320,53 @@ final class GuestFileSystem implements AutoCloseable {
         Files.deleteIfExists(confined(realRoot, hostRoot, name));
       } catch (IOException e) {
         problems.append("delete ").append(name).append(": ").append(e.getMessage()).append("; ");
+      }
+    }
+  }
+
+  /**
+   * Replaces {@code host} by the content of {@code source} so that the host file is, at every moment and whatever
+   * fails, either as it was or complete: the content goes to a new file in the same directory (same file system),
+   * is forced to the disk, and is then renamed over the target in one step. A write that fails (the disk is full)
+   * deletes the new file and leaves the target alone. An existing target's permissions are kept; a new file gets
+   * the default ones, as if created in place.
+   */
+  private static void replace(Path source, Path host) throws IOException {
+    Path dir = host.getParent();
+    Path tmp = null;
+    for (int attempt = 0; tmp == null; attempt++) {
+      // not derived from the target's name, which may be as long as a name can be
+      Path candidate = dir.resolve(".isolate-write-back-" + Long.toHexString(ThreadLocalRandom.current().nextLong())
+          + ".tmp");
+      try {
+        // CREATE_NEW never opens what is there, a symlink planted under this name included
+        Files.newByteChannel(candidate, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
+        tmp = candidate;
+      } catch (FileAlreadyExistsException e) {
+        if (attempt == 10) {
+          throw e;
+        }
+      }
+    }
+    boolean moved = false;
+    try {
+      try (InputStream in = Files.newInputStream(source);
+          FileChannel out = FileChannel.open(tmp, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
+        in.transferTo(Channels.newOutputStream(out));
+        out.force(true);
+      }
+      if (Files.exists(host, LinkOption.NOFOLLOW_LINKS)) {
+        try {
+          Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(host, LinkOption.NOFOLLOW_LINKS));
+        } catch (UnsupportedOperationException e) {
+          // not a POSIX file system: the defaults it gives
+        }
+      }
+      Files.move(tmp, host, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      moved = true;
+    } finally {
+      if (!moved) {
+        Files.deleteIfExists(tmp);
       }
     }
   }

@@ -1,5 +1,6 @@
 package io.isolate.wasm;
 
+import com.dylibso.chicory.runtime.ChicoryInterruptedException;
 import com.dylibso.chicory.runtime.ExportFunction;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Memory;
@@ -38,7 +39,7 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class LiveInstance implements Watchdog.Guarded {
   private final IsolateSpec spec;
-  private final LoadedModule module;
+  private final WasmBackend.ModuleSource moduleSource;
   private final int memoryLimitPages;
   private final ReentrantLock lock = new ReentrantLock();
   private final OutputSink stdout;
@@ -46,6 +47,7 @@ final class LiveInstance implements Watchdog.Guarded {
 
   // guarded by lock
   private final Map<String, Exported> exported = new HashMap<>();
+  private LoadedModule module;
   private Guest guest;
   private GuestFailureException instantiationFailure;
   private Watchdog.Guarded registration;
@@ -65,9 +67,9 @@ final class LiveInstance implements Watchdog.Guarded {
   private Termination stopReason;
   private String stopDetail;
 
-  LiveInstance(IsolateSpec spec, LoadedModule module, int memoryLimitPages) {
+  LiveInstance(IsolateSpec spec, WasmBackend.ModuleSource moduleSource, int memoryLimitPages) {
     this.spec = spec;
-    this.module = module;
+    this.moduleSource = moduleSource;
     this.memoryLimitPages = memoryLimitPages;
     this.cpuBudgetNanos = spec.limits().cpuTime().map(java.time.Duration::toNanos).orElse(-1L);
     OutputSink.Budget budget = new OutputSink.Budget(spec.limits().outputBytes());
@@ -191,6 +193,9 @@ final class LiveInstance implements Watchdog.Guarded {
     if (guest != null) {
       return guest.instance();
     }
+    if (module == null) {
+      module = load();
+    }
     InputStream stdin = spec.stdin().kind() == Input.Kind.BYTES
         ? new ByteArrayInputStream(spec.stdin().bytes())
         : spec.stdin().stream().map(WasmRun::notClosing).orElseGet(() -> new ByteArrayInputStream(new byte[0]));
@@ -215,6 +220,29 @@ final class LiveInstance implements Watchdog.Guarded {
       throw e;
     }
     return guest.instance();
+  }
+
+  /**
+   * Loads the module under the wall-time limit of the call that needs it. A timeout is not remembered (the next
+   * call tries again, joining the load if it goes on); a module that cannot run is.
+   */
+  private LoadedModule load() {
+    WasmBackend.Prepared[] prepared = new WasmBackend.Prepared[1];
+    guarded(() -> {
+      try {
+        prepared[0] = moduleSource.prepare(deadline);
+      } catch (InterruptedException e) {
+        // our stop (the deadline) or the application's interrupt: guarded tells them apart
+        Thread.currentThread().interrupt();
+        throw new ChicoryInterruptedException("interrupted while the module was being loaded");
+      }
+      return null;
+    }, "loading the module");
+    if (prepared[0].failure != null) {
+      instantiationFailure = new GuestFailureException(Termination.FAILED_TO_START, prepared[0].failure);
+      throw instantiationFailure;
+    }
+    return prepared[0].module;
   }
 
   private boolean hasFunction(String name) {
@@ -254,7 +282,7 @@ final class LiveInstance implements Watchdog.Guarded {
     callCpuStart = cpuBudgetNanos < 0 || !THREADS.isCurrentThreadCpuTimeSupported() ? -1
         : THREADS.getCurrentThreadCpuTime();
     caller = Thread.currentThread();
-    boolean started = guest.instance() != null;
+    boolean started = guest != null && guest.instance() != null;
     Outcome failure = null;
     long[] result = null;
     boolean stoppedByUs;
@@ -264,7 +292,7 @@ final class LiveInstance implements Watchdog.Guarded {
       if (t instanceof VirtualMachineError && !(t instanceof StackOverflowError) && !(t instanceof OutOfMemoryError)) {
         throw (VirtualMachineError) t;
       }
-      failure = Outcome.of(t, guest.memory(), started);
+      failure = Outcome.of(t, guest == null ? null : guest.memory(), started);
     } finally {
       synchronized (this) {
         caller = null;

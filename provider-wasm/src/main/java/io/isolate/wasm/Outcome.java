@@ -45,6 +45,10 @@ final class Outcome {
       if (t instanceof ExecutionCompletedException) {
         return exited(0);
       }
+      if (t instanceof ModuleCache.LoadTimeoutException) {
+        return new Outcome(Termination.TIMEOUT, -1, "the wall-time limit ran out while the module was being loaded: "
+            + t.getMessage());
+      }
       if (t instanceof LimitedMemory.MemoryLimitException) {
         return new Outcome(Termination.MEMORY_LIMIT, -1, t.getMessage());
       }
@@ -71,6 +75,22 @@ final class Outcome {
     }
     return trap("internal error while running the guest: " + thrown.getClass().getSimpleName() + ": " + message,
         memory);
+  }
+
+  /**
+   * This outcome after the write-back of a read-write mount failed (see {@link GuestFileSystem#writeBack()}):
+   * the guest's results did not all reach the host, so the run is no success, whatever the guest did. A guest
+   * that exited (with any code) ends as {@link Termination#FAULT}: the run started and ran, so it is not
+   * {@link Termination#FAILED_TO_START}; nothing stopped it from outside or for a limit; and FAULT is what the
+   * HARDWARE level reports when its machinery around the guest (the VMM) fails. The guest's own exit code is in
+   * the detail. A run that had ended otherwise keeps its termination, with the failure added to the detail.
+   */
+  Outcome writeBackFailed(String problems) {
+    String failure = "read-write mounts could not be written back: " + problems;
+    if (termination == Termination.EXITED) {
+      return new Outcome(Termination.FAULT, -1, "the guest exited with code " + exitCode + ", but its " + failure);
+    }
+    return new Outcome(termination, exitCode, (detail.isEmpty() ? "" : detail + "; ") + failure);
   }
 
   private static Outcome trap(String message, LimitedMemory memory) {

@@ -23,6 +23,11 @@ import java.util.List;
  * {@link #call(String, byte[])} (one {@link LiveInstance} for the isolate's life). Runs and calls use separate
  * instances, so they do not share guest state; each copies the mounts for itself.
  *
+ * <p><b>Loading.</b> The module is parsed, validated and compiled by the first run or call that needs it, and that
+ * counts against the run's (or call's) wall-time limit: a load still under way at the deadline ends the run with
+ * {@link Termination#TIMEOUT} (the call with a {@link GuestFailureException} of it), and the next run or call
+ * tries again. See {@link ModuleCache} for what keeps running after such a deadline and how it is bounded.
+ *
  * <p><b>Bad modules.</b> A module that does not parse, or that imports something the host does not provide, does
  * not make {@code build()} throw: the isolate is built, and every run ends with
  * {@link Termination#FAILED_TO_START} and the reason (every call throws {@link GuestFailureException} with it).
@@ -32,22 +37,31 @@ import java.util.List;
  */
 final class WasmBackend implements IsolateBackend {
   private final IsolateSpec spec;
-  private final LoadedModule module;
-  private final String startFailure;
+  private final ModuleCache cache;
+  private final byte[] bytes;
+  private final String key;
   private final int memoryLimitPages;
+  /** The module once loaded, or why it cannot run: the same for every run and call, so worked out once. */
+  private volatile Prepared prepared;
   private final Object lock = new Object();
   private WasmRun current;
   // volatile: calls read them without the lock once the live instance exists
   private volatile LiveInstance live;
   private volatile boolean closed;
 
-  private WasmBackend(IsolateSpec spec, LoadedModule module, String startFailure) {
+  private WasmBackend(IsolateSpec spec, ModuleCache cache, byte[] bytes) {
     this.spec = spec;
-    this.module = module;
-    this.startFailure = startFailure;
+    this.cache = cache;
+    this.bytes = bytes;
+    this.key = ModuleCache.sha256(bytes);
     this.memoryLimitPages = (int) Math.min(Memory.RUNTIME_MAX_PAGES, spec.limits().memoryBytes() / Memory.PAGE_SIZE);
   }
 
+  /**
+   * Checks the spec and reads the module's bytes; the module is loaded (parsed, validated, compiled) by the first
+   * run or call, under that run's or call's wall-time limit, not here: a hostile module must not hold
+   * {@code build()} for as long as Chicory's compiler takes (see {@link ModuleCache}).
+   */
   static WasmBackend create(IsolateSpec spec, ModuleCache cache) {
     checkSpec(spec);
     byte[] bytes;
@@ -56,18 +70,57 @@ final class WasmBackend implements IsolateBackend {
     } catch (UncheckedIOException e) {
       throw new StartFailedException("cannot read the module: " + e.getMessage(), e);
     }
+    return new WasmBackend(spec, cache, bytes);
+  }
+
+  /** What a run or call needs before the guest starts: the loaded module, or why it cannot run (not both). */
+  static final class Prepared {
+    final LoadedModule module;
+    final String failure;
+
+    Prepared(LoadedModule module, String failure) {
+      this.module = module;
+      this.failure = failure;
+    }
+  }
+
+  /** How runs and calls get their module: {@link #prepare(long)}. */
+  interface ModuleSource {
+    Prepared prepare(long deadlineNanos) throws InterruptedException;
+  }
+
+  /**
+   * The module, loaded through the cache if this isolate has not loaded it yet, waiting at most until the
+   * deadline.
+   *
+   * @throws ModuleCache.LoadTimeoutException when the deadline passed first (nothing is remembered: a later run
+   *     tries again, joining the load if it still goes on)
+   * @throws InterruptedException when the waiting thread was interrupted (a stop of the run or call)
+   */
+  Prepared prepare(long deadlineNanos) throws InterruptedException {
+    Prepared p = prepared;
+    if (p != null) {
+      return p;
+    }
     LoadedModule module;
     try {
-      module = cache.load(bytes);
+      module = cache.load(bytes, key, deadlineNanos);
+    } catch (ModuleCache.ModuleRefusedException e) {
+      p = new Prepared(null, "cannot run " + spec.workload().name() + ": " + e.getMessage());
+      prepared = p;
+      return p;
+    } catch (ModuleCache.LoadTimeoutException e) {
+      throw e;
     } catch (RuntimeException e) {
-      return new WasmBackend(spec, null, "not a valid WebAssembly module (" + spec.workload().name() + ", "
+      p = new Prepared(null, "not a valid WebAssembly module (" + spec.workload().name() + ", "
           + bytes.length + " bytes): " + Outcome.messageOf(e));
+      prepared = p;
+      return p;
     }
     List<String> missing = Imports.missing(module.module(), spec.hostFunctions());
-    if (!missing.isEmpty()) {
-      return new WasmBackend(spec, module, String.join("; ", missing));
-    }
-    return new WasmBackend(spec, module, null);
+    p = new Prepared(module, missing.isEmpty() ? null : String.join("; ", missing));
+    prepared = p;
+    return p;
   }
 
   private static void checkSpec(IsolateSpec spec) {
@@ -112,7 +165,7 @@ final class WasmBackend implements IsolateBackend {
       if (early != null) {
         return early.await();
       }
-      run = new WasmRun(spec, module, memoryLimitPages);
+      run = new WasmRun(spec, this::prepare, memoryLimitPages);
       current = run;
     }
     return run.runOnCallerThread();
@@ -126,12 +179,21 @@ final class WasmBackend implements IsolateBackend {
     if (current != null && current.isAlive()) {
       throw new IllegalStateException("the workload is still running; wait for it or kill it first");
     }
-    if (startFailure != null) {
-      return WasmRun.failedToStart(startFailure);
+    Prepared p = prepared;
+    if (p != null && startFailure(p) != null) {
+      return WasmRun.failedToStart(startFailure(p)); // known already: no run, no thread
     }
-    if (!exportsFunction("_start")) {
-      return WasmRun.failedToStart("the module has no _start export: it is not a WASI command. "
-          + "Call its exported functions with Isolate.call");
+    return null;
+  }
+
+  /** Why a run of this module cannot start, or null. */
+  static String startFailure(Prepared p) {
+    if (p.failure != null) {
+      return p.failure;
+    }
+    if (!exportsFunction(p.module, "_start")) {
+      return "the module has no _start export: it is not a WASI command. Call its exported functions with "
+          + "Isolate.call";
     }
     return null;
   }
@@ -149,14 +211,14 @@ final class WasmBackend implements IsolateBackend {
       if (early != null) {
         return early;
       }
-      WasmRun run = new WasmRun(spec, module, memoryLimitPages);
+      WasmRun run = new WasmRun(spec, this::prepare, memoryLimitPages);
       run.launch();
       current = run;
       return run;
     }
   }
 
-  private boolean exportsFunction(String name) {
+  private static boolean exportsFunction(LoadedModule module, String name) {
     var exports = module.module().exportSection();
     for (int i = 0; i < exports.exportCount(); i++) {
       if (exports.getExport(i).name().equals(name) && exports.getExport(i).exportType() == ExternalType.FUNCTION) {
@@ -185,19 +247,25 @@ final class WasmBackend implements IsolateBackend {
       if (closed) {
         throw new IllegalStateException("the isolate is closed");
       }
-      if (startFailure != null) {
-        throw new GuestFailureException(Termination.FAILED_TO_START, startFailure);
+      Prepared p = prepared;
+      if (p != null && p.failure != null) {
+        throw new GuestFailureException(Termination.FAILED_TO_START, p.failure);
       }
       if (live == null) {
-        live = new LiveInstance(spec, module, memoryLimitPages);
+        live = new LiveInstance(spec, this::prepare, memoryLimitPages);
       }
       return live;
     }
   }
 
-  /** The cached module this isolate runs (tests and benchmarks look at it). */
+  /** The cached module this isolate runs, loaded now if need be (tests and benchmarks look at it). */
   LoadedModule module() {
-    return module;
+    try {
+      return prepare(Long.MAX_VALUE).module;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while loading the module", e);
+    }
   }
 
   @Override

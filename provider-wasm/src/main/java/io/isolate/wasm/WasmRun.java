@@ -19,7 +19,9 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * One run of a WASI command ({@code _start}) on a guest thread of its own. Stopping it (deadline, kill, output
+ * One run of a WASI command ({@code _start}) on a guest thread of its own. The run's clock starts before its
+ * module is loaded: the guest thread waits for the load (see {@link ModuleCache}) only until the deadline, and is
+ * interrupted from that wait by a stop like the guest would be. Stopping it (deadline, kill, output
  * cap) records the reason first and then interrupts the thread; Chicory notices the interrupt in the guest's
  * next loop iteration or call. A guest stuck where an interrupt cannot reach (a host function blocked in
  * uninterruptible I/O) is abandoned {@value #GRACE_MILLIS} ms after the stop: the result is delivered anyway and
@@ -30,7 +32,7 @@ final class WasmRun implements Execution, Watchdog.Guarded {
   private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
   private final IsolateSpec spec;
-  private final LoadedModule module;
+  private final WasmBackend.ModuleSource moduleSource;
   private final int memoryLimitPages;
   private final GuestPipe pipe;
   private final OutputSink stdout;
@@ -49,10 +51,12 @@ final class WasmRun implements Execution, Watchdog.Guarded {
   private long abandonAtNanos = Long.MAX_VALUE;
   private boolean ended;
   private boolean guestDone;
+  /** Whether the run is still waiting for its module to be loaded (said in the detail of a timeout). */
+  private volatile boolean loading;
 
-  WasmRun(IsolateSpec spec, LoadedModule module, int memoryLimitPages) {
+  WasmRun(IsolateSpec spec, WasmBackend.ModuleSource moduleSource, int memoryLimitPages) {
     this.spec = spec;
-    this.module = module;
+    this.moduleSource = moduleSource;
     this.memoryLimitPages = memoryLimitPages;
     this.pipe = spec.stdin().kind() == Input.Kind.PIPE ? new GuestPipe() : null;
     OutputSink.Budget budget = new OutputSink.Budget(spec.limits().outputBytes());
@@ -110,7 +114,7 @@ final class WasmRun implements Execution, Watchdog.Guarded {
   void runOnGuestThread() {
     synchronized (this) {
       if (stopReason != null) {
-        finish(new Outcome(stopReason, -1, stopDetail), Map.of(), 0, null, "");
+        finish(new Outcome(stopReason, -1, stopDetail), Map.of(), 0, null);
         return;
       }
       thread = Thread.currentThread();
@@ -120,14 +124,30 @@ final class WasmRun implements Execution, Watchdog.Guarded {
     Outcome outcome;
     Guest guest = null;
     boolean started = false;
-    String writeBackProblems = "";
     try {
-      guest = Guest.prepare(module, spec, stdinStream(), new SinkStream(stdout, this::outputLimitReached),
-          new SinkStream(stderr, this::outputLimitReached));
-      guest.instantiate(module, spec.hostFunctions(), memoryLimitPages);
-      started = true;
-      guest.instance().export("_start").apply();
-      outcome = Outcome.exited(0);
+      // The load counts against this run's deadline: the watchdog interrupts this wait like it would the guest.
+      loading = true;
+      WasmBackend.Prepared prepared = moduleSource.prepare(deadlineNanos);
+      loading = false;
+      String failure = WasmBackend.startFailure(prepared);
+      if (failure != null) {
+        outcome = new Outcome(Termination.FAILED_TO_START, -1, failure);
+      } else {
+        LoadedModule module = prepared.module;
+        guest = Guest.prepare(module, spec, stdinStream(), new SinkStream(stdout, this::outputLimitReached),
+            new SinkStream(stderr, this::outputLimitReached));
+        guest.instantiate(module, spec.hostFunctions(), memoryLimitPages);
+        started = true;
+        guest.instance().export("_start").apply();
+        outcome = Outcome.exited(0);
+      }
+    } catch (ModuleCache.LoadTimeoutException e) {
+      // The deadline passed before the watchdog's next check; the same ending it would have given.
+      outcome = new Outcome(Termination.TIMEOUT, -1, timeoutDetail());
+    } catch (InterruptedException e) {
+      // A stop (deadline, kill) interrupted the wait: the stop's reason is taken below. Otherwise the caller's
+      // own thread was interrupted by the application.
+      outcome = new Outcome(Termination.KILLED, -1, "interrupted while the module was being loaded");
     } catch (IOException e) {
       outcome = new Outcome(Termination.FAILED_TO_START, -1, Outcome.messageOf(e));
     } catch (Throwable t) {
@@ -150,15 +170,17 @@ final class WasmRun implements Execution, Watchdog.Guarded {
     // Clear a stop's interrupt, so that it does not disturb the write-back or the next task of this thread.
     Thread.interrupted();
     if (guest != null) {
-      writeBackProblems = guest.writeBack();
+      String writeBackProblems = guest.writeBack();
       guest.close();
+      if (!writeBackProblems.isEmpty()) {
+        outcome = outcome.writeBackFailed(writeBackProblems);
+      }
     }
     finish(outcome, guest == null ? Map.of() : guest.unsupportedCalls(), guest == null ? 0 : guest.peakMemoryBytes(),
-        cpu, writeBackProblems);
+        cpu);
   }
 
-  private void finish(Outcome outcome, Map<String, Long> unsupported, long peakMemory, Long cpuNanos,
-      String writeBackProblems) {
+  private void finish(Outcome outcome, Map<String, Long> unsupported, long peakMemory, Long cpuNanos) {
     Watchdog.get().unregister(this);
     synchronized (this) {
       ended = true;
@@ -171,9 +193,6 @@ final class WasmRun implements Execution, Watchdog.Guarded {
         detail = (detail.isEmpty() ? "" : detail + "; ") + "the application's output stream failed: "
             + Outcome.messageOf(e.getCause());
       }
-    }
-    if (!writeBackProblems.isEmpty()) {
-      detail = (detail.isEmpty() ? "" : detail + "; ") + "read-write mounts: " + writeBackProblems;
     }
     ExitResult r = ExitResult.builder(outcome.termination)
         .exitCode(outcome.exitCode)
@@ -260,7 +279,7 @@ final class WasmRun implements Execution, Watchdog.Guarded {
       abandon = stopReason != null;
     }
     if (!abandon) {
-      stop(Termination.TIMEOUT, "the wall-time limit of " + spec.limits().wallTime() + " ran out");
+      stop(Termination.TIMEOUT, timeoutDetail());
       return;
     }
     // The guest did not react to the interrupt in time: deliver the result without it.
@@ -270,7 +289,12 @@ final class WasmRun implements Execution, Watchdog.Guarded {
       reason = stopReason;
       detail = stopDetail + " (the guest did not stop within " + GRACE_MILLIS + " ms and was abandoned)";
     }
-    finish(new Outcome(reason, -1, detail), Map.of(), 0, null, "");
+    finish(new Outcome(reason, -1, detail), Map.of(), 0, null);
+  }
+
+  private String timeoutDetail() {
+    return "the wall-time limit of " + spec.limits().wallTime() + " ran out"
+        + (loading ? " while the module was being loaded (parsed, validated, compiled)" : "");
   }
 
   private static long cpuNow() {

@@ -102,4 +102,24 @@ class WasmBadInputTest {
         () -> Fixtures.process("hello").workingDir("/work").build());
     assertTrue(e.getMessage().contains("workingDir (/work)"), e::getMessage);
   }
+
+  @Test
+  void refusesASimdModuleBeforeItRunsAndSaysWhy() {
+    byte[] module = WasmModuleCacheTest.unique(ModuleBytes.simd());
+    try (Isolate isolate = Isolate.builder().level(IsolationLevel.PROCESS).workload(Workload.wasm(module)).build()) {
+      ExitResult r = isolate.run();
+      assertEquals(Termination.FAILED_TO_START, r.termination(), r::toString);
+      assertTrue(r.detail().contains("SIMD") && r.detail().contains("v128.const"), r::detail);
+      assertTrue(r.detail().contains("not supported"), r::detail);
+      assertFalse(r.detail().contains("Machine doesn't recognize"), r::detail);
+      GuestFailureException e = assertThrows(GuestFailureException.class, () -> isolate.call("_start"));
+      assertEquals(Termination.FAILED_TO_START, e.termination());
+      assertTrue(e.getMessage().contains("SIMD"), e::getMessage);
+    }
+    // with the interpreter too: neither engine of Chicory 1.7.5 on Java 17 runs SIMD
+    ModuleCache interpreter = new ModuleCache(64L << 20, false);
+    ModuleCache.ModuleRefusedException refused = assertThrows(ModuleCache.ModuleRefusedException.class,
+        () -> interpreter.load(module));
+    assertTrue(refused.getMessage().contains("SIMD"), refused::getMessage);
+  }
 }

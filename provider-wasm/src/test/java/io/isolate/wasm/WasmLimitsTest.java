@@ -1,5 +1,6 @@
 package io.isolate.wasm;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -11,13 +12,17 @@ import io.isolate.InvalidSpecException;
 import io.isolate.IsolateSpec;
 import io.isolate.Input;
 import io.isolate.Isolate;
+import io.isolate.IsolationLevel;
 import io.isolate.Limits;
 import io.isolate.Output;
 import io.isolate.SizeUnit;
 import io.isolate.Termination;
+import io.isolate.Workload;
 import java.io.InputStream;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Memory, wall time and output limits, traps, and killing. */
 class WasmLimitsTest {
@@ -246,6 +251,41 @@ class WasmLimitsTest {
     assertTrue(e.getMessage().contains("cpus (0.5)"), e::getMessage);
     try (Isolate isolate = Fixtures.process("hello").limits(half).acceptUnenforcedLimits(true).build()) {
       assertTrue(isolate.run().isSuccess());
+    }
+  }
+
+  private static IsolateSpec tableSpec(byte[] module) {
+    return Isolate.builder().level(IsolationLevel.PROCESS).workload(Workload.wasm(module))
+        .limits(Limits.builder().memory(64, SizeUnit.MEGABYTES).wallTime(Duration.ofSeconds(10)).build()).spec();
+  }
+
+  /**
+   * {@code table.grow} answers -1 when the table cannot grow by the delta, which is an unsigned 32-bit number:
+   * 0xFFFFFFFF, and deltas whose sum with the size overflows a Java int (Chicory computed a negative array size
+   * there and the call died with an internal error), and deltas just past the limit. With both engines.
+   */
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void tableGrowByAHugeDeltaReturnsMinusOne(boolean compiled) {
+    WasmBackend backend = WasmBackend.create(tableSpec(ModuleBytes.tableGrow()),
+        new ModuleCache(64L << 20, compiled));
+    try {
+      assertEquals(compiled ? LoadedModule.Engine.COMPILED : LoadedModule.Engine.INTERPRETED,
+          backend.module().engine());
+      for (long delta : new long[] {0xFFFFFFFFL, 0x7FFFFFFFL, 0x7FFFFFFEL, 0x80000000L, 0x10000000L}) {
+        assertArrayEquals(new long[] {-1}, backend.call("grow", delta), () -> "table.grow by " + delta);
+        assertArrayEquals(new long[] {1}, backend.call("size"), "a refused growth leaves the table as it was");
+      }
+      // and growing within the limit still works: the old size comes back
+      assertArrayEquals(new long[] {1}, backend.call("grow", 3));
+      assertArrayEquals(new long[] {4}, backend.call("size"));
+      // 64 MiB at 16 bytes per element allow 4,194,304 elements: one more is refused, exactly that many is not
+      assertArrayEquals(new long[] {-1}, backend.call("grow", 4_194_304 - 4 + 1));
+      assertArrayEquals(new long[] {4}, backend.call("grow", 4_194_304 - 4));
+      assertArrayEquals(new long[] {4_194_304}, backend.call("size"));
+      assertArrayEquals(new long[] {-1}, backend.call("grow", 0xFFFFFFFFL));
+    } finally {
+      backend.close();
     }
   }
 }
