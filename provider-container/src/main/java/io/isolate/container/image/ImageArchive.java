@@ -119,7 +119,8 @@ final class ImageArchive {
         }
       }
     } catch (IOException e) {
-      throw new IOException("cannot read image tarball " + image + ": " + e.getMessage(), e);
+      throw new IOException("cannot read image tarball " + image + ": "
+          + TarReader.explained(e, "the tarball").getMessage(), e);
     }
     links.forEach((name, target) -> {
       Member m = members.get(target);

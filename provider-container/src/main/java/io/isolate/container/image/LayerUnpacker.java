@@ -87,10 +87,12 @@ final class LayerUnpacker {
     long content = 0;
     int entries = 0;
     TreeMap<String, Kind> tree = new TreeMap<>();
+    String at = null;
     try (LayerWriter out = LayerWriter.start(root);
         TarReader tar = new TarReader(in)) {
       for (TarArchiveEntry e = tar.next(); e != null; e = tar.next()) {
         String name = checkedName(e.getName());
+        at = name;
         if (name.isEmpty()) {
           continue; // "./"
         }
@@ -174,6 +176,8 @@ final class LayerUnpacker {
         throw new IOException("the layer is not a tar archive (" + tar.bytesRead() + " bytes and no entry)");
       }
       out.finish();
+    } catch (IOException e) {
+      throw TarReader.explained(e, at == null ? "the layer" : "the layer, at entry " + at + " or after it,");
     }
     return content;
   }

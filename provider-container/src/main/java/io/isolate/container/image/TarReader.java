@@ -27,6 +27,21 @@ final class TarReader implements Closeable {
     this.tar = new TarArchiveInputStream(bounded);
   }
 
+  /**
+   * {@code e} itself when it says what went wrong, else an exception that does. The stream libraries throw a bare
+   * {@link java.io.EOFException} for a tar or gzip stream cut short, which would reach the user as "null".
+   *
+   * @param where what was being read, such as "the layer" or "entry usr/bin/env"
+   */
+  static IOException explained(IOException e, String where) {
+    if (e.getMessage() != null && !e.getMessage().isBlank()) {
+      return e;
+    }
+    String what = e instanceof java.io.EOFException ? "ends early: the tar or gzip stream is cut short"
+        : "is corrupt (" + e.getClass().getSimpleName() + ")";
+    return new IOException(where + " " + what, e);
+  }
+
   /** The next entry, or null at the end of the archive. */
   TarArchiveEntry next() throws IOException {
     // what the library reads to reach the next entry: the rest of this one, its padding, then headers

@@ -108,13 +108,7 @@ public final class LinuxProcess implements AutoCloseable {
 
     Supervisor.install(memory);
     mm.mapSupervisor();
-    for (ElfImage.Segment s : image.segments()) {
-      int prot = (s.read() ? MemoryManager.PROT_READ : 0) | (s.write() ? MemoryManager.PROT_WRITE : 0)
-          | (s.execute() ? MemoryManager.PROT_EXEC : 0);
-      mm.mapFixed(s.address(), s.memorySize(), prot);
-      memory.write(s.address(), config.executable(), (int) s.fileOffset(), (int) s.fileSize());
-    }
-    mm.setBrkStart(image.end());
+    load(memory, mm, image, config.executable());
     long stackBottom = addressSpace - stackSize;
     mm.mapFixed(stackBottom, stackSize, MemoryManager.PROT_READ | MemoryManager.PROT_WRITE);
     mm.setStackBottom(stackBottom);
@@ -149,8 +143,7 @@ public final class LinuxProcess implements AutoCloseable {
     KvmDevice kvm = KvmDevice.get();
     long addressSpace = (config.memoryBytes() + (2 << 20) - 1) & ~((2L << 20) - 1);
     // parse before creating anything: a file that is not a usable executable costs no VM
-    ElfImage image = ElfLoader.parse(config.executable(), Supervisor.USER_MIN,
-        addressSpace - stackSize(addressSpace) - (1 << 20));
+    ElfImage image = parse(config.executable(), addressSpace);
     long physical = addressSpace + PageTables.footprint(addressSpace);
     // a fresh VM with its vCPU, never run, CPUID and MSRs set (created ahead of time when the pool has one)
     Vm vm = VmPool.take(kvm, (physical + 4095) & ~4095L, VCPU_SETUP);
@@ -160,6 +153,31 @@ public final class LinuxProcess implements AutoCloseable {
       vm.close();
       throw e;
     }
+  }
+
+  /**
+   * Parses {@code executable} for an address space of {@code addressSpace} bytes: its segments must lie above the
+   * supervisor's pages and leave room for the stack and a megabyte of heap below it.
+   *
+   * @throws io.isolate.vm.elf.ElfException when it is not a static x86-64 executable that fits
+   */
+  static ElfImage parse(byte[] executable, long addressSpace) {
+    return ElfLoader.parse(executable, Supervisor.USER_MIN, addressSpace - stackSize(addressSpace) - (1 << 20));
+  }
+
+  /**
+   * Maps the executable's segments with their protections, copies their file bytes in, and puts the program break
+   * above them. {@code image} is what {@link ElfLoader#parse} made of {@code executable}: every range it names is
+   * inside the file and the address space.
+   */
+  static void load(GuestMemory memory, MemoryManager mm, ElfImage image, byte[] executable) {
+    for (ElfImage.Segment s : image.segments()) {
+      int prot = (s.read() ? MemoryManager.PROT_READ : 0) | (s.write() ? MemoryManager.PROT_WRITE : 0)
+          | (s.execute() ? MemoryManager.PROT_EXEC : 0);
+      mm.mapFixed(s.address(), s.memorySize(), prot);
+      memory.write(s.address(), executable, (int) s.fileOffset(), (int) s.fileSize());
+    }
+    mm.setBrkStart(image.end());
   }
 
   /**
@@ -194,7 +212,7 @@ public final class LinuxProcess implements AutoCloseable {
   }
 
   /** The stack: 8 MiB as Linux's default RLIMIT_STACK, but at most an eighth of a small address space. */
-  private static long stackSize(long addressSpace) {
+  static long stackSize(long addressSpace) {
     return Math.max(128 << 10, Math.min(8 << 20, addressSpace / 8));
   }
 
