@@ -73,6 +73,15 @@ final class LayerUnpacker {
    * @throws IOException naming the entry at fault, or the cap exceeded
    */
   static long unpack(InputStream layer, Path root, Cap cap) throws IOException {
+    String[] at = {null}; // the entry being unpacked, for the message of an exception that has none
+    try {
+      return unpack(layer, root, cap, at);
+    } catch (IOException e) {
+      throw TarReader.explained(e, at[0] == null ? "the layer" : "the layer, at entry " + at[0] + " or after it,");
+    }
+  }
+
+  private static long unpack(InputStream layer, Path root, Cap cap, String[] at) throws IOException {
     InputStream in = new BufferedInputStream(layer, 65536);
     in.mark(4);
     byte[] magic = in.readNBytes(4);
@@ -87,12 +96,11 @@ final class LayerUnpacker {
     long content = 0;
     int entries = 0;
     TreeMap<String, Kind> tree = new TreeMap<>();
-    String at = null;
     try (LayerWriter out = LayerWriter.start(root);
         TarReader tar = new TarReader(in)) {
       for (TarArchiveEntry e = tar.next(); e != null; e = tar.next()) {
         String name = checkedName(e.getName());
-        at = name;
+        at[0] = name;
         if (name.isEmpty()) {
           continue; // "./"
         }
@@ -176,8 +184,6 @@ final class LayerUnpacker {
         throw new IOException("the layer is not a tar archive (" + tar.bytesRead() + " bytes and no entry)");
       }
       out.finish();
-    } catch (IOException e) {
-      throw TarReader.explained(e, at == null ? "the layer" : "the layer, at entry " + at + " or after it,");
     }
     return content;
   }
