@@ -1,6 +1,5 @@
 package io.isolate;
 
-import com.google.common.collect.ImmutableList;
 import java.util.List;
 import java.util.Objects;
 
@@ -48,10 +47,10 @@ public final class DoctorReport {
     }
   }
 
-  private final ImmutableList<LevelStatus> levels;
+  private final List<LevelStatus> levels;
 
   DoctorReport(List<LevelStatus> levels) {
-    this.levels = ImmutableList.copyOf(levels);
+    this.levels = List.copyOf(levels);
   }
 
   /** One finding per level, in {@link IsolationLevel} order. */

@@ -1,8 +1,9 @@
 package io.isolate;
 
-import com.google.common.collect.ImmutableMap;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 
@@ -22,7 +23,7 @@ public final class ExitResult {
   private final byte[] stdout;
   private final byte[] stderr;
   private final Usage usage;
-  private final ImmutableMap<String, Long> unsupportedCalls;
+  private final Map<String, Long> unsupportedCalls;
 
   private ExitResult(Builder b) {
     this.termination = Objects.requireNonNull(b.termination, "termination");
@@ -31,7 +32,7 @@ public final class ExitResult {
     this.stdout = b.stdout;
     this.stderr = b.stderr;
     this.usage = b.usage == null ? Usage.of(Duration.ZERO, null, -1) : b.usage;
-    this.unsupportedCalls = ImmutableMap.copyOf(b.unsupportedCalls);
+    this.unsupportedCalls = Collections.unmodifiableMap(new LinkedHashMap<>(b.unsupportedCalls));
   }
 
   /** A builder for providers; applications receive results, they do not build them. */

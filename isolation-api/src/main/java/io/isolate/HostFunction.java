@@ -1,6 +1,5 @@
 package io.isolate;
 
-import com.google.common.collect.ImmutableList;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.UnaryOperator;
@@ -52,8 +51,8 @@ public final class HostFunction {
 
   private final String module;
   private final String name;
-  private final ImmutableList<ValueType> params;
-  private final ImmutableList<ValueType> results;
+  private final List<ValueType> params;
+  private final List<ValueType> results;
   private final Implementation implementation;
   private final UnaryOperator<byte[]> bytesImplementation;
 
@@ -61,8 +60,8 @@ public final class HostFunction {
       Implementation implementation, UnaryOperator<byte[]> bytesImplementation) {
     this.module = module;
     this.name = name;
-    this.params = ImmutableList.copyOf(params);
-    this.results = ImmutableList.copyOf(results);
+    this.params = List.copyOf(params);
+    this.results = List.copyOf(results);
     this.implementation = implementation;
     this.bytesImplementation = bytesImplementation;
   }

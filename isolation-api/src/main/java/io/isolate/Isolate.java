@@ -1,6 +1,5 @@
 package io.isolate;
 
-import io.vertx.core.Vertx;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -9,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 /**
@@ -107,7 +107,7 @@ public interface Isolate extends AutoCloseable {
     final Set<String> allowedSyscalls = new LinkedHashSet<>();
     final Map<Integer, Integer> publishedPorts = new java.util.TreeMap<>();
     boolean acceptUnenforcedLimits;
-    Vertx vertx;
+    Consumer<? super IsolateEvent> eventListener;
     Clock clock = Clock.systemUTC();
 
     Builder() {}
@@ -130,7 +130,7 @@ public interface Isolate extends AutoCloseable {
       allowedSyscalls.addAll(spec.allowedSyscalls());
       publishedPorts.putAll(spec.publishedPorts());
       acceptUnenforcedLimits = spec.acceptUnenforcedLimits();
-      vertx = spec.vertx().orElse(null);
+      eventListener = spec.eventListener().orElse(null);
       clock = spec.clock();
     }
 
@@ -296,11 +296,13 @@ public interface Isolate extends AutoCloseable {
     }
 
     /**
-     * Publishes lifecycle events on this Vert.x instance's event bus at {@link IsolateEvent#ADDRESS}; default
-     * none, and then no Vert.x instance is created.
+     * Sends this isolate's lifecycle events to {@code listener}; default none. The listener is called on the
+     * thread that changes the isolate's state, in the order of {@link IsolateEvent.Type}, so it must return quickly
+     * (hand slow work to an executor); what it throws is logged and otherwise ignored. To publish on a Vert.x event
+     * bus, pass {@code VertxEvents.publisher(vertx)} from the {@code isolation-vertx} module.
      */
-    public Builder events(Vertx vertx) {
-      this.vertx = Objects.requireNonNull(vertx, "vertx");
+    public Builder events(Consumer<? super IsolateEvent> listener) {
+      this.eventListener = Objects.requireNonNull(listener, "listener");
       return this;
     }
 

@@ -5,16 +5,13 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * A lifecycle event of an isolate, published on the Vert.x event bus given to
- * {@link Isolate.Builder#events(io.vertx.core.Vertx)} at {@link #ADDRESS}. Publishing never blocks the workload.
+ * A lifecycle event of an isolate, given to the listener set with {@link Isolate.Builder#events}.
  *
  * <pre>{@code
- * vertx.eventBus().<IsolateEvent>consumer(IsolateEvent.ADDRESS, m -> log(m.body()));
+ * Isolate.builder()...events(event -> log.info(event.type() + " " + event.isolateId())).build();
  * }</pre>
  */
 public final class IsolateEvent {
-  /** The event bus address of every lifecycle event. */
-  public static final String ADDRESS = "isolate.lifecycle";
 
   /** The kinds of event, in the order an isolate goes through them. */
   public enum Type {

@@ -1,14 +1,14 @@
 package io.isolate;
 
-import com.google.common.collect.ImmutableList;
-import com.google.common.collect.ImmutableMap;
-import com.google.common.collect.ImmutableSet;
-import io.vertx.core.Vertx;
 import java.time.Clock;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * Everything that describes an isolate, immutable and validated: made by {@link Isolate.Builder#spec()}, turned
@@ -19,42 +19,42 @@ public final class IsolateSpec {
   private final IsolationLevel level;
   private final Workload workload;
   private final Rootfs rootfs;
-  private final ImmutableList<Mount> mounts;
+  private final List<Mount> mounts;
   private final Limits limits;
   private final Network network;
   private final Input stdin;
   private final Output stdout;
   private final Output stderr;
-  private final ImmutableMap<String, String> env;
+  private final Map<String, String> env;
   private final String workingDir;
   private final String hostname;
-  private final ImmutableList<HostFunction> hostFunctions;
-  private final ImmutableSet<String> deniedSyscalls;
-  private final ImmutableSet<String> allowedSyscalls;
-  private final ImmutableMap<Integer, Integer> publishedPorts;
+  private final List<HostFunction> hostFunctions;
+  private final Set<String> deniedSyscalls;
+  private final Set<String> allowedSyscalls;
+  private final Map<Integer, Integer> publishedPorts;
   private final boolean acceptUnenforcedLimits;
-  private final Vertx vertx;
+  private final Consumer<? super IsolateEvent> eventListener;
   private final Clock clock;
 
   IsolateSpec(Isolate.Builder b) {
     this.level = b.level;
     this.workload = b.workload;
     this.rootfs = b.rootfs;
-    this.mounts = ImmutableList.copyOf(b.mounts);
+    this.mounts = List.copyOf(b.mounts);
     this.limits = b.limits;
     this.network = b.network;
     this.stdin = b.stdin;
     this.stdout = b.stdout;
     this.stderr = b.stderr;
-    this.env = ImmutableMap.copyOf(b.env);
+    this.env = Collections.unmodifiableMap(new LinkedHashMap<>(b.env));
     this.workingDir = b.workingDir;
     this.hostname = b.hostname;
-    this.hostFunctions = ImmutableList.copyOf(b.hostFunctions);
-    this.deniedSyscalls = ImmutableSet.copyOf(b.deniedSyscalls);
-    this.allowedSyscalls = ImmutableSet.copyOf(b.allowedSyscalls);
-    this.publishedPorts = ImmutableMap.copyOf(b.publishedPorts);
+    this.hostFunctions = List.copyOf(b.hostFunctions);
+    this.deniedSyscalls = Collections.unmodifiableSet(new LinkedHashSet<>(b.deniedSyscalls));
+    this.allowedSyscalls = Collections.unmodifiableSet(new LinkedHashSet<>(b.allowedSyscalls));
+    this.publishedPorts = Collections.unmodifiableMap(new LinkedHashMap<>(b.publishedPorts));
     this.acceptUnenforcedLimits = b.acceptUnenforcedLimits;
-    this.vertx = b.vertx;
+    this.eventListener = b.eventListener;
     this.clock = b.clock;
   }
 
@@ -139,9 +139,9 @@ public final class IsolateSpec {
     return acceptUnenforcedLimits;
   }
 
-  /** The Vert.x instance whose event bus receives lifecycle events; empty when events are off. */
-  public Optional<Vertx> vertx() {
-    return Optional.ofNullable(vertx);
+  /** The listener of lifecycle events; empty when events are off. */
+  public Optional<Consumer<? super IsolateEvent>> eventListener() {
+    return Optional.ofNullable(eventListener);
   }
 
   /** The clock for event timestamps. */

@@ -1,6 +1,5 @@
 package io.isolate;
 
-import com.google.common.collect.ImmutableList;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -44,14 +43,14 @@ public final class Workload {
   private final Path path;
   private final byte[] bytes;
   private final String name;
-  private final ImmutableList<String> args;
+  private final List<String> args;
 
   private Workload(Kind kind, Path path, byte[] bytes, String name, List<String> args) {
     this.kind = kind;
     this.path = path;
     this.bytes = bytes;
     this.name = name;
-    this.args = ImmutableList.copyOf(args);
+    this.args = List.copyOf(args);
   }
 
   /** A WebAssembly module read from {@code module}, with the arguments its {@code _start} sees after argv[0]. */

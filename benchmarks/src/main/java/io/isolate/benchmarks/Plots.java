@@ -1,7 +1,7 @@
 package io.isolate.benchmarks;
 
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,16 +40,15 @@ public final class Plots {
 
   static Map<String, List<Measurement>> read(Path json) throws IOException {
     Map<String, List<Measurement>> byClass = new LinkedHashMap<>();
-    for (Object o : new JsonArray(Files.readString(json))) {
-      JsonObject r = (JsonObject) o;
-      String benchmark = r.getString("benchmark");
+    for (JsonNode r : new JsonMapper().readTree(json.toFile())) {
+      String benchmark = r.path("benchmark").asText();
       int dot = benchmark.lastIndexOf('.');
       String cls = benchmark.substring(benchmark.lastIndexOf('.', dot - 1) + 1, dot);
-      JsonObject metric = r.getJsonObject("primaryMetric");
-      JsonObject p = metric.getJsonObject("scorePercentiles");
-      double median = p != null && p.containsKey("50.0") ? p.getDouble("50.0") : metric.getDouble("score");
+      JsonNode metric = r.path("primaryMetric");
+      JsonNode p = metric.path("scorePercentiles");
+      double median = p.has("50.0") ? p.path("50.0").asDouble() : metric.path("score").asDouble();
       byClass.computeIfAbsent(cls, k -> new ArrayList<>())
-          .add(new Measurement(benchmark.substring(dot + 1), median, metric.getString("scoreUnit")));
+          .add(new Measurement(benchmark.substring(dot + 1), median, metric.path("scoreUnit").asText()));
     }
     return byClass;
   }

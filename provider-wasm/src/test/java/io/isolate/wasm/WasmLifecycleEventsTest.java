@@ -8,31 +8,16 @@ import io.isolate.Isolate;
 import io.isolate.IsolateEvent;
 import io.isolate.Limits;
 import io.isolate.Termination;
-import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Lifecycle events of PROCESS isolates on the application's Vert.x event bus. */
+/** Lifecycle events of PROCESS isolates, given to the application's listener. */
 class WasmLifecycleEventsTest {
-  private Vertx vertx;
   private final List<IsolateEvent> events = new CopyOnWriteArrayList<>();
-
-  @BeforeEach
-  void listen() {
-    vertx = Vertx.vertx();
-    vertx.eventBus().<IsolateEvent>consumer(IsolateEvent.ADDRESS, m -> events.add(m.body()))
-        .completion().toCompletionStage().toCompletableFuture().join();
-  }
-
-  @AfterEach
-  void stop() {
-    vertx.close().toCompletionStage().toCompletableFuture().join();
-  }
+  private final java.util.function.Consumer<IsolateEvent> listener = events::add;
 
   private List<IsolateEvent.Type> typesOf(String isolateId) {
     return events.stream().filter(e -> e.isolateId().equals(isolateId)).map(IsolateEvent::type)
@@ -42,7 +27,7 @@ class WasmLifecycleEventsTest {
   @Test
   void publishesCreatedStartedExitedAndClosed() {
     String id;
-    try (Isolate isolate = Fixtures.process("hello").events(vertx).build()) {
+    try (Isolate isolate = Fixtures.process("hello").events(listener).build()) {
       id = isolate.id();
       assertTrue(isolate.run().isSuccess());
     }
@@ -57,7 +42,7 @@ class WasmLifecycleEventsTest {
   @Test
   void publishesLimitExceededWhenTheDeadlinePasses() {
     String id;
-    try (Isolate isolate = Fixtures.process("loop").events(vertx)
+    try (Isolate isolate = Fixtures.process("loop").events(listener)
         .limits(Limits.builder().wallTime(Duration.ofMillis(100)).build()).build()) {
       id = isolate.id();
       isolate.start();
@@ -72,7 +57,7 @@ class WasmLifecycleEventsTest {
   @Test
   void publishesKilled() {
     String id;
-    try (Isolate isolate = Fixtures.process("loop").events(vertx).build()) {
+    try (Isolate isolate = Fixtures.process("loop").events(listener).build()) {
       id = isolate.id();
       isolate.start().kill();
       await().atMost(Duration.ofSeconds(5)).until(() -> typesOf(id).contains(IsolateEvent.Type.KILLED));
@@ -82,11 +67,20 @@ class WasmLifecycleEventsTest {
   @Test
   void publishesExitedForAFailureToStart() {
     String id;
-    try (Isolate isolate = Fixtures.process("unknown_import").events(vertx).build()) {
+    try (Isolate isolate = Fixtures.process("unknown_import").events(listener).build()) {
       id = isolate.id();
       assertEquals(Termination.FAILED_TO_START, isolate.run().termination());
     }
     await().atMost(Duration.ofSeconds(5)).until(() -> typesOf(id).equals(List.of(IsolateEvent.Type.CREATED,
         IsolateEvent.Type.STARTED, IsolateEvent.Type.EXITED, IsolateEvent.Type.CLOSED)));
+  }
+
+  @Test
+  void aListenerThatThrowsDoesNotDisturbTheIsolate() {
+    try (Isolate isolate = Fixtures.process("hello").events(e -> {
+      throw new IllegalStateException("a broken listener");
+    }).build()) {
+      assertTrue(isolate.run().isSuccess());
+    }
   }
 }

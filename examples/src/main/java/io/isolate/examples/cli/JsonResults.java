@@ -1,37 +1,39 @@
 package io.isolate.examples.cli;
 
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.isolate.DoctorReport;
 import io.isolate.ExitResult;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 
 /** JSON forms of results and doctor reports, for {@code --json}. */
 final class JsonResults {
+  private static final JsonMapper JSON = new JsonMapper();
+
   private JsonResults() {}
 
-  static JsonObject of(ExitResult r) {
-    JsonObject usage = new JsonObject().put("wallTimeMillis", r.usage().wallTime().toNanos() / 1e6);
-    r.usage().cpuTime().ifPresent(c -> usage.put("cpuTimeMillis", c.toNanos() / 1e6));
-    r.usage().peakMemoryBytes().ifPresent(m -> usage.put("peakMemoryBytes", m));
-    JsonObject unsupported = new JsonObject();
-    r.unsupportedCalls().forEach(unsupported::put);
-    return new JsonObject()
+  static String of(ExitResult r) {
+    ObjectNode result = JSON.createObjectNode()
         .put("termination", r.termination().name())
         .put("exitCode", r.exitCode())
         .put("detail", r.detail())
         .put("stdout", r.stdoutText())
-        .put("stderr", r.stderrText())
-        .put("usage", usage)
-        .put("unsupportedCalls", unsupported);
+        .put("stderr", r.stderrText());
+    ObjectNode usage = result.putObject("usage").put("wallTimeMillis", r.usage().wallTime().toNanos() / 1e6);
+    r.usage().cpuTime().ifPresent(c -> usage.put("cpuTimeMillis", c.toNanos() / 1e6));
+    r.usage().peakMemoryBytes().ifPresent(m -> usage.put("peakMemoryBytes", m));
+    ObjectNode unsupported = result.putObject("unsupportedCalls");
+    r.unsupportedCalls().forEach(unsupported::put);
+    return result.toPrettyString();
   }
 
-  static JsonArray of(DoctorReport report) {
-    JsonArray levels = new JsonArray();
-    report.levels().forEach(s -> levels.add(new JsonObject()
+  static String of(DoctorReport report) {
+    ArrayNode levels = JSON.createArrayNode();
+    report.levels().forEach(s -> levels.addObject()
         .put("level", s.level().name())
         .put("provider", s.provider())
         .put("available", s.isAvailable())
-        .put("explanation", s.explanation())));
-    return levels;
+        .put("explanation", s.explanation()));
+    return levels.toPrettyString();
   }
 }

@@ -103,7 +103,7 @@ public final class Main {
       }
     }
     if (options.json) {
-      out.println(JsonResults.of(result).encodePrettily());
+      out.println(JsonResults.of(result));
     } else if (result.termination() != Termination.EXITED) {
       err.println("isolate: " + result.termination()
           + (result.detail().isEmpty() ? "" : ": " + result.detail()));
@@ -186,7 +186,7 @@ public final class Main {
 
   private static int doctor(List<String> args, PrintStream out) {
     if (args.contains("--json")) {
-      out.println(JsonResults.of(Isolates.doctor()).encodePrettily());
+      out.println(JsonResults.of(Isolates.doctor()));
     } else {
       out.print(Isolates.doctor());
     }

@@ -1,8 +1,7 @@
 package io.isolate.container.image;
 
-import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -40,7 +39,7 @@ final class ImageArchive {
   static final int MAX_MEMBERS = 100_000;
 
   /** An image: its layers, bottom first, and its configuration ({@code {}} when the archive has none). */
-  record Image(List<Layer> layers, JsonObject config) {}
+  record Image(List<Layer> layers, ObjectNode config) {}
 
   /**
    * One layer: the digest (hex, sha256) the image states for it, or null when it states none, and how to read it.
@@ -150,24 +149,20 @@ final class ImageArchive {
     return member(name).orElseThrow(() -> new IOException(source + " has no " + name));
   }
 
-  private JsonObject jsonObject(String name) throws IOException {
+  private ObjectNode jsonObject(String name) throws IOException {
     return parseObject(name, require(name).readAll());
   }
 
-  private JsonObject parseObject(String name, byte[] bytes) throws IOException {
-    try {
-      return new JsonObject(new String(bytes, StandardCharsets.UTF_8));
-    } catch (DecodeException | ClassCastException e) {
-      throw new IOException(name + " in " + source + " is not a JSON object: " + e.getMessage(), e);
-    }
+  private ObjectNode parseObject(String name, byte[] bytes) throws IOException {
+    return Json.parseObject(bytes, name + " in " + source);
   }
 
   /** The blob {@code blobs/sha256/<hex>} as a JSON object, refused unless its content hashes to {@code hex}. */
-  private JsonObject verifiedBlob(String hex) throws IOException {
+  private ObjectNode verifiedBlob(String hex) throws IOException {
     return verifiedJson("blobs/sha256/" + hex, hex);
   }
 
-  private JsonObject verifiedJson(String name, String hex) throws IOException {
+  private ObjectNode verifiedJson(String name, String hex) throws IOException {
     byte[] bytes = require(name).readAll();
     String actual = sha256(bytes);
     if (!actual.equals(hex)) {
@@ -203,47 +198,47 @@ final class ImageArchive {
   }
 
   private Image ociImage(String tag) throws IOException {
-    JsonObject index = jsonObject("index.json");
-    JsonObject manifest = pick(index, tag);
-    for (int depth = 0; manifest.containsKey("manifests"); depth++) {
+    ObjectNode index = jsonObject("index.json");
+    ObjectNode manifest = pick(index, tag);
+    for (int depth = 0; manifest.has("manifests"); depth++) {
       if (depth == 4) {
         throw new IOException("the image indexes in " + source + " nest more than 4 deep");
       }
       manifest = pick(manifest, null); // an image index: choose the linux/amd64 manifest
     }
-    JsonArray layers = Json.array(manifest, "layers", "the manifest in " + source);
+    ArrayNode layers = Json.array(manifest, "layers", "the manifest in " + source);
     if (layers == null) {
       throw new IOException("the manifest in " + source + " has no layers");
     }
     List<Layer> result = new ArrayList<>();
     for (int i = 0; i < layers.size(); i++) {
-      JsonObject descriptor = Json.element(layers, i, "the manifest's layers in " + source);
+      ObjectNode descriptor = Json.element(layers, i, "the manifest's layers in " + source);
       String digest = digestHex(Json.string(descriptor, "digest", "a layer descriptor in " + source));
       result.add(new Layer(digest, false, require("blobs/sha256/" + digest)));
     }
-    JsonObject configDescriptor = Json.object(manifest, "config", "the manifest in " + source);
+    ObjectNode configDescriptor = Json.object(manifest, "config", "the manifest in " + source);
     if (configDescriptor == null) {
       throw new IOException("the manifest in " + source + " has no config descriptor");
     }
-    JsonObject config = verifiedBlob(digestHex(Json.string(configDescriptor, "digest", "the config descriptor in "
+    ObjectNode config = verifiedBlob(digestHex(Json.string(configDescriptor, "digest", "the config descriptor in "
         + source)));
     return new Image(result, config);
   }
 
   /** Picks a manifest descriptor of {@code index} by tag or platform and returns the manifest it points to. */
-  private JsonObject pick(JsonObject index, String tag) throws IOException {
+  private ObjectNode pick(ObjectNode index, String tag) throws IOException {
     String where = "an index in " + source;
-    JsonArray manifests = Json.array(index, "manifests", where);
+    ArrayNode manifests = Json.array(index, "manifests", where);
     if (manifests == null || manifests.isEmpty()) {
       throw new IOException(where + " lists no manifests");
     }
-    JsonObject chosen = null;
+    ObjectNode chosen = null;
     for (int i = 0; i < manifests.size() && chosen == null; i++) {
-      JsonObject d = Json.element(manifests, i, where);
-      JsonObject annotations = Json.object(d, "annotations", where);
+      ObjectNode d = Json.element(manifests, i, where);
+      ObjectNode annotations = Json.object(d, "annotations", where);
       String ref = annotations == null ? null : Json.string(annotations, "org.opencontainers.image.ref.name", where);
       String name = annotations == null ? null : Json.string(annotations, "io.containerd.image.name", where);
-      JsonObject platform = Json.object(d, "platform", where);
+      ObjectNode platform = Json.object(d, "platform", where);
       if (tag != null && (tag.equals(ref) || tag.equals(name) || (name != null && name.endsWith(":" + tag)))) {
         chosen = d;
       } else if (tag == null && platform != null
@@ -253,7 +248,7 @@ final class ImageArchive {
       }
     }
     if (chosen == null) {
-      if (tag != null && index.containsKey("schemaVersion") && manifests.size() > 0 && !hasRefs(manifests)) {
+      if (tag != null && index.has("schemaVersion") && manifests.size() > 0 && !hasRefs(manifests)) {
         chosen = Json.element(manifests, 0, where);
       } else if (tag != null) {
         throw new IOException("no image tagged '" + tag + "' in " + source);
@@ -264,9 +259,9 @@ final class ImageArchive {
     return verifiedBlob(digestHex(Json.string(chosen, "digest", where)));
   }
 
-  private static boolean hasRefs(JsonArray manifests) {
+  private static boolean hasRefs(ArrayNode manifests) {
     for (int i = 0; i < manifests.size(); i++) {
-      if (manifests.getValue(i) instanceof JsonObject d && d.containsKey("annotations")) {
+      if (manifests.get(i) instanceof ObjectNode d && d.has("annotations")) {
         return true;
       }
     }
@@ -274,21 +269,17 @@ final class ImageArchive {
   }
 
   private Image dockerImage(String tag) throws IOException {
-    JsonArray images;
-    try {
-      images = new JsonArray(new String(require("manifest.json").readAll(), StandardCharsets.UTF_8));
-    } catch (DecodeException | ClassCastException e) {
-      throw new IOException("manifest.json in " + source + " is not a JSON array: " + e.getMessage(), e);
-    }
+    ArrayNode images = Json.parseArray(require("manifest.json").readAll(), "manifest.json in " + source);
     if (images.isEmpty()) {
       throw new IOException("manifest.json in " + source + " lists no image");
     }
     String where = "manifest.json in " + source;
-    JsonObject chosen = null;
+    ObjectNode chosen = null;
     for (int i = 0; i < images.size() && chosen == null && tag != null; i++) {
-      JsonArray tags = Json.array(Json.element(images, i, where), "RepoTags", where);
+      ArrayNode tags = Json.array(Json.element(images, i, where), "RepoTags", where);
       for (int j = 0; tags != null && j < tags.size(); j++) {
-        if (tags.getValue(j) instanceof String t && (t.equals(tag) || t.endsWith(":" + tag))) {
+        String t = Json.text(tags, j);
+        if (t != null && (t.equals(tag) || t.endsWith(":" + tag))) {
           chosen = Json.element(images, i, where);
         }
       }
@@ -308,24 +299,26 @@ final class ImageArchive {
       throw new IOException("the configuration " + configName + " in " + source + " cannot be checked: its name is"
           + " not its digest (<sha256>.json or blobs/sha256/<sha256>)");
     }
-    JsonObject config = verifiedJson(configName, configHex);
-    JsonArray layers = Json.array(chosen, "Layers", where);
+    ObjectNode config = verifiedJson(configName, configHex);
+    ArrayNode layers = Json.array(chosen, "Layers", where);
     if (layers == null) {
       throw new IOException(where + " lists no Layers");
     }
-    JsonObject rootfs = Json.object(config, "rootfs", "the configuration in " + source);
-    JsonArray diffIds = rootfs == null ? null : Json.array(rootfs, "diff_ids", "the configuration in " + source);
+    ObjectNode rootfs = Json.object(config, "rootfs", "the configuration in " + source);
+    ArrayNode diffIds = rootfs == null ? null : Json.array(rootfs, "diff_ids", "the configuration in " + source);
     if (diffIds != null && diffIds.size() != layers.size()) {
       throw new IOException("the configuration in " + source + " lists " + diffIds.size() + " diff_ids for "
           + layers.size() + " layers");
     }
     List<Layer> result = new ArrayList<>();
     for (int i = 0; i < layers.size(); i++) {
-      if (!(layers.getValue(i) instanceof String name)) {
-        throw new IOException(where + ": Layers holds " + layers.getValue(i) + ", not a file name");
+      String name = Json.text(layers, i);
+      if (name == null) {
+        throw new IOException(where + ": Layers holds " + Json.describe(layers.get(i)) + ", not a file name");
       }
       if (diffIds != null) {
-        if (!(diffIds.getValue(i) instanceof String diffId)) {
+        String diffId = Json.text(diffIds, i);
+        if (diffId == null) {
           throw new IOException("the configuration in " + source + ": diff_ids holds a non-string");
         }
         result.add(new Layer(digestHex(diffId), true, require(name)));

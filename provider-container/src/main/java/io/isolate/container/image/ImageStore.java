@@ -175,14 +175,15 @@ public final class ImageStore {
         }
       }
       String where = "the configuration of " + image;
-      io.vertx.core.json.JsonObject process = Json.object(parsed.config(), "config", where);
+      com.fasterxml.jackson.databind.node.ObjectNode process = Json.object(parsed.config(), "config", where);
       if (process == null) {
-        process = new io.vertx.core.json.JsonObject();
+        process = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
       }
       List<String> env = new ArrayList<>();
-      io.vertx.core.json.JsonArray envArray = Json.array(process, "Env", where);
+      com.fasterxml.jackson.databind.node.ArrayNode envArray = Json.array(process, "Env", where);
       for (int i = 0; envArray != null && i < envArray.size(); i++) {
-        if (envArray.getValue(i) instanceof String entry && entry.indexOf('=') > 0 && entry.indexOf('\0') < 0) {
+        String entry = Json.text(envArray, i);
+        if (entry != null && entry.indexOf('=') > 0 && entry.indexOf('\0') < 0) {
           env.add(entry);
         }
       }
@@ -211,23 +212,25 @@ public final class ImageStore {
   }
 
   /** A list of strings in the image configuration, empty when absent or null; anything else is malformed. */
-  private static List<String> strings(io.vertx.core.json.JsonObject process, String field) throws IOException {
-    Object value = process.getValue(field);
-    if (value == null) {
+  private static List<String> strings(com.fasterxml.jackson.databind.node.ObjectNode process, String field)
+      throws IOException {
+    com.fasterxml.jackson.databind.JsonNode value = process.get(field);
+    if (value == null || value.isNull()) {
       return List.of();
     }
-    if (!(value instanceof io.vertx.core.json.JsonArray array)) {
+    if (!value.isArray()) {
       throw new IOException("the image configuration's " + field + " is not a list of strings");
     }
     List<String> out = new ArrayList<>();
-    for (Object item : array) {
-      if (!(item instanceof String s) || s.indexOf('\0') >= 0) {
+    for (com.fasterxml.jackson.databind.JsonNode item : value) {
+      if (!item.isTextual() || item.textValue().indexOf('\0') >= 0) {
         throw new IOException("the image configuration's " + field + " holds " + item + ", not a string without NUL");
       }
-      out.add(s);
+      out.add(item.textValue());
     }
     return List.copyOf(out);
   }
+
 
   private static String identity(Path image) throws IOException {
     Path marker = Files.isDirectory(image) ? image.resolve("index.json") : image;

@@ -242,7 +242,7 @@ class BadImagesTest {
   @Test
   void aConfigurationWhoseContentDoesNotMatchItsDigestIsRefused() throws IOException {
     Path image = TestImages.ociLayout(tmp.resolve("img"), "latest", List.of(TestImages.gz(l -> l.file("a", "a"))),
-        new io.vertx.core.json.JsonObject().put("Cmd", new io.vertx.core.json.JsonArray().add("/bin/true")));
+        TestImages.object("Cmd", TestImages.array("/bin/true")));
     Path config = configBlob(image);
     Files.writeString(config, Files.readString(config).replace("/bin/true", "/bin/evil"));
     IOException e = assertThrows(IOException.class, () -> store.prepare(image, null));
@@ -291,7 +291,7 @@ class BadImagesTest {
   @Test
   void configurationFieldsOfTheWrongTypeAreNamed() throws IOException {
     Path image = TestImages.ociLayout(tmp.resolve("img"), "latest", List.of(TestImages.gz(l -> l.file("a", "a"))),
-        new io.vertx.core.json.JsonObject().put("Env", "PATH=/bin").put("WorkingDir", 7));
+        TestImages.object("Env", "PATH=/bin", "WorkingDir", 7));
     IOException e = assertThrows(IOException.class, () -> store.prepare(image, null));
     assertTrue(e.getMessage().contains("'Env' is a string, not a list"), e.getMessage());
     assertFalse(e.getMessage().contains("ClassCastException"), e.getMessage());

@@ -13,8 +13,7 @@ import io.isolate.StartFailedException;
 import io.isolate.Termination;
 import io.isolate.Workload;
 import io.isolate.container.Prerequisites;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -75,9 +74,8 @@ class OciImageRunTest {
 
   @Test
   void theImagesEnvironmentAndWorkingDirectoryApplyUnderTheSpecs() throws IOException {
-    JsonObject process = new JsonObject()
-        .put("Env", new JsonArray().add("PATH=/bin").add("FROM_IMAGE=yes").add("BOTH=image"))
-        .put("WorkingDir", "/etc");
+    ObjectNode process = TestImages.object("Env", TestImages.array("PATH=/bin", "FROM_IMAGE=yes", "BOTH=image"),
+        "WorkingDir", "/etc");
     Path layout = TestImages.ociLayout(dir.resolve("configured"), "latest", layers, process);
     try (Isolate isolate = Isolate.builder().level(IsolationLevel.OS).rootfs(Rootfs.ociImage(layout))
         .env("BOTH", "spec").workload(Workload.command("sh", "-c", "echo $FROM_IMAGE $BOTH $PATH; pwd")).build()) {
@@ -88,10 +86,8 @@ class OciImageRunTest {
 
   @Test
   void runsTheImagesOwnCommandByDockersRules() throws IOException {
-    JsonObject process = new JsonObject()
-        .put("Entrypoint", new JsonArray().add("/bin/sh").add("-c"))
-        .put("Cmd", new JsonArray().add("echo from cmd; pwd").add("argv0"))
-        .put("WorkingDir", "/etc");
+    ObjectNode process = TestImages.object("Entrypoint", TestImages.array("/bin/sh", "-c"),
+        "Cmd", TestImages.array("echo from cmd; pwd", "argv0"), "WorkingDir", "/etc");
     Rootfs image = Rootfs.ociImage(TestImages.ociLayout(dir.resolve("with-command"), "latest", layers, process));
     try (Isolate isolate = Isolate.builder().level(IsolationLevel.OS).rootfs(image)
         .workload(Workload.imageCommand()).build()) {
@@ -102,8 +98,7 @@ class OciImageRunTest {
         .workload(Workload.imageCommand("echo replaced $0", "zero")).build()) {
       assertEquals("replaced zero\n", isolate.run().stdoutText());
     }
-    JsonObject cmdOnly = new JsonObject()
-        .put("Cmd", new JsonArray().add("/bin/echo").add("cmd only"));
+    ObjectNode cmdOnly = TestImages.object("Cmd", TestImages.array("/bin/echo", "cmd only"));
     Rootfs plain = Rootfs.ociImage(TestImages.ociLayout(dir.resolve("cmd-only"), "latest", layers, cmdOnly));
     try (Isolate isolate = Isolate.builder().level(IsolationLevel.OS).rootfs(plain)
         .workload(Workload.imageCommand()).build()) {
@@ -117,7 +112,7 @@ class OciImageRunTest {
 
   @Test
   void aMalformedImageCommandMattersOnlyToImageCommand() throws IOException {
-    JsonObject process = new JsonObject().put("Entrypoint", "/bin/sh -c not-a-list");
+    ObjectNode process = TestImages.object("Entrypoint", "/bin/sh -c not-a-list");
     Rootfs odd = Rootfs.ociImage(TestImages.ociLayout(dir.resolve("odd-command"), "latest", layers, process));
     try (Isolate isolate = Isolate.builder().level(IsolationLevel.OS).rootfs(odd)
         .workload(Workload.command("/bin/echo", "fine")).build()) {

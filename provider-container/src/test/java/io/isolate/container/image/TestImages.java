@@ -1,7 +1,9 @@
 package io.isolate.container.image;
 
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -130,35 +132,54 @@ public final class TestImages {
     }
   }
 
+  private static final JsonMapper JSON = new JsonMapper();
+
+  /** A JSON object of the given keys and values (strings, numbers, nodes, lists), in order. */
+  public static ObjectNode object(Object... keysAndValues) {
+    java.util.Map<String, Object> map = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < keysAndValues.length; i += 2) {
+      map.put((String) keysAndValues[i], keysAndValues[i + 1]);
+    }
+    return JSON.valueToTree(map);
+  }
+
+  /** A JSON array of the given values. */
+  public static ArrayNode array(Object... values) {
+    return JSON.valueToTree(List.of(values));
+  }
+
+  private static byte[] encode(JsonNode node) {
+    return node.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
   /** Writes an OCI image layout with one image, tagged {@code tag}, into {@code dir}. */
   public static Path ociLayout(Path dir, String tag, List<byte[]> layers) throws IOException {
-    return ociLayout(dir, tag, layers, new JsonObject());
+    return ociLayout(dir, tag, layers, object());
   }
 
   /** An OCI image layout whose configuration has {@code process} as its {@code config} (Env, WorkingDir...). */
-  public static Path ociLayout(Path dir, String tag, List<byte[]> layers, JsonObject process) throws IOException {
+  public static Path ociLayout(Path dir, String tag, List<byte[]> layers, ObjectNode process) throws IOException {
     Path blobs = Files.createDirectories(dir.resolve("blobs/sha256"));
-    JsonArray layerDescriptors = new JsonArray();
+    ArrayNode layerDescriptors = array();
     for (byte[] layer : layers) {
       String digest = sha256(layer);
       Files.write(blobs.resolve(digest), layer);
-      layerDescriptors.add(new JsonObject().put("mediaType", "application/vnd.oci.image.layer.v1.tar+gzip")
-          .put("digest", "sha256:" + digest).put("size", layer.length));
+      layerDescriptors.add(object("mediaType", "application/vnd.oci.image.layer.v1.tar+gzip",
+          "digest", "sha256:" + digest, "size", layer.length));
     }
-    byte[] config = new JsonObject().put("architecture", "amd64").put("os", "linux").put("config", process).encode()
-        .getBytes(StandardCharsets.UTF_8);
+    byte[] config = encode(object("architecture", "amd64", "os", "linux", "config", process));
     Files.write(blobs.resolve(sha256(config)), config);
-    byte[] manifest = new JsonObject().put("schemaVersion", 2)
-        .put("mediaType", "application/vnd.oci.image.manifest.v1+json")
-        .put("config", new JsonObject().put("mediaType", "application/vnd.oci.image.config.v1+json")
-            .put("digest", "sha256:" + sha256(config)).put("size", config.length))
-        .put("layers", layerDescriptors).encode().getBytes(StandardCharsets.UTF_8);
+    byte[] manifest = encode(object("schemaVersion", 2,
+        "mediaType", "application/vnd.oci.image.manifest.v1+json",
+        "config", object("mediaType", "application/vnd.oci.image.config.v1+json",
+            "digest", "sha256:" + sha256(config), "size", config.length),
+        "layers", layerDescriptors));
     Files.write(blobs.resolve(sha256(manifest)), manifest);
-    JsonObject index = new JsonObject().put("schemaVersion", 2).put("manifests", new JsonArray().add(
-        new JsonObject().put("mediaType", "application/vnd.oci.image.manifest.v1+json")
-            .put("digest", "sha256:" + sha256(manifest)).put("size", manifest.length)
-            .put("annotations", new JsonObject().put("org.opencontainers.image.ref.name", tag))));
-    Files.writeString(dir.resolve("index.json"), index.encode());
+    ObjectNode index = object("schemaVersion", 2, "manifests", array(
+        object("mediaType", "application/vnd.oci.image.manifest.v1+json",
+            "digest", "sha256:" + sha256(manifest), "size", manifest.length,
+            "annotations", object("org.opencontainers.image.ref.name", tag))));
+    Files.write(dir.resolve("index.json"), encode(index));
     Files.writeString(dir.resolve("oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}");
     return dir;
   }
@@ -185,7 +206,7 @@ public final class TestImages {
   /** A classic {@code docker save} tarball: manifest.json and {@code <id>/layer.tar} (uncompressed) layers. */
   public static Path dockerSave(Path tarball, String repoTag, List<byte[]> layers) throws IOException {
     try (TarArchiveOutputStream tar = new TarArchiveOutputStream(Files.newOutputStream(tarball))) {
-      JsonArray names = new JsonArray();
+      ArrayNode names = array();
       for (byte[] layer : layers) {
         String name = sha256(layer) + "/layer.tar";
         names.add(name);
@@ -195,19 +216,17 @@ public final class TestImages {
         tar.write(layer);
         tar.closeArchiveEntry();
       }
-      JsonArray diffIds = new JsonArray();
+      ArrayNode diffIds = array();
       layers.forEach(layer -> diffIds.add("sha256:" + sha256(layer)));
-      byte[] config = new JsonObject().put("architecture", "amd64").put("os", "linux")
-          .put("rootfs", new JsonObject().put("type", "layers").put("diff_ids", diffIds)).encode()
-          .getBytes(StandardCharsets.UTF_8);
+      byte[] config = encode(object("architecture", "amd64", "os", "linux",
+          "rootfs", object("type", "layers", "diff_ids", diffIds)));
       TarArchiveEntry c = new TarArchiveEntry(sha256(config) + ".json");
       c.setSize(config.length);
       tar.putArchiveEntry(c);
       tar.write(config);
       tar.closeArchiveEntry();
-      byte[] manifest = new JsonArray().add(new JsonObject().put("Config", sha256(config) + ".json")
-          .put("RepoTags", new JsonArray().add(repoTag)).put("Layers", names)).encode()
-          .getBytes(StandardCharsets.UTF_8);
+      byte[] manifest = encode(array(object("Config", sha256(config) + ".json", "RepoTags", array(repoTag),
+          "Layers", names)));
       TarArchiveEntry e = new TarArchiveEntry("manifest.json");
       e.setSize(manifest.length);
       tar.putArchiveEntry(e);
