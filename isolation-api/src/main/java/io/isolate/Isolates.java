@@ -52,7 +52,7 @@ public final class Isolates {
   /** Whether {@code level} can be provided here; see {@link #doctor()} for all levels at once. */
   public static Availability availability(IsolationLevel level) {
     String property = "isolate." + level.name().toLowerCase(Locale.ROOT) + ".disabled";
-    if (Boolean.getBoolean(property)) {
+    if (io.isolate.spi.SystemProperties.flag(property)) {
       return Availability.unavailable("switched off by the system property " + property);
     }
     IsolationProvider provider = PROVIDERS.get(level);

@@ -56,11 +56,11 @@ public class PvCallBenchmark {
     isolate = echo();
     isolateEmptyCall();
     blocking = echo();
-    System.setProperty("isolate.pv.callPolling", "false"); // read when the isolate starts, on its first call
+    System.setProperty(io.isolate.pv.PvSettings.CALL_POLLING, "false"); // read when the isolate starts, on its first call
     try {
       isolateEmptyCallBlocking();
     } finally {
-      System.clearProperty("isolate.pv.callPolling");
+      System.clearProperty(io.isolate.pv.PvSettings.CALL_POLLING);
     }
     exits = Isolate.builder().level(IsolationLevel.PARAVIRT).workload(Workload.guestImage(Fixtures.guest("exits")))
         .stdout(Output.discard()).stderr(Output.discard()).build();

@@ -16,6 +16,7 @@ import io.isolate.container.seccomp.SeccompProfile;
 import io.isolate.spi.Availability;
 import io.isolate.spi.IsolateBackend;
 import io.isolate.spi.IsolationProvider;
+import io.isolate.spi.SystemProperties;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,13 +38,9 @@ import java.util.Set;
  * }
  * }</pre>
  *
- * <p>System properties: {@value HelperBinary#DIR_PROPERTY} (where the helper is extracted),
- * {@value CgroupHost#PARENT_PROPERTY} (under which cgroup isolates are created), {@value #RUN_DIR_PROPERTY}
- * (per-isolate scratch files) and {@value ImageStore#CACHE_PROPERTY} (unpacked image layers).
+ * <p>Settings (system properties): {@link ContainerSettings}.
  */
 public final class ContainerProvider implements IsolationProvider {
-  /** System property: the directory for per-isolate run directories. */
-  public static final String RUN_DIR_PROPERTY = "isolate.container.runDir";
 
   static final String EMPTY_FILE = "empty-file";
   static final String EMPTY_DIR = "empty-dir";
@@ -109,9 +106,8 @@ public final class ContainerProvider implements IsolationProvider {
 
   /** The directory of run directories, with the empty file and directory used to mask host paths. */
   static Path runRoot() {
-    String configured = System.getProperty(RUN_DIR_PROPERTY);
-    Path root = configured != null && !configured.isBlank() ? Path.of(configured)
-        : Path.of(System.getProperty("java.io.tmpdir", "/tmp"), "isolate-" + HelperBinary.currentUid(), "run");
+    Path root = ContainerSettings.fromSystemProperties().runDir()
+        .orElse(SystemProperties.tmpdir().resolve("isolate-" + HelperBinary.currentUid()).resolve("run"));
     if (root.equals(preparedRunRoot) && Files.isDirectory(root.resolve(EMPTY_DIR))) {
       return root;
     }

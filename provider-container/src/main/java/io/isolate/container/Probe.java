@@ -1,8 +1,8 @@
 package io.isolate.container;
 
+import io.isolate.Isolate;
 import io.isolate.IsolateSpec;
 import io.isolate.IsolationLevel;
-import io.isolate.Isolate;
 import io.isolate.Workload;
 import io.isolate.container.helper.HelperBinary;
 import io.isolate.container.helper.HelperLauncher;
@@ -50,7 +50,7 @@ final class Probe {
       return "the helper could not run /bin/true in an isolate: " + why + explain(why);
     } catch (IOException e) {
       String hint = e.getMessage() != null && e.getMessage().contains("Permission denied")
-          ? " (is " + helper.getParent() + " mounted noexec? set -D" + HelperBinary.DIR_PROPERTY + ")" : "";
+          ? " (is " + helper.getParent() + " mounted noexec? set -D" + ContainerSettings.HELPER_DIR + ")" : "";
       return "cannot run the helper " + helper + ": " + e.getMessage() + hint;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

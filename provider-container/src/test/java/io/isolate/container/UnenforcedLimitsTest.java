@@ -16,7 +16,7 @@ class UnenforcedLimitsTest {
   @Test
   void withoutCgroupsLimitsMustBeExplicitlyAcceptedAndUsageComesFromTheKernelsAccounting() {
     Prerequisites.requireOsLevel();
-    System.setProperty(CgroupHost.DISABLED_PROPERTY, "true");
+    System.setProperty(ContainerSettings.CGROUPS_DISABLED, "true");
     try {
       ContainerProvider provider = new ContainerProvider();
       assertTrue(provider.probe().explanation().contains("no limits: cgroups are switched off"),
@@ -35,7 +35,7 @@ class UnenforcedLimitsTest {
         backend.close();
       }
     } finally {
-      System.clearProperty(CgroupHost.DISABLED_PROPERTY);
+      System.clearProperty(ContainerSettings.CGROUPS_DISABLED);
     }
   }
 }

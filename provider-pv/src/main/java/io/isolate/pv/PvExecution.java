@@ -20,6 +20,7 @@ import io.isolate.pv.virtio.VirtioDevice;
 import io.isolate.pv.vmm.PvExit;
 import io.isolate.pv.vmm.PvMachine;
 import io.isolate.spi.OutputSink;
+import io.isolate.spi.SystemProperties;
 import io.isolate.vm.elf.ElfException;
 import io.isolate.vm.kvm.KvmDevice;
 import io.isolate.vm.kvm.KvmException;
@@ -49,12 +50,6 @@ import java.util.function.UnaryOperator;
 /** One run of a PARAVIRT guest: its devices, its {@link PvMachine}, and the result when it ends. */
 final class PvExecution implements Execution {
   static final int MAX_CALL_PAYLOAD = 16 << 20;
-  /**
-   * {@code -Disolate.pv.callPolling=false} makes a caller wait for the guest's notification at once instead of
-   * polling the ring for an adaptive window first: less CPU for isolates that answer slowly, more latency for those
-   * that answer fast. Read when an isolate starts.
-   */
-  private static final String CALL_POLLING_PROPERTY = "isolate.pv.callPolling";
   private static final SecureRandom ENTROPY = new SecureRandom();
   private static final ScheduledExecutorService TIMERS = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "isolate-pv-timer");
@@ -158,7 +153,7 @@ final class PvExecution implements Execution {
           return all;
         })
         .namedPort(CallFrame.PORT_NAME, calls)
-        .callPolling(!"false".equals(System.getProperty(CALL_POLLING_PROPERTY)))
+        .callPolling(PvSettings.fromSystemProperties().callPolling())
         .errors(this::log)
         .build();
     RngDevice rng = new RngDevice(ENTROPY, 64 << 10, this::log);
@@ -185,7 +180,7 @@ final class PvExecution implements Execution {
       image = switch (mount.kind()) {
         case IMAGE -> DiskImage.readOnlyFile(mount.hostPath().orElseThrow());
         case FILE -> DiskImage.bytes(mount.content());
-        case TMPFS -> DiskImage.scratch(Path.of(System.getProperty("java.io.tmpdir")), mount.sizeBytes());
+        case TMPFS -> DiskImage.scratch(SystemProperties.tmpdir(), mount.sizeBytes());
         default -> throw new IllegalArgumentException("mount " + mount + " cannot be a disk");
       };
     } catch (IOException e) {

@@ -6,6 +6,7 @@ import io.isolate.Workload;
 import io.isolate.spi.Availability;
 import io.isolate.spi.IsolateBackend;
 import io.isolate.spi.IsolationProvider;
+import io.isolate.spi.SystemProperties;
 import io.isolate.vm.kvm.Errno;
 import io.isolate.vm.kvm.KvmDevice;
 import io.isolate.vm.kvm.KvmException;
@@ -57,9 +58,9 @@ public final class KvmIsolationProvider implements IsolationProvider {
    * with a vCPU. Shared with the PARAVIRT level, which runs on the same VMM.
    */
   public static Availability probeHost() {
-    if (!System.getProperty("os.name", "").equals("Linux") || !isX86()) {
+    if (!SystemProperties.isLinuxX86_64()) {
       return Availability.unavailable("KVM guests here are x86-64 Linux programs: this JVM runs on "
-          + System.getProperty("os.name") + "/" + System.getProperty("os.arch"));
+          + SystemProperties.platform());
     }
     Path dev = Path.of("/dev/kvm");
     if (!Files.exists(dev)) {
@@ -88,11 +89,6 @@ public final class KvmIsolationProvider implements IsolationProvider {
     } catch (RuntimeException | LinkageError e) {
       return Availability.unavailable("cannot use /dev/kvm through JNA: " + e);
     }
-  }
-
-  private static boolean isX86() {
-    String arch = System.getProperty("os.arch", "");
-    return arch.equals("amd64") || arch.equals("x86_64");
   }
 
   @Override

@@ -29,17 +29,16 @@ final class DiskCompilerCache implements Cache {
   }
 
   /**
-   * The cache named by {@code isolate.wasm.compilerCacheDir}, or null when the property is not set.
+   * The cache named by {@link WasmSettings#compilerCacheDir()}, or null when it is not set.
    *
    * @throws IllegalStateException when the directory can be written by other users: classes loaded from it run
    *     with the application's rights
    */
-  static DiskCompilerCache fromSystemProperty(String chicoryVersion) {
-    String dir = System.getProperty("isolate.wasm.compilerCacheDir");
-    if (dir == null || dir.isBlank()) {
+  static DiskCompilerCache fromSettings(WasmSettings settings, String chicoryVersion) {
+    if (settings.compilerCacheDir().isEmpty()) {
       return null;
     }
-    Path path = Path.of(dir);
+    Path path = settings.compilerCacheDir().get();
     try {
       if (!Files.exists(path)) {
         Files.createDirectories(path);
@@ -47,13 +46,13 @@ final class DiskCompilerCache implements Cache {
       }
       var perms = Files.getPosixFilePermissions(path);
       if (perms.contains(PosixFilePermission.GROUP_WRITE) || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
-        throw new IllegalStateException("isolate.wasm.compilerCacheDir " + path + " is writable by other users ("
+        throw new IllegalStateException(WasmSettings.COMPILER_CACHE_DIR + " " + path + " is writable by other users ("
             + PosixFilePermissions.toString(perms) + "); it holds code this JVM runs: chmod go-w it");
       }
     } catch (UnsupportedOperationException e) {
       // no POSIX permissions here (Windows): trust the directory's ACLs
     } catch (IOException e) {
-      throw new IllegalStateException("isolate.wasm.compilerCacheDir " + path + " is unusable: " + e.getMessage(), e);
+      throw new IllegalStateException(WasmSettings.COMPILER_CACHE_DIR + " " + path + " is unusable: " + e.getMessage(), e);
     }
     return new DiskCompilerCache(path, chicoryVersion);
   }

@@ -69,7 +69,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * Chicory maps Jimfs' "out of space"), so that no guest can fill the JVM's heap through its files.
  */
 final class GuestFileSystem implements AutoCloseable {
-  static final long DEFAULT_MAX_COPY_BYTES = 256L << 20;
 
   /** One preopened directory. */
   static final class Preopen {
@@ -111,7 +110,7 @@ final class GuestFileSystem implements AutoCloseable {
     if (mounts.isEmpty()) {
       return EMPTY;
     }
-    GuestFileSystem gfs = new GuestFileSystem(Long.getLong("isolate.wasm.maxMountBytes", DEFAULT_MAX_COPY_BYTES));
+    GuestFileSystem gfs = new GuestFileSystem(WasmSettings.fromSystemProperties().maxMountBytes());
     try {
       gfs.build(mounts);
     } catch (IOException | RuntimeException e) {

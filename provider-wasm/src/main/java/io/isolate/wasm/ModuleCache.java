@@ -73,20 +73,15 @@ import java.util.function.Function;
  * and the others wait in a queue (while their callers' deadlines run).
  */
 final class ModuleCache {
-  private static final long DEFAULT_MAX_BYTES = 256L << 20;
 
   /** The caps that bound a load; see the class comment. */
   record Caps(long maxModuleBytes, int maxImports, int compileMaxFunctions, int compileMaxImports,
       long compileMaxBrTableTargets) {
-    static final Caps DEFAULT = new Caps(64L << 20, 10_000, 10_000, 1_000, 10_000);
+    static final Caps DEFAULT = of(WasmSettings.DEFAULTS);
 
-    static Caps fromSystemProperties() {
-      return new Caps(
-          Long.getLong("isolate.wasm.maxModuleBytes", DEFAULT.maxModuleBytes),
-          Integer.getInteger("isolate.wasm.maxImports", DEFAULT.maxImports),
-          Integer.getInteger("isolate.wasm.compileMaxFunctions", DEFAULT.compileMaxFunctions),
-          Integer.getInteger("isolate.wasm.compileMaxImports", DEFAULT.compileMaxImports),
-          Long.getLong("isolate.wasm.compileMaxBrTableTargets", DEFAULT.compileMaxBrTableTargets));
+    static Caps of(WasmSettings s) {
+      return new Caps(s.maxModuleBytes(), s.maxImports(), s.compileMaxFunctions(), s.compileMaxImports(),
+          s.compileMaxBrTableTargets());
     }
 
     Caps withMaxModuleBytes(long bytes) {
@@ -120,8 +115,7 @@ final class ModuleCache {
   private static final ThreadPoolExecutor LOADERS;
 
   static {
-    int threads = Integer.getInteger("isolate.wasm.compileThreads",
-        Math.max(2, Runtime.getRuntime().availableProcessors() / 2));
+    int threads = WasmSettings.fromSystemProperties().compileThreads();
     LOADERS = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
       Thread t = new Thread(null, r, "isolate-wasm-compiler-" + THREAD_COUNTER.incrementAndGet(),
           GuestThreads.STACK_BYTES);
@@ -166,11 +160,12 @@ final class ModuleCache {
   }
 
   private static final class Shared {
-    static final ModuleCache INSTANCE = new ModuleCache(
-        Long.getLong("isolate.wasm.cacheBytes", DEFAULT_MAX_BYTES),
-        !"interpreter".equals(System.getProperty("isolate.wasm.engine", "compiler").toLowerCase(Locale.ROOT)),
-        DiskCompilerCache.fromSystemProperty(WasmProvider.chicoryVersion()),
-        Caps.fromSystemProperties());
+    static final ModuleCache INSTANCE = create(WasmSettings.fromSystemProperties());
+
+    private static ModuleCache create(WasmSettings s) {
+      return new ModuleCache(s.cacheBytes(), s.compiled(),
+          DiskCompilerCache.fromSettings(s, WasmProvider.chicoryVersion()), Caps.of(s));
+    }
   }
 
   /** {@link #load(byte[], String, long)} without a deadline, for tests and tools. */
@@ -201,7 +196,7 @@ final class ModuleCache {
     }
     if (bytes.length > caps.maxModuleBytes()) {
       throw new ModuleRefusedException("the module has " + SizeUnit.format(bytes.length) + ", more than "
-          + "isolate.wasm.maxModuleBytes (" + SizeUnit.format(caps.maxModuleBytes()) + ")");
+          + WasmSettings.MAX_MODULE_BYTES + " (" + SizeUnit.format(caps.maxModuleBytes()) + ")");
     }
     Load load;
     synchronized (lock) {

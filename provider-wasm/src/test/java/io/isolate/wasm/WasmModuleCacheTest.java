@@ -142,10 +142,10 @@ class WasmModuleCacheTest {
     String previous = System.setProperty("isolate.wasm.compilerCacheDir", dir.toString());
     try {
       IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
-          () -> DiskCompilerCache.fromSystemProperty("test"));
+          () -> DiskCompilerCache.fromSettings(WasmSettings.fromSystemProperties(), "test"));
       assertTrue(e.getMessage().contains("writable by other users"), e::getMessage);
       Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
-      assertTrue(DiskCompilerCache.fromSystemProperty("test") != null);
+      assertTrue(DiskCompilerCache.fromSettings(WasmSettings.fromSystemProperties(), "test") != null);
     } finally {
       if (previous == null) {
         System.clearProperty("isolate.wasm.compilerCacheDir");

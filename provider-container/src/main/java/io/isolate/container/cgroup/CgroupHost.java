@@ -1,5 +1,6 @@
 package io.isolate.container.cgroup;
 
+import io.isolate.container.ContainerSettings;
 import io.isolate.container.helper.MountInfo;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,16 +16,10 @@ import java.util.Map;
  *
  * <p>The unified (v2) hierarchy is used when it offers the memory, cpu and pids controllers; otherwise the v1
  * hierarchies are used (hybrid hosts mount an empty v2 tree next to v1 controllers). Cgroups are created below
- * this process's own cgroup, or below {@value #PARENT_PROPERTY} (a path relative to each hierarchy's root) when
- * that system property is set.
+ * this process's own cgroup, or below {@value ContainerSettings#CGROUP_PARENT} (a path relative to each hierarchy's
+ * root) when that system property is set.
  */
 public final class CgroupHost {
-  /** System property: the cgroup (relative to the hierarchy root) under which isolates' cgroups are created. */
-  public static final String PARENT_PROPERTY = "isolate.cgroup.parent";
-
-  /** System property: {@code true} makes the OS level run without cgroups (limits then need explicit consent). */
-  public static final String DISABLED_PROPERTY = "isolate.cgroup.disabled";
-
   static final List<String> V1_CONTROLLERS = List.of("memory", "cpu", "cpuacct", "pids");
   static final List<String> V2_CONTROLLERS = List.of("memory", "cpu", "pids");
 
@@ -42,8 +37,8 @@ public final class CgroupHost {
    * mounted but not writable or not delegated to this user is reported as unusable, with the reason.
    */
   public static Detection detectAndVerify() {
-    if (Boolean.getBoolean(DISABLED_PROPERTY)) {
-      return new Detection(null, "cgroups are switched off by -D" + DISABLED_PROPERTY + "=true");
+    if (ContainerSettings.fromSystemProperties().cgroupsDisabled()) {
+      return new Detection(null, "cgroups are switched off by -D" + ContainerSettings.CGROUPS_DISABLED + "=true");
     }
     Detection d = detect();
     if (!d.found()) {
@@ -86,7 +81,8 @@ public final class CgroupHost {
     } catch (IOException e) {
       return new Detection(null, "cannot read /proc/self/cgroup: " + e.getMessage());
     }
-    return detect(MountInfo.read(), procCgroup, System.getProperty(PARENT_PROPERTY), CgroupFiles.KERNEL);
+    return detect(MountInfo.read(), procCgroup, ContainerSettings.fromSystemProperties().cgroupParent().orElse(null),
+        CgroupFiles.KERNEL);
   }
 
   static Detection detect(List<MountInfo.Entry> mounts, List<String> procCgroup, String parentOverride,

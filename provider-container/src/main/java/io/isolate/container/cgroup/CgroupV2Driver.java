@@ -1,5 +1,6 @@
 package io.isolate.container.cgroup;
 
+import io.isolate.container.ContainerSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,11 +16,9 @@ import java.util.List;
  */
 final class CgroupV2Driver implements CgroupDriver {
   /**
-   * System property: when this JVM's cgroup holds processes and therefore cannot delegate controllers, move them
-   * into the leaf {@value #JVM_LEAF} (what container entrypoints do on cgroup v2). Off by default.
+   * The leaf this JVM's processes move into when its cgroup holds them and so cannot delegate controllers (what
+   * container entrypoints do on cgroup v2), if {@link ContainerSettings#cgroupMoveJvm()} allows it.
    */
-  static final String MOVE_PROPERTY = "isolate.cgroup.moveJvm";
-
   static final String JVM_LEAF = "jvm.leaf";
 
   private final Path parent;
@@ -96,10 +95,11 @@ final class CgroupV2Driver implements CgroupDriver {
       return;
     } catch (IOException e) {
       List<Long> residents = files.pids(parent.resolve("cgroup.procs"));
-      if (residents.isEmpty() || !Boolean.getBoolean(MOVE_PROPERTY)) {
+      if (residents.isEmpty() || !ContainerSettings.fromSystemProperties().cgroupMoveJvm()) {
         throw new IOException(e.getMessage() + " (a cgroup v2 parent that holds processes cannot delegate"
             + " controllers: run the JVM in a delegated cgroup, e.g. systemd-run --scope -p Delegate=yes, set -D"
-            + CgroupHost.PARENT_PROPERTY + ", or let this library move the JVM into a leaf with -D" + MOVE_PROPERTY
+            + ContainerSettings.CGROUP_PARENT + ", or let this library move the JVM into a leaf with -D"
+            + ContainerSettings.CGROUP_MOVE_JVM
             + "=true)", e);
       }
     }

@@ -1,5 +1,7 @@
 package io.isolate.container.helper;
 
+import io.isolate.container.ContainerSettings;
+import io.isolate.spi.SystemProperties;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -22,14 +24,12 @@ import java.util.Set;
  * Finds the {@code isolate-helper} executable the jar carries under {@code META-INF/native/linux-x86_64/} and
  * extracts it to a content-hashed file name, in the style of Netty's {@code NativeLibraryLoader}.
  *
- * <p>The directory is the system property {@value #DIR_PROPERTY} when set, else {@code java.io.tmpdir}, else
- * {@code ~/.cache}; each gets an {@code isolate-<uid>} subdirectory, mode 0700, which must be owned by this user
+ * <p>The directory is the system property {@value ContainerSettings#HELPER_DIR} when set, else
+ * {@code java.io.tmpdir}, else {@code ~/.cache}; each gets an {@code isolate-<uid>} subdirectory, mode 0700, which must be owned by this user
  * and not writable by others. Every failed attempt is kept as a suppressed exception of the final error, and a
  * directory on a {@code noexec} mount is named as such.
  */
 public final class HelperBinary {
-  /** System property naming the directory the helper is extracted to. */
-  public static final String DIR_PROPERTY = "isolate.container.helperDir";
 
   static final String RESOURCE = "META-INF/native/linux-x86_64/isolate-helper";
 
@@ -58,10 +58,8 @@ public final class HelperBinary {
 
   /** "Linux x86-64" check, with the offending values in the message; null when supported. */
   public static String unsupportedPlatform() {
-    String os = System.getProperty("os.name", "?");
-    String arch = System.getProperty("os.arch", "?").toLowerCase(Locale.ROOT);
-    if (!os.toLowerCase(Locale.ROOT).startsWith("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
-      return "the OS level is only supported on Linux x86-64, this is " + os + " " + arch;
+    if (!SystemProperties.isLinuxX86_64()) {
+      return "the OS level is only supported on Linux x86-64, this is " + SystemProperties.platform();
     }
     return null;
   }
@@ -96,12 +94,9 @@ public final class HelperBinary {
   static List<Path> candidateDirectories() {
     List<Path> dirs = new ArrayList<>();
     String uid = String.valueOf(currentUid());
-    String configured = System.getProperty(DIR_PROPERTY);
-    if (configured != null && !configured.isBlank()) {
-      dirs.add(Path.of(configured));
-    }
-    dirs.add(Path.of(System.getProperty("java.io.tmpdir", "/tmp"), "isolate-" + uid));
-    dirs.add(Path.of(System.getProperty("user.home", "/"), ".cache", "isolate-" + uid));
+    ContainerSettings.fromSystemProperties().helperDir().ifPresent(dirs::add);
+    dirs.add(SystemProperties.tmpdir().resolve("isolate-" + uid));
+    dirs.add(SystemProperties.userHome().resolve(".cache").resolve("isolate-" + uid));
     return dirs;
   }
 
@@ -155,7 +150,7 @@ public final class HelperBinary {
   static String noexecHint(Path dir, List<MountInfo.Entry> mounts) {
     String options = MountInfo.optionsOf(dir, mounts);
     if (options != null && List.of(options.split(",")).contains("noexec")) {
-      return " (it is on a noexec mount: set -D" + DIR_PROPERTY + "=<a directory on an exec mount>)";
+      return " (it is on a noexec mount: set -D" + ContainerSettings.HELPER_DIR + "=<a directory on an exec mount>)";
     }
     return "";
   }

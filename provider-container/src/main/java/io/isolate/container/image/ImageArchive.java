@@ -2,20 +2,21 @@ package io.isolate.container.image;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.isolate.container.ContainerSettings;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.HexFormat;
-import java.util.Map;
-import java.util.Optional;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 
 /**
@@ -91,7 +92,7 @@ final class ImageArchive {
     Map<String, Member> members = new HashMap<>();
     Map<String, String> links = new HashMap<>();
     int staged = 0;
-    long cap = Long.getLong(ImageStore.MAX_IMAGE_BYTES_PROPERTY, ImageStore.DEFAULT_MAX_IMAGE_BYTES) + (64L << 20);
+    long cap = ContainerSettings.fromSystemProperties().maxImageBytes() + (64L << 20);
     long total = 0;
     try (TarReader tar = new TarReader(Files.newInputStream(image))) {
       for (TarArchiveEntry e = tar.next(); e != null; e = tar.next()) {
@@ -99,7 +100,7 @@ final class ImageArchive {
         long size = e.isFile() ? Math.max(0, e.getRealSize()) : 0; // a sparse member counts what it expands to
         total = Math.addExact(total, size + 512);
         if (total > cap || members.size() + links.size() >= MAX_MEMBERS) {
-          throw new IOException("it holds more than " + cap + " bytes (-D" + ImageStore.MAX_IMAGE_BYTES_PROPERTY
+          throw new IOException("it holds more than " + cap + " bytes (-D" + ContainerSettings.MAX_IMAGE_BYTES
               + " and 64 MiB for manifests) or " + MAX_MEMBERS + " files");
         }
         if (e.isSymbolicLink()) {

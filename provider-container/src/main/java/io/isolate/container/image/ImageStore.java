@@ -2,7 +2,9 @@ package io.isolate.container.image;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import io.isolate.container.ContainerSettings;
 import io.isolate.container.helper.HelperBinary;
+import io.isolate.spi.SystemProperties;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -35,35 +37,15 @@ import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
  * against its digest, and shared by every image and isolate that uses it. Unpacking goes to a scratch directory
  * first and is renamed into place, so a half-unpacked or rejected layer never enters the cache.
  *
- * <p>The cache directory is the system property {@value #CACHE_PROPERTY}, else {@code ~/.cache/isolate-<uid>/images}.
+ * <p>The cache directory is {@link ContainerSettings#imageCache()}, else {@code ~/.cache/isolate-<uid>/images}.
  * Which layers an image file holds is remembered per file (path, size, modification time, tag) in a Caffeine
  * cache, so creating many isolates from one image reads it once.
  *
- * <p>The cache is trimmed to {@value #MAX_BYTES_PROPERTY} (default 8 GiB) whenever a new layer enters it: the layers
+ * <p>The cache is trimmed to {@link ContainerSettings#imageCacheMaxBytes()} (default 8 GiB) whenever a new layer enters it: the layers
  * used least recently go first, never one that an isolate of any JVM uses ({@link LayerLeases}) nor one of the image
  * being prepared. Each layer's size is recorded when it is unpacked ({@code layers/<name>.size}).
  */
 public final class ImageStore {
-  /** System property: the directory of the layer cache. */
-  public static final String CACHE_PROPERTY = "isolate.container.imageCache";
-
-  /** System property: the most bytes the layer cache may hold before its least recently used layers go. */
-  public static final String MAX_BYTES_PROPERTY = "isolate.container.imageCacheMaxBytes";
-  static final long DEFAULT_MAX_BYTES = 8L << 30;
-
-  /** System property: the most bytes all the layers of one image may unpack to (default 8 GiB). */
-  public static final String MAX_IMAGE_BYTES_PROPERTY = "isolate.container.maxImageBytes";
-  static final long DEFAULT_MAX_IMAGE_BYTES = 8L << 30;
-
-  /**
-   * System property: how long preparing one image may take, in seconds (default 600): reading it, checking digests
-   * and unpacking its new layers. Preparation runs when an isolate is built, before its wall-time limit starts,
-   * and once per layer (later isolates find the layers in the cache); this bounds what a huge or hostile image can
-   * cost the thread that builds.
-   */
-  public static final String PREPARE_TIMEOUT_PROPERTY = "isolate.container.imagePrepareSeconds";
-  static final long DEFAULT_PREPARE_SECONDS = 600;
-
   /** Layer directory names: enough of the digest to be unique, short enough for overlayfs' option page. */
   static final int NAME_HEX = 32;
 
@@ -86,10 +68,8 @@ public final class ImageStore {
       synchronized (ImageStore.class) {
         s = shared;
         if (s == null) {
-          String configured = System.getProperty(CACHE_PROPERTY);
-          Path dir = configured != null && !configured.isBlank() ? Path.of(configured)
-              : Path.of(System.getProperty("user.home", "/tmp"), ".cache", "isolate-" + HelperBinary.currentUid(),
-                  "images");
+          Path dir = ContainerSettings.fromSystemProperties().imageCache().orElse(SystemProperties.userHome()
+              .resolve(".cache").resolve("isolate-" + HelperBinary.currentUid()).resolve("images"));
           s = new ImageStore(dir);
           shared = s;
         }
@@ -141,17 +121,18 @@ public final class ImageStore {
     Path scratch = tmp.resolve("read-" + UUID.randomUUID());
     try {
       ImageArchive.Image parsed = ImageArchive.open(image, scratch).image(tag);
-      long imageCap = Long.getLong(MAX_IMAGE_BYTES_PROPERTY, DEFAULT_MAX_IMAGE_BYTES);
-      long layerCap = Long.getLong(LayerUnpacker.MAX_BYTES_PROPERTY, LayerUnpacker.DEFAULT_MAX_BYTES);
+      ContainerSettings settings = ContainerSettings.fromSystemProperties();
+      long imageCap = settings.maxImageBytes();
+      long layerCap = settings.maxLayerBytes();
       long imageLeft = imageCap;
       long deadline = System.nanoTime()
-          + java.util.concurrent.TimeUnit.SECONDS.toNanos(Long.getLong(PREPARE_TIMEOUT_PROPERTY, DEFAULT_PREPARE_SECONDS));
+          + java.util.concurrent.TimeUnit.SECONDS.toNanos(settings.imagePrepareSeconds());
       List<Path> dirs = new ArrayList<>();
       for (ImageArchive.Layer layer : parsed.layers()) {
         LayerUnpacker.Cap cap = imageLeft < layerCap
-            ? new LayerUnpacker.Cap(imageLeft, "the image cap -D" + MAX_IMAGE_BYTES_PROPERTY + "=" + imageCap
+            ? new LayerUnpacker.Cap(imageLeft, "the image cap -D" + ContainerSettings.MAX_IMAGE_BYTES + "=" + imageCap
                 + " (with the layers below it)", deadline)
-            : new LayerUnpacker.Cap(layerCap, "the layer cap -D" + LayerUnpacker.MAX_BYTES_PROPERTY + "=" + layerCap,
+            : new LayerUnpacker.Cap(layerCap, "the layer cap -D" + ContainerSettings.MAX_LAYER_BYTES + "=" + layerCap,
                 deadline);
         Path dir = layer(layer, cap);
         long size = recordedSize(dir);
@@ -169,7 +150,7 @@ public final class ImageStore {
       if (unpackedSinceTrim) {
         unpackedSinceTrim = false;
         try {
-          trim(Long.getLong(MAX_BYTES_PROPERTY, DEFAULT_MAX_BYTES), Set.copyOf(dirs));
+          trim(settings.imageCacheMaxBytes(), Set.copyOf(dirs));
         } catch (IOException | RuntimeException e) {
           // trimming is best-effort: the image is prepared, the next new layer tries again
         }

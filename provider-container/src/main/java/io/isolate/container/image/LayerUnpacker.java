@@ -1,5 +1,6 @@
 package io.isolate.container.image;
 
+import io.isolate.container.ContainerSettings;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -37,10 +38,6 @@ final class LayerUnpacker {
   static final String WHITEOUT_PREFIX = ".wh.";
   static final String OPAQUE = ".wh..wh..opq";
 
-  /** System property: the most bytes one layer may unpack to (default 8 GiB), against decompression bombs. */
-  static final String MAX_BYTES_PROPERTY = "isolate.container.maxLayerBytes";
-  static final long DEFAULT_MAX_BYTES = 8L << 30;
-
   /** The most entries one layer may hold. */
   static final int MAX_ENTRIES = 1_000_000;
 
@@ -50,12 +47,12 @@ final class LayerUnpacker {
    * @param bytes the bytes left
    * @param name the cap, as the error names it ("the layer cap -Disolate.container.maxLayerBytes=...")
    * @param deadlineNanos the {@link System#nanoTime()} after which unpacking gives up (see
-   *     {@link ImageStore#PREPARE_TIMEOUT_PROPERTY})
+   *     {@link ContainerSettings#imagePrepareSeconds()})
    */
   record Cap(long bytes, String name, long deadlineNanos) {
     void checkTime(String at) throws IOException {
       if (System.nanoTime() - deadlineNanos > 0) {
-        throw new IOException("preparing the image took longer than -D" + ImageStore.PREPARE_TIMEOUT_PROPERTY
+        throw new IOException("preparing the image took longer than -D" + ContainerSettings.IMAGE_PREPARE_SECONDS
             + " allows (at " + at + ")");
       }
     }

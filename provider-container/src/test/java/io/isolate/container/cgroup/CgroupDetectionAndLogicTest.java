@@ -1,5 +1,6 @@
 package io.isolate.container.cgroup;
 
+import io.isolate.container.ContainerSettings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -125,8 +126,8 @@ class CgroupDetectionAndLogicTest {
     };
     IOException refused = assertThrows(IOException.class,
         () -> new CgroupV2Driver(parent, kernelLike).create("x", new CgroupLimits(1 << 20, 1, 1)));
-    assertTrue(refused.getMessage().contains(CgroupV2Driver.MOVE_PROPERTY), refused.getMessage());
-    System.setProperty(CgroupV2Driver.MOVE_PROPERTY, "true");
+    assertTrue(refused.getMessage().contains(ContainerSettings.CGROUP_MOVE_JVM), refused.getMessage());
+    System.setProperty(ContainerSettings.CGROUP_MOVE_JVM, "true");
     try {
       Path dir = parent.resolve("iso");
       new CgroupV2Driver(parent, kernelLike).createWithKernelFiles(dir, "iso", new CgroupLimits(1 << 20, 1, 1))
@@ -134,7 +135,7 @@ class CgroupDetectionAndLogicTest {
       assertEquals("4242\n4343", Files.readString(parent.resolve(CgroupV2Driver.JVM_LEAF + "/cgroup.procs")).trim());
       assertEquals("+memory +cpu +pids", Files.readString(parent.resolve("cgroup.subtree_control")));
     } finally {
-      System.clearProperty(CgroupV2Driver.MOVE_PROPERTY);
+      System.clearProperty(ContainerSettings.CGROUP_MOVE_JVM);
     }
   }
 

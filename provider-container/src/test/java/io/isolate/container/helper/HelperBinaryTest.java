@@ -1,5 +1,6 @@
 package io.isolate.container.helper;
 
+import io.isolate.container.ContainerSettings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -72,17 +73,17 @@ class HelperBinaryTest {
         + "40 27 0:30 / /tmp rw,nosuid,nodev,noexec,relatime - tmpfs tmpfs rw\n");
     var mounts = MountInfo.read(mountinfo);
     assertTrue(HelperBinary.noexecHint(Path.of("/tmp/isolate-0"), mounts).contains("noexec mount: set -D"
-        + HelperBinary.DIR_PROPERTY), HelperBinary.noexecHint(Path.of("/tmp/isolate-0"), mounts));
+        + ContainerSettings.HELPER_DIR), HelperBinary.noexecHint(Path.of("/tmp/isolate-0"), mounts));
     assertEquals("", HelperBinary.noexecHint(Path.of("/var/tmp"), mounts));
   }
 
   @Test
   void theConfiguredDirectoryComesFirst() {
-    System.setProperty(HelperBinary.DIR_PROPERTY, "/somewhere");
+    System.setProperty(ContainerSettings.HELPER_DIR, "/somewhere");
     try {
       assertEquals(Path.of("/somewhere"), HelperBinary.candidateDirectories().get(0));
     } finally {
-      System.clearProperty(HelperBinary.DIR_PROPERTY);
+      System.clearProperty(ContainerSettings.HELPER_DIR);
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.isolate.container.image;
 
+import io.isolate.container.ContainerSettings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -136,12 +137,12 @@ class BadImagesTest {
 
   @Test
   void rejectsALayerThatUnpacksToMoreThanTheCap() throws IOException {
-    System.setProperty(LayerUnpacker.MAX_BYTES_PROPERTY, "100000");
+    System.setProperty(ContainerSettings.MAX_LAYER_BYTES, "100000");
     try {
       IOException e = rejected(l -> l.file("zeros", new byte[200_000], 0644));
       assertTrue(e.getMessage().contains("maxLayerBytes=100000"), e.getMessage());
     } finally {
-      System.clearProperty(LayerUnpacker.MAX_BYTES_PROPERTY);
+      System.clearProperty(ContainerSettings.MAX_LAYER_BYTES);
     }
     assertNothingEscapedAndCacheIsClean();
   }
@@ -188,7 +189,7 @@ class BadImagesTest {
   void aSparseEntryCountsItsRealSizeAgainstTheCap() throws Exception {
     // the campaign's case: a GNU sparse file of 2 GiB in a layer of about a hundred bytes; PAX sparse formats at
     // 1 GiB (the tar library refuses PAX sparse sizes of 2 GiB and more by itself)
-    System.setProperty(LayerUnpacker.MAX_BYTES_PROPERTY, Long.toString(64L << 20));
+    System.setProperty(ContainerSettings.MAX_LAYER_BYTES, Long.toString(64L << 20));
     try {
       for (var format : java.util.Map.of("gnu", 2L << 30, "posix", 1L << 30).entrySet()) {
         Path dir = Files.createDirectories(tmp.resolve("sparse-" + format.getKey()));
@@ -208,14 +209,14 @@ class BadImagesTest {
             && e.getMessage().contains(Long.toString(format.getValue())), e.getMessage());
       }
     } finally {
-      System.clearProperty(LayerUnpacker.MAX_BYTES_PROPERTY);
+      System.clearProperty(ContainerSettings.MAX_LAYER_BYTES);
     }
     assertNothingEscapedAndCacheIsClean();
   }
 
   @Test
   void aWholeImageIsCappedNotOnlyEachLayer() throws IOException {
-    System.setProperty(ImageStore.MAX_IMAGE_BYTES_PROPERTY, "300000");
+    System.setProperty(ContainerSettings.MAX_IMAGE_BYTES, "300000");
     try {
       Path image = TestImages.ociLayout(tmp.resolve("img"), "latest", List.of(
           TestImages.gz(l -> l.file("one", new byte[200_000], 0644)),
@@ -223,7 +224,7 @@ class BadImagesTest {
       IOException e = assertThrows(IOException.class, () -> store.layers(image, null));
       assertTrue(e.getMessage().contains("maxImageBytes=300000"), e.getMessage());
     } finally {
-      System.clearProperty(ImageStore.MAX_IMAGE_BYTES_PROPERTY);
+      System.clearProperty(ContainerSettings.MAX_IMAGE_BYTES);
     }
   }
 
@@ -299,7 +300,7 @@ class BadImagesTest {
 
   @Test
   void preparingAnImageIsBoundedInTime() throws IOException {
-    System.setProperty(ImageStore.PREPARE_TIMEOUT_PROPERTY, "0");
+    System.setProperty(ContainerSettings.IMAGE_PREPARE_SECONDS, "0");
     try {
       IOException e = rejected(l -> {
         for (int i = 0; i < 2000; i++) {
@@ -308,7 +309,7 @@ class BadImagesTest {
       });
       assertTrue(e.getMessage().contains("-Disolate.container.imagePrepareSeconds"), e.getMessage());
     } finally {
-      System.clearProperty(ImageStore.PREPARE_TIMEOUT_PROPERTY);
+      System.clearProperty(ContainerSettings.IMAGE_PREPARE_SECONDS);
     }
     assertNothingEscapedAndCacheIsClean();
   }
@@ -343,12 +344,12 @@ class BadImagesTest {
         .redirectErrorStream(true).start();
     assertEquals(0, tar.waitFor(), new String(tar.getInputStream().readAllBytes()));
     Files.delete(dir.resolve("blob"));
-    System.setProperty(ImageStore.MAX_IMAGE_BYTES_PROPERTY, Long.toString(64L << 20));
+    System.setProperty(ContainerSettings.MAX_IMAGE_BYTES, Long.toString(64L << 20));
     try {
       IOException e = assertThrows(IOException.class, () -> store.layers(tarball, null));
       assertTrue(e.getMessage().contains("more than " + ((64L << 20) + (64L << 20)) + " bytes"), e.getMessage());
     } finally {
-      System.clearProperty(ImageStore.MAX_IMAGE_BYTES_PROPERTY);
+      System.clearProperty(ContainerSettings.MAX_IMAGE_BYTES);
     }
     assertNothingEscapedAndCacheIsClean();
   }

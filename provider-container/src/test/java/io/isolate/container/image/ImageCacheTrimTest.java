@@ -1,5 +1,6 @@
 package io.isolate.container.image;
 
+import io.isolate.container.ContainerSettings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -33,7 +34,7 @@ class ImageCacheTrimTest {
 
   @AfterEach
   void clearProperty() {
-    System.clearProperty(ImageStore.MAX_BYTES_PROPERTY);
+    System.clearProperty(ContainerSettings.IMAGE_CACHE_MAX_BYTES);
   }
 
   /** An image of one layer holding {@value #LAYER_BYTES} random (incompressible, distinct) bytes. */
@@ -80,7 +81,7 @@ class ImageCacheTrimTest {
 
   @Test
   void preparingAnImageTrimsOthersToTheConfiguredSize() throws Exception {
-    System.setProperty(ImageStore.MAX_BYTES_PROPERTY, Long.toString(LAYER_BYTES * 3 / 2));
+    System.setProperty(ContainerSettings.IMAGE_CACHE_MAX_BYTES, Long.toString(LAYER_BYTES * 3 / 2));
     Path a = layerOf(image("first"));
     lastUsed(a, 1_000_000);
     Path b = layerOf(image("second"));

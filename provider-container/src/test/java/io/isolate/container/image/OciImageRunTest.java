@@ -1,9 +1,11 @@
 package io.isolate.container.image;
 
+import io.isolate.container.ContainerSettings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.isolate.ExitResult;
 import io.isolate.InvalidSpecException;
 import io.isolate.Isolate;
@@ -13,7 +15,6 @@ import io.isolate.StartFailedException;
 import io.isolate.Termination;
 import io.isolate.Workload;
 import io.isolate.container.Prerequisites;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -30,7 +31,7 @@ class OciImageRunTest {
   static void images() throws IOException {
     Prerequisites.requireOsLevel();
     Prerequisites.requireFile("/bin/busybox", "Debian package busybox-static");
-    System.setProperty(ImageStore.CACHE_PROPERTY, dir.resolve("cache").toString());
+    System.setProperty(ContainerSettings.IMAGE_CACHE, dir.resolve("cache").toString());
     layers = List.of(TestImages.busyboxLayer(), TestImages.gz(l -> l.dir("etc").file("etc/.wh.doomed", "")
         .file("etc/added", "top\n").dir("opaque").file("opaque/.wh..wh..opq", "").file("opaque/new", "new\n")));
   }

@@ -2,6 +2,7 @@ package io.isolate.vm.kvm;
 
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
+import io.isolate.vm.VmSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -40,12 +41,13 @@ public final class KvmDevice {
       this.immediateExit =
           ioctl(f, Kvm.KVM_CHECK_EXTENSION, Kvm.KVM_CAP_IMMEDIATE_EXIT, "KVM_CHECK_EXTENSION(IMMEDIATE_EXIT)") > 0;
       int sync = ioctl(f, Kvm.KVM_CHECK_EXTENSION, Kvm.KVM_CAP_SYNC_REGS, "KVM_CHECK_EXTENSION(SYNC_REGS)");
-      this.syncRegs = (sync & Kvm.KVM_SYNC_X86_REGS) != 0 && !Boolean.getBoolean("isolate.vm.noSyncRegs");
+      VmSettings settings = VmSettings.fromSystemProperties();
+      this.syncRegs = (sync & Kvm.KVM_SYNC_X86_REGS) != 0 && !settings.noSyncRegs();
       this.vcpuMmapSize = ioctl(f, Kvm.KVM_GET_VCPU_MMAP_SIZE, 0, "KVM_GET_VCPU_MMAP_SIZE");
-      int page = Boolean.getBoolean("isolate.vm.noCoalescedMmio") ? 0
+      int page = settings.noCoalescedMmio() ? 0
           : ioctl(f, Kvm.KVM_CHECK_EXTENSION, Kvm.KVM_CAP_COALESCED_MMIO, "KVM_CHECK_EXTENSION(COALESCED_MMIO)");
       this.coalescedMmioPage = page > 0 && (page + 1L) * 4096 <= vcpuMmapSize ? page : 0;
-      this.ioeventfd = !Boolean.getBoolean("isolate.vm.noIoeventfd")
+      this.ioeventfd = !settings.noIoeventfd()
           && ioctl(f, Kvm.KVM_CHECK_EXTENSION, Kvm.KVM_CAP_IOEVENTFD, "KVM_CHECK_EXTENSION(IOEVENTFD)") > 0;
       this.supportedCpuid = readSupportedCpuid(f);
       this.fd = f;

@@ -1,6 +1,7 @@
 package io.isolate.vm.linux;
 
 import io.isolate.Termination;
+import io.isolate.vm.VmSettings;
 import io.isolate.vm.arch.x86_64.CpuSetup;
 import io.isolate.vm.arch.x86_64.PageTables;
 import io.isolate.vm.arch.x86_64.Supervisor;
@@ -56,8 +57,8 @@ public final class LinuxProcess implements AutoCloseable {
   public record Outcome(Termination termination, int exitCode, String detail, Map<String, Long> unsupportedCalls,
       long peakMemoryBytes, Duration wallTime, long syscalls) {}
 
-  /** -Disolate.vm.trace=true prints every system call to stderr, like strace. */
-  private static final boolean TRACE = Boolean.getBoolean("isolate.vm.trace");
+  /** -Disolate.vm.trace=true prints every system call to stderr, like strace ({@link VmSettings#trace()}). */
+  private static final boolean TRACE = VmSettings.fromSystemProperties().trace();
   private final KvmDevice kvm;
   private final Vm vm;
   private final Vcpu vcpu;
@@ -446,7 +447,7 @@ public final class LinuxProcess implements AutoCloseable {
       cs = 0;
     }
     String where = ((cs & 3) == 3 ? "" : "supervisor code ") + "at rip 0x" + Long.toHexString(rip);
-    if (Boolean.getBoolean("isolate.vm.debug")) {
+    if (VmSettings.fromSystemProperties().debug()) {
       where += String.format(" [error 0x%x cs 0x%x rsp 0x%x frame rflags 0x%x rsp 0x%x ss 0x%x; rcx 0x%x r11 0x%x]",
           errorCode, cs, rsp, memory.readLong(rsp + (err ? 24 : 16)), memory.readLong(rsp + (err ? 32 : 24)),
           memory.readLong(rsp + (err ? 40 : 32)), vcpu.reg(Vcpu.RCX), vcpu.reg(Vcpu.R11));

@@ -1,6 +1,7 @@
 package io.isolate.vm.vstate;
 
 import com.sun.jna.LastErrorException;
+import io.isolate.vm.VmSettings;
 import io.isolate.vm.kvm.KvmDevice;
 import io.isolate.vm.kvm.LibC;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -24,7 +25,7 @@ import java.util.function.Consumer;
  * an idle pooled VM costs two file descriptors (and the eventfds its set-up registered) and a few kernel pages.
  */
 public final class VmPool {
-  private static final int CAPACITY = Math.max(0, Integer.getInteger("isolate.vm.pool", 2));
+  private static final int CAPACITY = VmSettings.fromSystemProperties().pool();
   private static final long MAX_POOLED_SIZE_MIB = 1024;
   /** Teardowns waiting beyond this many are done by the caller, so that a fast loop cannot pile them up. */
   private static final int MAX_PENDING_CLOSES = 8;

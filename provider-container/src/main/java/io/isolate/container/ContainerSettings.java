@@ -1,0 +1,65 @@
+package io.isolate.container;
+
+import io.isolate.spi.SystemProperties;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Every setting of the OS level, read from system properties here and nowhere else. Each is read when it is needed
+ * (a new isolate, a new image, the first use of the helper), so a property set before that takes effect. The
+ * documentation site lists them on its settings page.
+ *
+ * @param helperDir {@value #HELPER_DIR}: where the native helper is extracted (first choice; then
+ *     {@code java.io.tmpdir}/isolate-UID, then ~/.cache/isolate-UID, the first on an exec mount wins)
+ * @param runDir {@value #RUN_DIR}: the directory of per-isolate run directories (default
+ *     {@code java.io.tmpdir}/isolate-UID/run)
+ * @param imageCache {@value #IMAGE_CACHE}: the layer cache (default ~/.cache/isolate-UID/images)
+ * @param imageCacheMaxBytes {@value #IMAGE_CACHE_MAX_BYTES}: the cache is trimmed to this size (default 8 GiB)
+ * @param maxImageBytes {@value #MAX_IMAGE_BYTES}: all layers of one image together (default 8 GiB)
+ * @param maxLayerBytes {@value #MAX_LAYER_BYTES}: one unpacked layer (default 8 GiB)
+ * @param imagePrepareSeconds {@value #IMAGE_PREPARE_SECONDS}: reading, checking and unpacking one image (default 600)
+ * @param cgroupParent {@value #CGROUP_PARENT}: the cgroup (relative to each hierarchy's root) under which isolates'
+ *     cgroups are made (default this JVM's own cgroup)
+ * @param cgroupsDisabled {@value #CGROUPS_DISABLED}: run without cgroups (limits then need explicit consent)
+ * @param cgroupMoveJvm {@value #CGROUP_MOVE_JVM}: on cgroup v2, move the JVM's processes into a leaf so that its
+ *     cgroup can delegate controllers
+ */
+public record ContainerSettings(Optional<Path> helperDir, Optional<Path> runDir, Optional<Path> imageCache,
+    long imageCacheMaxBytes, long maxImageBytes, long maxLayerBytes, long imagePrepareSeconds,
+    Optional<String> cgroupParent, boolean cgroupsDisabled, boolean cgroupMoveJvm) {
+  public static final String HELPER_DIR = "isolate.container.helperDir";
+  public static final String RUN_DIR = "isolate.container.runDir";
+  public static final String IMAGE_CACHE = "isolate.container.imageCache";
+  public static final String IMAGE_CACHE_MAX_BYTES = "isolate.container.imageCacheMaxBytes";
+  public static final String MAX_IMAGE_BYTES = "isolate.container.maxImageBytes";
+  public static final String MAX_LAYER_BYTES = "isolate.container.maxLayerBytes";
+  public static final String IMAGE_PREPARE_SECONDS = "isolate.container.imagePrepareSeconds";
+  public static final String CGROUP_PARENT = "isolate.cgroup.parent";
+  public static final String CGROUPS_DISABLED = "isolate.cgroup.disabled";
+  public static final String CGROUP_MOVE_JVM = "isolate.cgroup.moveJvm";
+
+  static final long DEFAULT_IMAGE_CACHE_MAX_BYTES = 8L << 30;
+  static final long DEFAULT_MAX_IMAGE_BYTES = 8L << 30;
+  static final long DEFAULT_MAX_LAYER_BYTES = 8L << 30;
+  static final long DEFAULT_IMAGE_PREPARE_SECONDS = 600;
+
+  /**
+   * The settings as the system properties say now.
+   *
+   * @return the settings
+   * @throws IllegalStateException naming a property whose value does not parse
+   */
+  public static ContainerSettings fromSystemProperties() {
+    return new ContainerSettings(
+        SystemProperties.directory(HELPER_DIR),
+        SystemProperties.directory(RUN_DIR),
+        SystemProperties.directory(IMAGE_CACHE),
+        SystemProperties.bytes(IMAGE_CACHE_MAX_BYTES, DEFAULT_IMAGE_CACHE_MAX_BYTES, 0),
+        SystemProperties.bytes(MAX_IMAGE_BYTES, DEFAULT_MAX_IMAGE_BYTES, 1),
+        SystemProperties.bytes(MAX_LAYER_BYTES, DEFAULT_MAX_LAYER_BYTES, 1),
+        SystemProperties.number(IMAGE_PREPARE_SECONDS, DEFAULT_IMAGE_PREPARE_SECONDS, 0, 86_400L * 365),
+        SystemProperties.string(CGROUP_PARENT),
+        SystemProperties.flag(CGROUPS_DISABLED),
+        SystemProperties.flag(CGROUP_MOVE_JVM));
+  }
+}
