@@ -90,9 +90,10 @@ public final class Isolates {
     }
     IsolationProvider provider = PROVIDERS.get(level);
     if (!provider.workloadKinds().contains(spec.workload().kind())) {
-      throw new LevelUnavailableException(level, "it runs "
+      // the spec is wrong, not the host: another level runs this workload
+      throw new InvalidSpecException("level " + level + " runs "
           + provider.workloadKinds().stream().map(Enum::name).sorted().collect(Collectors.joining(", "))
-          + " workloads, not " + spec.workload().kind());
+          + " workloads, not " + spec.workload().kind() + " (" + spec.workload().name() + ")");
     }
     EventPublisher events = EventPublisher.of(spec);
     IsolateBackend backend = provider.create(spec);

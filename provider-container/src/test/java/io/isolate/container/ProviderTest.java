@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.isolate.ExitResult;
+import io.isolate.InvalidSpecException;
 import io.isolate.Isolate;
 import io.isolate.Isolates;
 import io.isolate.IsolationLevel;
-import io.isolate.LevelUnavailableException;
 import io.isolate.Termination;
 import io.isolate.Workload;
 import io.isolate.spi.IsolationProvider;
@@ -39,7 +39,7 @@ class ProviderTest {
     Path wasm = Files.createTempFile("x", ".wasm");
     Files.write(wasm, new byte[] {0, 'a', 's', 'm', 1, 0, 0, 0});
     try {
-      LevelUnavailableException e = org.junit.jupiter.api.Assertions.assertThrows(LevelUnavailableException.class,
+      InvalidSpecException e = org.junit.jupiter.api.Assertions.assertThrows(InvalidSpecException.class,
           () -> Isolate.builder().level(IsolationLevel.OS).workload(Workload.wasm(wasm)).build());
       assertTrue(e.getMessage().contains("COMMAND"), e.getMessage());
     } finally {

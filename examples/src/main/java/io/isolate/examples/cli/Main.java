@@ -3,6 +3,7 @@ package io.isolate.examples.cli;
 import io.isolate.ExitResult;
 import io.isolate.Input;
 import io.isolate.Isolate;
+import io.isolate.InvalidSpecException;
 import io.isolate.IsolateException;
 import io.isolate.Isolates;
 import io.isolate.IsolationLevel;
@@ -21,18 +22,7 @@ import java.util.stream.Collectors;
  * The {@code isolate} command: {@code run}, {@code call}, {@code doctor} and {@code demo}. See {@link #USAGE}.
  */
 public final class Main {
-  static final String USAGE = """
-      usage:
-        isolate run [--level process|os|hardware|paravirt] [--memory 64m] [--timeout 5s] [--output 16m]
-                    [--cpus 0.5] [--pids 64] [--cpu-time 2s] [--env K=V]... [--ro HOST:GUEST]... [--rw HOST:GUEST]...
-                    [--image FILE:GUEST]... [--rootfs host|DIR|oci:PATH[:TAG]] [--net none|loopback|host]
-                    [--publish HOST:GUEST]... [--hostname NAME] [--workdir DIR] [--json] -- WORKLOAD [ARGS...]
-        isolate call [--level process|paravirt] [options] WORKLOAD FUNCTION [ARGS... | INPUT_FILE]
-        isolate doctor [--json]
-        isolate demo
-      exit status: the workload's own code; 124 timeout; 137 memory/cpu/pids/output limit or killed;
-                   134 trap or fault; 125 could not start, or could not write its output
-      """;
+  static final String USAGE = Help.USAGE;
 
   /** The largest call input the command reads from a file or standard input. */
   static final int MAX_CALL_INPUT = 64 << 20;
@@ -49,36 +39,91 @@ public final class Main {
       (args.isEmpty() ? err : out).print(USAGE);
       return args.isEmpty() ? 2 : 0;
     }
+    if (args.get(0).equals("--version")) {
+      out.println(Help.version());
+      return finish(out, err, 0);
+    }
     List<String> rest = args.subList(1, args.size());
     int status;
     try {
       status = switch (args.get(0)) {
-        case "run" -> runWorkload(RunOptions.parse(rest), out, err);
-        case "call" -> call(RunOptions.parse(rest), out, err);
+        case "run" -> withHelp("run", RunOptions.parse(rest), out, o -> runWorkload(o, out, err));
+        case "call" -> withHelp("call", RunOptions.parse(rest), out, o -> call(o, out, err));
         case "doctor" -> doctor(rest, out);
-        case "demo" -> Demo.run(out, err);
+        case "demo" -> noOptions("demo", rest, out) ? 0 : Demo.run(out, err);
+        case "help" -> help(rest, out, err);
+        case "version" -> noOptions("version", rest, out) ? 0 : version(out);
         default -> {
-          err.println("isolate: unknown command '" + args.get(0) + "'");
+          err.println("isolate: unknown command '" + args.get(0) + "'" + Suggest.didYouMean(args.get(0),
+              Help.COMMANDS));
           err.print(USAGE);
           yield 2;
         }
       };
     } catch (IsolateException | IllegalArgumentException | UnsupportedOperationException e) {
-      err.println("isolate: " + e.getMessage());
+      err.println("isolate: " + FlagNames.of(e.getMessage()));
       return ExitCodes.COULD_NOT_START;
     } catch (RuntimeException e) {
       // a defect of ours, not the user's: one line that says so, never a stack trace in the user's terminal
       err.println("isolate: internal error, please report it: " + e);
       return ExitCodes.COULD_NOT_START;
     }
-    // PrintStream swallows write errors (a full disk, /dev/full, a closed pipe): a result nobody received is a
-    // failure, not a success
+    return finish(out, err, status);
+  }
+
+  /**
+   * The status, unless the output could not be written: PrintStream swallows write errors (a full disk,
+   * /dev/full, a closed pipe), and a result nobody received is a failure, not a success.
+   */
+  private static int finish(PrintStream out, PrintStream err, int status) {
     out.flush();
     if (out.checkError()) {
       err.println("isolate: cannot write the output (disk full or the reader gone)");
       return ExitCodes.COULD_NOT_START;
     }
     return status;
+  }
+
+  private static int withHelp(String command, RunOptions options, PrintStream out,
+      java.util.function.ToIntFunction<RunOptions> body) {
+    if (options.help) {
+      out.print(Help.of(command));
+      return 0;
+    }
+    return body.applyAsInt(options);
+  }
+
+  /** Prints the command's usage and answers true for --help; refuses any other argument. */
+  private static boolean noOptions(String command, List<String> args, PrintStream out) {
+    if (args.isEmpty()) {
+      return false;
+    }
+    if (args.size() == 1 && (args.get(0).equals("--help") || args.get(0).equals("-h"))) {
+      out.print(Help.of(command));
+      return true;
+    }
+    throw new InvalidSpecException(command + " takes no argument, not '" + args.get(0) + "' (isolate help "
+        + command + ")");
+  }
+
+  private static int help(List<String> args, PrintStream out, PrintStream err) {
+    if (args.isEmpty()) {
+      out.print(USAGE);
+      return 0;
+    }
+    String usage = Help.of(args.get(0));
+    if (usage == null) {
+      err.println("isolate: no command '" + args.get(0) + "'" + Suggest.didYouMean(args.get(0), Help.COMMANDS));
+      err.print(USAGE);
+      return 2;
+    }
+    out.print(usage);
+    return 0;
+  }
+
+  private static int version(PrintStream out) {
+    out.println(Help.version());
+    return 0;
   }
 
   private static int runWorkload(RunOptions options, PrintStream out, PrintStream err) {
@@ -106,7 +151,7 @@ public final class Main {
       out.println(JsonResults.of(result));
     } else if (result.termination() != Termination.EXITED) {
       err.println("isolate: " + result.termination()
-          + (result.detail().isEmpty() ? "" : ": " + result.detail()));
+          + (result.detail().isEmpty() ? "" : ": " + FlagNames.of(result.detail())));
     }
     out.flush();
     return ExitCodes.of(result);
@@ -146,7 +191,7 @@ public final class Main {
       out.flush();
       return 0;
     } catch (io.isolate.GuestFailureException e) {
-      err.println("isolate: " + e.getMessage());
+      err.println("isolate: " + FlagNames.of(e.getMessage()));
       return ExitCodes.of(e.termination(), -1);
     } catch (IOException e) {
       err.println("isolate: cannot write the reply: " + e.getMessage());
@@ -185,6 +230,16 @@ public final class Main {
   }
 
   private static int doctor(List<String> args, PrintStream out) {
+    for (String a : args) {
+      if (a.equals("--help") || a.equals("-h")) {
+        out.print(Help.of("doctor"));
+        return 0;
+      }
+      if (!a.equals("--json")) {
+        throw new InvalidSpecException("unknown option " + a + " for doctor" + Suggest.didYouMean(a,
+            List.of("--json", "--help")) + " (isolate help doctor)");
+      }
+    }
     if (args.contains("--json")) {
       out.println(JsonResults.of(Isolates.doctor()));
     } else {

@@ -31,15 +31,31 @@ final class RunOptions {
   String workingDir;
   boolean json;
   boolean stdin;
+  boolean acceptUnenforcedLimits;
+  /** {@code --help} or {@code -h} came before the workload: print the command's usage instead. */
+  boolean help;
   final List<String> positional = new ArrayList<>();
+
+  /** Every option, for "did you mean" and the help text's test. */
+  static final List<String> OPTIONS = List.of("--level", "--memory", "--output", "--cpus", "--pids", "--timeout",
+      "--cpu-time", "--ro", "--rw", "--image", "--env", "--rootfs", "--net", "--publish", "--hostname", "--workdir",
+      "--json", "--stdin", "--accept-unenforced-limits", "--help");
 
   static RunOptions parse(List<String> args) {
     RunOptions o = new RunOptions();
     for (int i = 0; i < args.size(); i++) {
       String a = args.get(i);
+      if (a.equals("--help") || a.equals("-h")) {
+        o.help = true;
+        return o;
+      }
       if (a.equals("--")) {
         o.positional.addAll(args.subList(i + 1, args.size()));
         break;
+      }
+      if (a.startsWith("-") && !a.startsWith("--") && a.length() > 1) {
+        throw new InvalidSpecException("unknown option " + a + Suggest.didYouMean(a, OPTIONS)
+            + "; options are spelled --name (isolate help run)");
       }
       if (!a.startsWith("--")) {
         // the first positional argument starts the workload's command line
@@ -56,14 +72,23 @@ final class RunOptions {
       switch (name) {
         case "--json" -> o.json = true;
         case "--stdin" -> o.stdin = true;
+        case "--accept-unenforced-limits" -> o.acceptUnenforcedLimits = true;
         default -> {
+          if (!OPTIONS.contains(name)) {
+            throw new InvalidSpecException("unknown option " + name + Suggest.didYouMean(name, OPTIONS)
+                + " (isolate help run)");
+          }
           if (value == null) {
             if (i + 1 >= args.size()) {
               throw new InvalidSpecException("option " + name + " needs a value");
             }
             value = args.get(++i);
           }
-          o.apply(name, value);
+          try {
+            o.apply(name, value);
+          } catch (InvalidSpecException e) {
+            throw flagged(name, e);
+          }
         }
       }
     }
@@ -107,6 +132,12 @@ final class RunOptions {
       case "--workdir" -> workingDir = value;
       default -> throw new InvalidSpecException("unknown option " + name);
     }
+  }
+
+  /** The library's refusal of an option's value, said with the option's name (once) and in the command's words. */
+  static InvalidSpecException flagged(String flag, InvalidSpecException e) {
+    String message = FlagNames.of(e.getMessage());
+    return new InvalidSpecException(message.startsWith(flag) ? message : flag + ": " + message);
   }
 
   private static double parseDouble(String name, String value) {
@@ -190,6 +221,7 @@ final class RunOptions {
     }
     String first = positional.get(0);
     String[] rest = positional.subList(1, positional.size()).toArray(String[]::new);
+    checkKind(first);
     return switch (level) {
       case PROCESS -> Workload.wasm(Path.of(first), rest);
       case OS -> Workload.command(first, rest);
@@ -198,21 +230,82 @@ final class RunOptions {
     };
   }
 
+  /**
+   * Refuses a workload file whose first bytes say it belongs to another level, naming that level: a Wasm module
+   * given to HARDWARE, an ELF executable given to PROCESS. (An ELF program at PARAVIRT that was not built with the
+   * guest SDK is refused by the level itself.)
+   */
+  private void checkKind(String workload) {
+    if (level == IsolationLevel.OS) {
+      return;
+    }
+    byte[] magic = new byte[4];
+    try (var in = java.nio.file.Files.newInputStream(Path.of(workload))) {
+      if (in.readNBytes(magic, 0, 4) < 4) {
+        return;
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      return; // not readable here: the level says why
+    }
+    boolean wasm = magic[0] == 0 && magic[1] == 'a' && magic[2] == 's' && magic[3] == 'm';
+    boolean elf = magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' && magic[3] == 'F';
+    if (wasm && level != IsolationLevel.PROCESS) {
+      throw new InvalidSpecException(workload + " is a WebAssembly module, which runs at --level process, not "
+          + "--level " + level.name().toLowerCase(Locale.ROOT));
+    }
+    if (elf && level == IsolationLevel.PROCESS) {
+      throw new InvalidSpecException(workload + " is a Linux executable, not a WebAssembly module: run a static "
+          + "program with --level hardware, any program with --level os, a guest image with --level paravirt");
+    }
+  }
+
   Isolate.Builder builder(Workload workload) {
-    Isolate.Builder b = Isolate.builder().level(level).workload(workload).limits(limits.build());
-    mounts.forEach(b::mount);
-    env.forEach(kv -> b.env(kv[0], kv[1]));
-    published.forEach(p -> b.publishPort(p[0], p[1]));
+    Isolate.Builder b = Isolate.builder().level(level).workload(workload).limits(limits.build())
+        .acceptUnenforcedLimits(acceptUnenforcedLimits);
+    for (Mount m : mounts) {
+      try {
+        b.mount(m);
+      } catch (InvalidSpecException e) {
+        String flag = switch (m.kind()) {
+          case IMAGE -> "--image";
+          case READ_WRITE -> "--rw";
+          default -> "--ro";
+        };
+        throw flagged(flag, e);
+      }
+    }
+    for (String[] kv : env) {
+      try {
+        b.env(kv[0], kv[1]);
+      } catch (InvalidSpecException e) {
+        throw flagged("--env", e);
+      }
+    }
+    for (int[] p : published) {
+      try {
+        b.publishPort(p[0], p[1]);
+      } catch (InvalidSpecException e) {
+        throw flagged("--publish", e);
+      }
+    }
     if (level == IsolationLevel.OS) {
       b.rootfs(rootfs).network(network);
     } else if (network != Network.NONE || rootfs.kind() != Rootfs.Kind.HOST_READ_ONLY) {
       throw new InvalidSpecException("--net and --rootfs apply only to --level os");
     }
-    if (hostname != null) {
-      b.hostname(hostname);
+    try {
+      if (hostname != null) {
+        b.hostname(hostname);
+      }
+    } catch (InvalidSpecException e) {
+      throw flagged("--hostname", e);
     }
-    if (workingDir != null) {
-      b.workingDir(workingDir);
+    try {
+      if (workingDir != null) {
+        b.workingDir(workingDir);
+      }
+    } catch (InvalidSpecException e) {
+      throw flagged("--workdir", e);
     }
     return b;
   }
