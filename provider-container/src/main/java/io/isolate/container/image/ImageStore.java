@@ -255,9 +255,19 @@ public final class ImageStore {
     try {
       ImageArchive.Member member = layer.member();
       Path file = member.file();
+      // A layer's stored and decompressed streams are at most about twice what it unpacks to (a tar header and
+      // padding per entry, which the cap counts as 512 bytes): reading more than that, or past the deadline, is
+      // refused before it fills a disk or holds the thread.
+      long maxStream = Math.addExact(Math.multiplyExact(Math.min(cap.bytes(), Long.MAX_VALUE / 4), 2), 1 << 20);
       if (file != null && !member.owned()) {
-        try (InputStream in = member.open()) {
-          Files.copy(in, copy);
+        // the image directory is the user's: its final component is not followed if it became a link, and the
+        // copy is bounded like the rest
+        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+          throw new IOException("layer " + member.name() + " is not a regular file");
+        }
+        try (InputStream in = java.nio.channels.Channels.newInputStream(Files.newByteChannel(file,
+            java.util.Set.of(java.nio.file.StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)))) {
+          Files.copy(bounded(in, maxStream, cap, member.name()), copy);
         }
         file = copy;
       }
@@ -266,8 +276,10 @@ public final class ImageStore {
         String checked = hex;
         if (layer.ofUncompressed() && isGzip(file, member.bytes())) {
           try (InputStream raw = file != null ? Files.newInputStream(file) : new ByteArrayInputStream(member.bytes())) {
-            checked = sha256(GzipCompressorInputStream.builder().setInputStream(raw)
-                .setDecompressConcatenated(true).get());
+            checked = sha256(bounded(GzipCompressorInputStream.builder().setInputStream(raw)
+                .setDecompressConcatenated(true).get(), maxStream, cap, member.name()));
+          } catch (IOException e) {
+            throw TarReader.explained(e, "layer " + member.name());
           }
         }
         if (!checked.equals(layer.declaredDigest())) {
@@ -304,6 +316,33 @@ public final class ImageStore {
         LayerUnpacker.deleteRecursively(scratch);
       }
     }
+  }
+
+  /** {@code in}, refusing to give more than {@code max} bytes or to read past the cap's deadline. */
+  private static InputStream bounded(InputStream in, long max, LayerUnpacker.Cap cap, String name) {
+    return new java.io.FilterInputStream(in) {
+      private long read;
+
+      @Override
+      public int read() throws IOException {
+        byte[] one = new byte[1];
+        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        cap.checkTime(name);
+        int n = super.read(b, off, len);
+        if (n > 0) {
+          read += n;
+          if (read > max) {
+            throw new IOException("layer " + name + " holds more than " + max + " bytes, more than "
+                + cap.name() + " allows for what it unpacks to");
+          }
+        }
+        return n;
+      }
+    };
   }
 
   private static boolean isGzip(Path file, byte[] bytes) throws IOException {
@@ -474,15 +513,22 @@ public final class ImageStore {
     }
   }
 
-  /** The bytes of the regular files under {@code dir}; what cannot be read (a directory without r) counts 0. */
+  /**
+   * A layer's size measured as unpacking counts it ({@link LayerUnpacker#unpack}): the bytes of its regular files
+   * and 512 for each entry below {@code dir}; what cannot be read (a directory without r) counts 0.
+   */
   private static long treeSize(Path dir) throws IOException {
     long[] total = {0};
     Files.walkFileTree(dir, new SimpleFileVisitor<>() {
       @Override
+      public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
+        total[0] += d.equals(dir) ? 0 : 512;
+        return FileVisitResult.CONTINUE;
+      }
+
+      @Override
       public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-        if (attrs.isRegularFile()) {
-          total[0] += attrs.size();
-        }
+        total[0] += 512 + (attrs.isRegularFile() ? attrs.size() : 0);
         return FileVisitResult.CONTINUE;
       }
 

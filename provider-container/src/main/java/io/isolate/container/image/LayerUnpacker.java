@@ -40,6 +40,8 @@ final class LayerUnpacker {
 
   /** The most entries one layer may hold. */
   static final int MAX_ENTRIES = 1_000_000;
+  /** The most bytes all entry names of one layer may take (a million names of 256 bytes). */
+  static final long MAX_NAME_BYTES = 256L << 20;
 
   /**
    * How many bytes unpacking may still write, and until when it may run.
@@ -66,7 +68,8 @@ final class LayerUnpacker {
   /**
    * Unpacks {@code layer} into the empty directory {@code root}, which the caller owns and discards on failure.
    *
-   * @return the bytes of the layer's files (the cap also counts 512 bytes for each entry)
+   * @return what the layer takes against the caps: its files' bytes (sparse files at their real size) and 512 bytes
+   *     for each entry, which the cache records as the layer's size: a layer of many empty files is not free
    * @throws IOException naming the entry at fault, or the cap exceeded
    */
   static long unpack(InputStream layer, Path root, Cap cap) throws IOException {
@@ -90,28 +93,33 @@ final class LayerUnpacker {
       throw new IOException("zstd-compressed layers are not supported; re-save the image with gzip layers");
     }
     long used = 0;
-    long content = 0;
+    long nameBytes = 0;
     int entries = 0;
     TreeMap<String, Kind> tree = new TreeMap<>();
-    try (LayerWriter out = LayerWriter.start(root);
+    try (LayerWriter out = LayerWriter.start(root, cap.deadlineNanos());
         TarReader tar = new TarReader(in)) {
       for (TarArchiveEntry e = tar.next(); e != null; e = tar.next()) {
         String name = checkedName(e.getName());
         at[0] = name;
-        if (name.isEmpty()) {
-          continue; // "./"
-        }
-        long size = e.isFile() ? Math.max(0, e.getRealSize()) : 0;
-        used = Math.addExact(used, Math.addExact(size, 512));
-        content += size;
-        if (used > cap.bytes()) {
-          throw new IOException("the layer unpacks to more than " + cap.name() + " allows (at " + name + ", "
-              + size + " bytes)");
-        }
+        // every entry counts, "./" included: a stream of them must not run without limits
         if (++entries > MAX_ENTRIES) {
           throw new IOException("the layer has more than " + MAX_ENTRIES + " entries");
         }
         cap.checkTime(name);
+        long size = e.isFile() ? Math.max(0, e.getRealSize()) : 0;
+        used = Math.addExact(used, Math.addExact(size, 512));
+        if (used > cap.bytes()) {
+          throw new IOException("the layer unpacks to more than " + cap.name() + " allows (at " + name + ", "
+              + size + " bytes)");
+        }
+        // the names are kept in memory until the layer ends: bounded apart from the bytes on disk
+        nameBytes += name.length();
+        if (nameBytes > MAX_NAME_BYTES) {
+          throw new IOException("the layer's entry names take more than " + (MAX_NAME_BYTES >> 20) + " MiB");
+        }
+        if (name.isEmpty()) {
+          continue; // "./"
+        }
         int slash = name.lastIndexOf('/');
         String parent = slash < 0 ? "" : name.substring(0, slash);
         String file = name.substring(slash + 1);
@@ -182,7 +190,7 @@ final class LayerUnpacker {
       }
       out.finish();
     }
-    return content;
+    return used;
   }
 
   /**
@@ -248,26 +256,6 @@ final class LayerUnpacker {
       clean.append(segment);
     }
     return clean.toString();
-  }
-
-  /** Creates the parent directories, refusing any component that is a symbolic link or not a directory. */
-  private static void ensureParents(Path root, Path parent, String name) throws IOException {
-    Path p = root;
-    for (Path segment : root.relativize(parent)) {
-      if (segment.toString().isEmpty()) {
-        continue;
-      }
-      p = p.resolve(segment);
-      if (Files.isSymbolicLink(p)) {
-        throw new IOException("layer entry '" + name + "' goes through the symbolic link " + root.relativize(p));
-      }
-      if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-        Files.createDirectory(p);
-      } else if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-        throw new IOException("layer entry '" + name + "' goes through " + root.relativize(p)
-            + ", which is not a directory");
-      }
-    }
   }
 
   static void deleteRecursively(Path p) throws IOException {

@@ -33,16 +33,44 @@ final class LayerWriter implements Closeable {
     this.out = new DataOutputStream(new BufferedOutputStream(process.getOutputStream(), 1 << 16));
   }
 
-  /** Starts the helper confined to {@code dir}, an empty directory that the caller owns. */
-  static LayerWriter start(Path dir) throws IOException {
-    return start(java.util.List.of(HelperBinary.path().toString(), "--unpack", dir.toString()));
+  /**
+   * Starts the helper confined to {@code dir}, an empty directory that the caller owns. At {@code deadlineNanos}
+   * ({@link System#nanoTime()}) the helper is killed wherever it is: a hostile layer can make one operation slow
+   * (removing a huge directory it built), and the Java side's time checks run only between operations.
+   */
+  static LayerWriter start(Path dir, long deadlineNanos) throws IOException {
+    return start(java.util.List.of(HelperBinary.path().toString(), "--unpack", dir.toString()), deadlineNanos);
   }
 
   /** Runs {@code command}, a helper in {@code --unpack} mode (tests run it as another user). */
-  static LayerWriter start(java.util.List<String> command) throws IOException {
+  static LayerWriter start(java.util.List<String> command, long deadlineNanos) throws IOException {
     Process p = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-    return new LayerWriter(p);
+    LayerWriter w = new LayerWriter(p);
+    long delay = deadlineNanos - System.nanoTime();
+    w.deadlineKill = DEADLINES.schedule(() -> {
+      w.timedOut = true;
+      p.destroyForcibly();
+    }, Math.max(0, delay), TimeUnit.NANOSECONDS);
+    return w;
   }
+
+  /** Kills helpers that outlive their deadline; one daemon thread for the JVM, idle when nothing unpacks. */
+  private static final java.util.concurrent.ScheduledThreadPoolExecutor DEADLINES = deadlines();
+
+  private static java.util.concurrent.ScheduledThreadPoolExecutor deadlines() {
+    var e = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "isolate-unpack-deadline");
+      t.setDaemon(true);
+      return t;
+    });
+    e.setRemoveOnCancelPolicy(true); // a finished unpack leaves nothing queued
+    e.setKeepAliveTime(10, TimeUnit.SECONDS);
+    e.allowCoreThreadTimeOut(true);
+    return e;
+  }
+
+  private java.util.concurrent.ScheduledFuture<?> deadlineKill;
+  private volatile boolean timedOut;
 
   void directory(String path, int mode) throws IOException {
     op('D', path);
@@ -112,7 +140,8 @@ final class LayerWriter implements Closeable {
     });
     finished = true;
     int code = waitFor();
-    if (code != 0) {
+    deadlineKill.cancel(false);
+    if (code != 0 || timedOut) {
       throw failure(null);
     }
   }
@@ -120,6 +149,7 @@ final class LayerWriter implements Closeable {
   /** Stops the helper if {@link #finish()} did not run to its end; the caller discards the directory. */
   @Override
   public void close() {
+    deadlineKill.cancel(false);
     if (!finished) {
       process.destroyForcibly();
       waitFor();
@@ -168,6 +198,15 @@ final class LayerWriter implements Closeable {
   }
 
   private IOException failure(IOException cause) {
+    if (timedOut) {
+      IOException e = new IOException("preparing the image took longer than -D"
+          + io.isolate.container.ContainerSettings.IMAGE_PREPARE_SECONDS + " allows (the unpacking helper was "
+          + "stopped in the middle of an entry)");
+      if (cause != null) {
+        e.addSuppressed(cause);
+      }
+      return e;
+    }
     String message;
     try {
       message = new String(process.getErrorStream().readNBytes(4096), StandardCharsets.UTF_8).trim();

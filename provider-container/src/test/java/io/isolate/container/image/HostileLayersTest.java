@@ -226,7 +226,7 @@ class HostileLayersTest {
           command.addAll(List.of("/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"));
         }
         command.addAll(List.of(helper.toString(), "--unpack", layer.toString()));
-        try (LayerWriter out = LayerWriter.start(command)) {
+        try (LayerWriter out = LayerWriter.start(command, System.nanoTime() + 60_000_000_000L)) {
           attack.on(out);
           out.finish();
         } catch (IOException refused) {
@@ -243,7 +243,7 @@ class HostileLayersTest {
       List<String> command = new ArrayList<>(asNobody
           ? List.of("/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups") : List.of());
       command.addAll(List.of(helper.toString(), "--unpack", layer.toString()));
-      try (LayerWriter out = LayerWriter.start(command)) {
+      try (LayerWriter out = LayerWriter.start(command, System.nanoTime() + 60_000_000_000L)) {
         out.symlink("link", victimFile.toString());
         out.whiteout("gone");
         out.finish();

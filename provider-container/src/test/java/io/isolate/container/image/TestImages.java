@@ -205,6 +205,12 @@ public final class TestImages {
 
   /** A classic {@code docker save} tarball: manifest.json and {@code <id>/layer.tar} (uncompressed) layers. */
   public static Path dockerSave(Path tarball, String repoTag, List<byte[]> layers) throws IOException {
+    return dockerSave(tarball, repoTag, layers, layers.stream().map(TestImages::sha256).toList());
+  }
+
+  /** As {@link #dockerSave(Path, String, List)}, with the configuration's diff_ids given (hex). */
+  public static Path dockerSave(Path tarball, String repoTag, List<byte[]> layers, List<String> diffIdHex)
+      throws IOException {
     try (TarArchiveOutputStream tar = new TarArchiveOutputStream(Files.newOutputStream(tarball))) {
       ArrayNode names = array();
       for (byte[] layer : layers) {
@@ -217,7 +223,7 @@ public final class TestImages {
         tar.closeArchiveEntry();
       }
       ArrayNode diffIds = array();
-      layers.forEach(layer -> diffIds.add("sha256:" + sha256(layer)));
+      diffIdHex.forEach(hex -> diffIds.add("sha256:" + hex));
       byte[] config = encode(object("architecture", "amd64", "os", "linux",
           "rootfs", object("type", "layers", "diff_ids", diffIds)));
       TarArchiveEntry c = new TarArchiveEntry(sha256(config) + ".json");
