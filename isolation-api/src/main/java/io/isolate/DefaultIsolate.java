@@ -14,6 +14,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * racing with its own close.
  */
 final class DefaultIsolate implements Isolate {
+  /** Lifecycle at DEBUG (every state change of every isolate), a provider's broken close at WARNING. */
+  private static final System.Logger LOG = System.getLogger("io.isolate");
+
   private final String id = "iso-" + UUID.randomUUID().toString().substring(0, 13);
   private final IsolateSpec spec;
   private final String provider;
@@ -145,6 +148,8 @@ final class DefaultIsolate implements Isolate {
       backend.close();
     } catch (RuntimeException e) {
       // close must not throw; the backend's own contract says it does not, this guards the application
+      LOG.log(System.Logger.Level.WARNING, "the " + provider + " provider failed to close isolate " + id
+          + "; some of its host resources may remain", e);
     }
     lock.writeLock().lock();
     lock.writeLock().unlock();
@@ -152,6 +157,11 @@ final class DefaultIsolate implements Isolate {
   }
 
   private void publish(IsolateEvent.Type type, ExitResult result) {
+    if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
+      LOG.log(System.Logger.Level.DEBUG, "isolate " + id + " (" + spec.level() + ", " + provider + ", "
+          + spec.workload().name() + "): " + type + (result == null ? "" : " " + result.termination()
+          + (result.detail().isEmpty() ? "" : ": " + result.detail())));
+    }
     events.publish(new IsolateEvent(type, id, spec.level(), provider, spec.clock().instant(), result));
   }
 

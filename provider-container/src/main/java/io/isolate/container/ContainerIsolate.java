@@ -29,6 +29,8 @@ import java.util.stream.Stream;
  * {@link #close()} kills what runs and removes the cgroup and the private run directory.
  */
 final class ContainerIsolate implements IsolateBackend {
+  private static final System.Logger LOG = System.getLogger("io.isolate.os");
+
   private final IsolateSpec spec;
   private final Path helper;
   private final CgroupDriver cgroups;
@@ -234,6 +236,8 @@ final class ContainerIsolate implements IsolateBackend {
         running.onExit().get(10, TimeUnit.SECONDS);
       } catch (Exception e) {
         // the execution's own clean-up keeps going; the run directory goes anyway
+        LOG.log(System.Logger.Level.WARNING, "a killed workload had not ended 10 s later; closing its isolate "
+            + "anyway", e);
       }
     }
     deleteRunDir();

@@ -73,6 +73,8 @@ import java.util.function.Function;
  * and the others wait in a queue (while their callers' deadlines run).
  */
 final class ModuleCache {
+  /** The PROCESS level's logger: each module load at DEBUG. */
+  private static final System.Logger LOG = System.getLogger("io.isolate.process");
 
   /** The caps that bound a load; see the class comment. */
   record Caps(long maxModuleBytes, int maxImports, int compileMaxFunctions, int compileMaxImports,
@@ -261,11 +263,18 @@ final class ModuleCache {
       }
       LoadedModule loaded = null;
       Throwable failure = null;
+      long start = System.nanoTime();
       try {
         loaded = loadNow(key, bytes);
+        if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
+          LOG.log(System.Logger.Level.DEBUG, "module " + key.substring(0, 12) + " (" + bytes.length
+              + " bytes) loaded " + loaded.engine() + " in " + (System.nanoTime() - start) / 1_000_000 + " ms: "
+              + loaded.engineNote());
+        }
       } catch (Throwable t) {
         // Everything (even an OutOfMemoryError of a huge module) goes to the callers, none is cached.
         failure = t;
+        LOG.log(System.Logger.Level.DEBUG, "module " + key.substring(0, 12) + " not loaded: " + t);
       }
       synchronized (lock) {
         inFlight.remove(key, this);

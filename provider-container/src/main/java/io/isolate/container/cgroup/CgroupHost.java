@@ -20,6 +20,8 @@ import java.util.Map;
  * root) when that system property is set.
  */
 public final class CgroupHost {
+  private static final System.Logger LOG = System.getLogger("io.isolate.os");
+
   static final List<String> V1_CONTROLLERS = List.of("memory", "cpu", "cpuacct", "pids");
   static final List<String> V2_CONTROLLERS = List.of("memory", "cpu", "pids");
 
@@ -47,8 +49,10 @@ public final class CgroupHost {
     sweepStale(d.driver(), java.time.Duration.ofMinutes(1));
     try {
       d.driver().create("isolate-probe-" + ProcessHandle.current().pid(), new CgroupLimits(64L << 20, 1, 64)).close();
+      LOG.log(System.Logger.Level.DEBUG, "cgroups: " + d.driver().describe());
       return d;
     } catch (IOException | RuntimeException e) {
+      LOG.log(System.Logger.Level.DEBUG, "cgroups: " + d.driver().describe() + " is not usable", e);
       return new Detection(null, d.driver().describe() + " is not usable: " + e.getMessage());
     }
   }
@@ -69,7 +73,8 @@ public final class CgroupHost {
           }
         }
       } catch (IOException | RuntimeException e) {
-        // nothing to sweep here
+        // nothing to sweep here, or a cgroup still in use by another JVM: the next sweep tries again
+        LOG.log(System.Logger.Level.DEBUG, "sweeping stale cgroups under " + parent + ": " + e);
       }
     }
   }

@@ -30,6 +30,8 @@ import java.util.Set;
  * directory on a {@code noexec} mount is named as such.
  */
 public final class HelperBinary {
+  private static final System.Logger LOG = System.getLogger("io.isolate.os");
+
 
   static final String RESOURCE = "META-INF/native/linux-x86_64/isolate-helper";
 
@@ -83,8 +85,11 @@ public final class HelperBinary {
     IllegalStateException failure = new IllegalStateException("cannot extract the isolate helper to any directory");
     for (Path dir : candidateDirectories()) {
       try {
-        return extractTo(dir, name, bytes);
+        Path helper = extractTo(dir, name, bytes);
+        LOG.log(System.Logger.Level.DEBUG, "the isolate helper is " + helper);
+        return helper;
       } catch (IOException | RuntimeException e) {
+        LOG.log(System.Logger.Level.DEBUG, "cannot use " + dir + " for the isolate helper: " + e.getMessage());
         failure.addSuppressed(new IOException(dir + ": " + e.getMessage() + noexecHint(dir), e));
       }
     }

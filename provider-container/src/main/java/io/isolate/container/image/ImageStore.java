@@ -46,6 +46,8 @@ import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
  * being prepared. Each layer's size is recorded when it is unpacked ({@code layers/<name>.size}).
  */
 public final class ImageStore {
+  private static final System.Logger LOG = System.getLogger("io.isolate.os");
+
   /** Layer directory names: enough of the digest to be unique, short enough for overlayfs' option page. */
   static final int NAME_HEX = 32;
 
@@ -153,6 +155,8 @@ public final class ImageStore {
           trim(settings.imageCacheMaxBytes(), Set.copyOf(dirs));
         } catch (IOException | RuntimeException e) {
           // trimming is best-effort: the image is prepared, the next new layer tries again
+          LOG.log(System.Logger.Level.WARNING, "cannot trim the layer cache " + root + " to "
+              + settings.imageCacheMaxBytes() + " bytes; it may grow past that until a later trim succeeds", e);
         }
       }
       String where = "the configuration of " + image;
@@ -184,6 +188,8 @@ public final class ImageStore {
       PreparedImage result = new PreparedImage(List.copyOf(dirs), List.copyOf(env),
           workingDir == null || workingDir.isBlank() ? null : workingDir, entrypoint, cmd, commandProblem);
       images.put(key, result);
+      LOG.log(System.Logger.Level.DEBUG, "image " + image + (tag == null ? "" : ":" + tag) + " prepared: "
+          + dirs.size() + " layers in " + root);
       return result;
     } finally {
       if (Files.exists(scratch)) {

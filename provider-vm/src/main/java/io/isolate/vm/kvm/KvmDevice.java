@@ -50,6 +50,9 @@ public final class KvmDevice {
       this.ioeventfd = !settings.noIoeventfd()
           && ioctl(f, Kvm.KVM_CHECK_EXTENSION, Kvm.KVM_CAP_IOEVENTFD, "KVM_CHECK_EXTENSION(IOEVENTFD)") > 0;
       this.supportedCpuid = readSupportedCpuid(f);
+      System.getLogger("io.isolate.kvm").log(System.Logger.Level.DEBUG, "KVM opened: sync regs " + syncRegs
+          + ", coalesced MMIO page " + coalescedMmioPage + ", ioeventfd " + ioeventfd + ", vCPU mmap "
+          + vcpuMmapSize + " bytes");
       this.fd = f;
     } catch (RuntimeException e) {
       LibC.close(f);
