@@ -1,4 +1,4 @@
-package io.isolate.spi;
+package io.isolate;
 
 import java.util.Objects;
 

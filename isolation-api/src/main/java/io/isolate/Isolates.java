@@ -1,6 +1,5 @@
 package io.isolate;
 
-import io.isolate.spi.Availability;
 import io.isolate.spi.IsolateBackend;
 import io.isolate.spi.IsolationProvider;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package io.isolate.spi;
 
+import io.isolate.Availability;
 import io.isolate.IsolateSpec;
 import io.isolate.IsolationLevel;
 import io.isolate.Workload;

@@ -1,10 +1,10 @@
 package io.isolate.junit5;
 
+import io.isolate.Availability;
 import io.isolate.Isolate;
 import io.isolate.Isolates;
 import io.isolate.IsolationLevel;
 import io.isolate.LevelUnavailableException;
-import io.isolate.spi.Availability;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package io.isolate.container;
 
+import io.isolate.Availability;
 import io.isolate.InvalidSpecException;
 import io.isolate.Isolate;
 import io.isolate.IsolateSpec;
@@ -13,7 +14,6 @@ import io.isolate.container.cgroup.CgroupHost;
 import io.isolate.container.helper.HelperBinary;
 import io.isolate.container.image.ImageStore;
 import io.isolate.container.seccomp.SeccompProfile;
-import io.isolate.spi.Availability;
 import io.isolate.spi.IsolateBackend;
 import io.isolate.spi.IsolationProvider;
 import io.isolate.spi.SystemProperties;

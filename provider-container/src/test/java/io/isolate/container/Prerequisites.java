@@ -2,9 +2,9 @@ package io.isolate.container;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.isolate.Availability;
 import io.isolate.Isolates;
 import io.isolate.IsolationLevel;
-import io.isolate.spi.Availability;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Assumptions;

@@ -1,9 +1,9 @@
 package io.isolate.vm;
 
+import io.isolate.Availability;
 import io.isolate.IsolateSpec;
 import io.isolate.IsolationLevel;
 import io.isolate.Workload;
-import io.isolate.spi.Availability;
 import io.isolate.spi.IsolateBackend;
 import io.isolate.spi.IsolationProvider;
 import io.isolate.spi.SystemProperties;

@@ -2,7 +2,7 @@ package io.isolate.vm.testing;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.isolate.spi.Availability;
+import io.isolate.Availability;
 import io.isolate.vm.KvmIsolationProvider;
 import java.nio.file.Files;
 import java.nio.file.Path;

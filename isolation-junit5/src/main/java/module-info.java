@@ -1,0 +1,7 @@
+/** JUnit 5 fixtures for isolates. */
+module io.isolate.junit5 {
+  requires transitive io.isolate;
+  requires transitive org.junit.jupiter.api;
+
+  exports io.isolate.junit5;
+}

@@ -1,0 +1,11 @@
+/** The OS level: namespaces, cgroups, seccomp and OCI images. Exports only its settings and provider. */
+module io.isolate.container {
+  requires io.isolate;
+  requires org.apache.commons.compress;
+  requires com.fasterxml.jackson.databind;
+  requires com.github.benmanes.caffeine;
+
+  exports io.isolate.container;
+
+  provides io.isolate.spi.IsolationProvider with io.isolate.container.ContainerProvider;
+}
