@@ -17,63 +17,53 @@ import org.junit.jupiter.api.Test;
  * here, as in any application without another logging backend.
  */
 class LoggingTest {
-  @Test
-  void debugShowsTheLifecycleAndTheModuleLoad() {
-    List<String> messages = new CopyOnWriteArrayList<>();
-    Handler handler = new Handler() {
-      @Override
-      public void publish(LogRecord r) {
-        messages.add(r.getLoggerName() + " " + r.getLevel() + " " + r.getMessage());
-      }
+  /** Keeps every record it is given, as "logger LEVEL message". */
+  private static final class Recorder extends Handler {
+    final List<LogRecord> records = new CopyOnWriteArrayList<>();
 
-      @Override
-      public void flush() {}
+    @Override
+    public void publish(LogRecord r) {
+      records.add(r);
+    }
 
-      @Override
-      public void close() {}
-    };
+    @Override
+    public void flush() {}
+
+    @Override
+    public void close() {}
+  }
+
+  /** Runs the hello module with a recorder on the {@code io.isolate} loggers at {@code level}. */
+  private static Recorder runHello(Level level) {
+    Recorder recorder = new Recorder();
     Logger root = Logger.getLogger("io.isolate");
     Level previous = root.getLevel();
-    root.setLevel(Level.FINE);
-    root.addHandler(handler);
-    String id;
+    root.setLevel(level);
+    root.addHandler(recorder);
     try (Isolate isolate = Fixtures.process("hello").build()) {
-      id = isolate.id();
       assertTrue(isolate.run().isSuccess());
     } finally {
-      root.removeHandler(handler);
+      root.removeHandler(recorder);
       root.setLevel(previous);
     }
+    return recorder;
+  }
+
+  @Test
+  void debugShowsTheLifecycleAndTheModuleLoad() {
+    List<String> messages = runHello(Level.FINE).records.stream()
+        .map(r -> r.getLoggerName() + " " + r.getLevel() + " " + r.getMessage()).toList();
     for (String event : List.of("CREATED", "STARTED", "EXITED", "CLOSED")) {
-      assertTrue(messages.stream().anyMatch(m -> m.startsWith("io.isolate FINE isolate " + id)
-          && m.contains("): " + event)), event + " not logged: " + messages);
+      assertTrue(messages.stream().anyMatch(m -> m.startsWith("io.isolate FINE isolate ") && m.contains("): " + event)),
+          event + " not logged: " + messages);
     }
   }
 
   @Test
   void nothingRoutineIsAtInfoOrAbove() {
-    List<String> loud = new CopyOnWriteArrayList<>();
-    Handler handler = new Handler() {
-      @Override
-      public void publish(LogRecord r) {
-        if (r.getLevel().intValue() >= Level.INFO.intValue()) {
-          loud.add(r.getLoggerName() + " " + r.getLevel() + " " + r.getMessage());
-        }
-      }
-
-      @Override
-      public void flush() {}
-
-      @Override
-      public void close() {}
-    };
-    Logger root = Logger.getLogger("io.isolate");
-    root.addHandler(handler);
-    try (Isolate isolate = Fixtures.process("hello").build()) {
-      assertTrue(isolate.run().isSuccess());
-    } finally {
-      root.removeHandler(handler);
-    }
+    List<String> loud = runHello(null).records.stream()
+        .filter(r -> r.getLevel().intValue() >= Level.INFO.intValue())
+        .map(r -> r.getLoggerName() + " " + r.getLevel() + " " + r.getMessage()).toList();
     assertTrue(loud.isEmpty(), "logged at INFO or above during a plain run: " + loud);
   }
 }
