@@ -20,7 +20,7 @@ import java.util.stream.Collectors;
  *
  * <p>Providers are found with {@link ServiceLoader} on the class path. A level can be switched off with the
  * system property {@code isolate.<level>.disabled=true} (for example {@code -Disolate.hardware.disabled=true}).
- * Each provider is probed once per JVM, on first use.
+ * Each provider is probed once per JVM, on first use: building an isolate probes its level alone.
  */
 public final class Isolates {
   private static final Map<IsolationLevel, IsolationProvider> PROVIDERS = loadProviders();
@@ -36,8 +36,35 @@ public final class Isolates {
     return found;
   }
 
-  /** Reports every level: available or not on this host, and exactly why. */
+  /**
+   * Reports every level: available or not on this host, and exactly why. Levels not probed yet are probed in
+   * parallel (each probe does the real thing: opens {@code /dev/kvm}, runs the helper, instantiates a module), so the
+   * first call costs about as much as the slowest probe, and later calls nothing.
+   */
   public static DoctorReport doctor() {
+    List<Thread> probes = new ArrayList<>();
+    for (IsolationLevel level : IsolationLevel.values()) {
+      if (PROVIDERS.containsKey(level) && !PROBED.containsKey(level)) {
+        Thread t = new Thread(() -> availability(level), "isolate-probe-" + level.name().toLowerCase(Locale.ROOT));
+        t.setDaemon(true);
+        t.start();
+        probes.add(t);
+      }
+    }
+    for (Thread t : probes) {
+      boolean interrupted = false;
+      while (true) {
+        try {
+          t.join();
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true; // a probe ends by itself: wait for it, then restore the interrupt
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
     List<DoctorReport.LevelStatus> levels = new ArrayList<>();
     for (IsolationLevel level : IsolationLevel.values()) {
       IsolationProvider provider = PROVIDERS.get(level);
