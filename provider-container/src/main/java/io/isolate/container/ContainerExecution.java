@@ -10,6 +10,7 @@ import io.isolate.Usage;
 import io.isolate.container.cgroup.Cgroup;
 import io.isolate.container.cgroup.CgroupStats;
 import io.isolate.container.helper.HelperStatus;
+import io.isolate.spi.DaemonThreads;
 import io.isolate.spi.OutputSink;
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,7 +20,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -34,16 +34,8 @@ import java.util.concurrent.atomic.AtomicReference;
 final class ContainerExecution implements Execution {
   static final long MONITOR_PERIOD_MS = 10;
 
-  private static final ExecutorService IO = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "isolate-container-io");
-    t.setDaemon(true);
-    return t;
-  });
-  private static final ScheduledExecutorService TIMERS = Executors.newScheduledThreadPool(1, r -> {
-    Thread t = new Thread(r, "isolate-container-timer");
-    t.setDaemon(true);
-    return t;
-  });
+  private static final ExecutorService IO = DaemonThreads.cached("isolate-container-io");
+  private static final ScheduledExecutorService TIMERS = DaemonThreads.scheduler("isolate-container-timer");
 
   private final IsolateSpec spec;
   private final Process process;

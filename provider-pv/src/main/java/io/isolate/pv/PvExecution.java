@@ -19,6 +19,7 @@ import io.isolate.pv.devices.RngDevice;
 import io.isolate.pv.virtio.VirtioDevice;
 import io.isolate.pv.vmm.PvExit;
 import io.isolate.pv.vmm.PvMachine;
+import io.isolate.spi.DaemonThreads;
 import io.isolate.spi.OutputSink;
 import io.isolate.spi.SystemProperties;
 import io.isolate.vm.elf.ElfException;
@@ -40,7 +41,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -51,16 +51,8 @@ import java.util.function.UnaryOperator;
 final class PvExecution implements Execution {
   static final int MAX_CALL_PAYLOAD = 16 << 20;
   private static final SecureRandom ENTROPY = new SecureRandom();
-  private static final ScheduledExecutorService TIMERS = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "isolate-pv-timer");
-    t.setDaemon(true);
-    return t;
-  });
-  private static final ExecutorService HOST_FUNCTIONS = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "isolate-pv-host-function");
-    t.setDaemon(true);
-    return t;
-  });
+  private static final ScheduledExecutorService TIMERS = DaemonThreads.scheduler("isolate-pv-timer");
+  private static final ExecutorService HOST_FUNCTIONS = DaemonThreads.cached("isolate-pv-host-function");
 
   private final IsolateSpec spec;
   private final long started = System.nanoTime();

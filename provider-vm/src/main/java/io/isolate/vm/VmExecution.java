@@ -6,6 +6,7 @@ import io.isolate.IsolateSpec;
 import io.isolate.Mount;
 import io.isolate.Termination;
 import io.isolate.Usage;
+import io.isolate.spi.DaemonThreads;
 import io.isolate.spi.ImageFiles;
 import io.isolate.spi.OutputSink;
 import io.isolate.vm.elf.ElfException;
@@ -19,15 +20,10 @@ import java.lang.management.ThreadMXBean;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 
 /** One run of a HARDWARE isolate: a fresh VM, its vCPU thread, and the result when it ends. */
 final class VmExecution implements Execution {
-  private static final ExecutorService VCPU_THREADS = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "isolate-vm-vcpu");
-    t.setDaemon(true);
-    return t;
-  });
+  private static final ExecutorService VCPU_THREADS = DaemonThreads.cached("isolate-vm-vcpu");
   private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
   private final CompletableFuture<ExitResult> exit = new CompletableFuture<>();

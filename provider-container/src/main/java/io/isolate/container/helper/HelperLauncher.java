@@ -1,9 +1,9 @@
 package io.isolate.container.helper;
 
+import io.isolate.spi.DaemonThreads;
 import java.io.IOException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
@@ -12,11 +12,7 @@ import java.util.concurrent.Future;
  * short-lived application thread would kill the isolate when that thread ends.
  */
 public final class HelperLauncher {
-  private static final ExecutorService LAUNCHER = Executors.newSingleThreadExecutor(r -> {
-    Thread t = new Thread(r, "isolate-helper-launcher");
-    t.setDaemon(true);
-    return t;
-  });
+  private static final ExecutorService LAUNCHER = DaemonThreads.single("isolate-helper-launcher");
 
   private HelperLauncher() {}
 

@@ -1,6 +1,7 @@
 package io.isolate.container.image;
 
 import io.isolate.container.helper.HelperBinary;
+import io.isolate.spi.DaemonThreads;
 import java.io.BufferedOutputStream;
 import java.io.Closeable;
 import java.io.DataOutputStream;
@@ -55,19 +56,8 @@ final class LayerWriter implements Closeable {
   }
 
   /** Kills helpers that outlive their deadline; one daemon thread for the JVM, idle when nothing unpacks. */
-  private static final java.util.concurrent.ScheduledThreadPoolExecutor DEADLINES = deadlines();
-
-  private static java.util.concurrent.ScheduledThreadPoolExecutor deadlines() {
-    var e = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
-      Thread t = new Thread(r, "isolate-unpack-deadline");
-      t.setDaemon(true);
-      return t;
-    });
-    e.setRemoveOnCancelPolicy(true); // a finished unpack leaves nothing queued
-    e.setKeepAliveTime(10, TimeUnit.SECONDS);
-    e.allowCoreThreadTimeOut(true);
-    return e;
-  }
+  private static final java.util.concurrent.ScheduledExecutorService DEADLINES =
+      DaemonThreads.scheduler("isolate-unpack-deadline");
 
   private java.util.concurrent.ScheduledFuture<?> deadlineKill;
   private volatile boolean timedOut;

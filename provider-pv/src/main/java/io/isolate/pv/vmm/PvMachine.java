@@ -7,6 +7,7 @@ import io.isolate.pv.hypercall.HypercallDecoder;
 import io.isolate.pv.virtio.MmioTransport;
 import io.isolate.pv.virtio.QueueMemory;
 import io.isolate.pv.virtio.VirtioDevice;
+import io.isolate.spi.DaemonThreads;
 import io.isolate.vm.arch.x86_64.CpuSetup;
 import io.isolate.vm.arch.x86_64.Supervisor;
 import io.isolate.vm.elf.ElfImage;
@@ -29,7 +30,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -112,11 +112,7 @@ public final class PvMachine implements AutoCloseable {
    * Threads that run vCPU loops, kept for a minute after a machine ends: starting a thread costs 0.1–1 ms on a busy
    * host, a large part of a PARAVIRT start.
    */
-  private static final ExecutorService VCPU_THREADS = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "isolate-pv-vcpu");
-    t.setDaemon(true);
-    return t;
-  });
+  private static final ExecutorService VCPU_THREADS = DaemonThreads.cached("isolate-pv-vcpu");
 
   /** The VM set-up of each device layout (see {@link #setupFor}): one object per layout, as the pool requires. */
   private static final ConcurrentMap<List<List<Integer>>, Consumer<Vm>> SETUPS = new ConcurrentHashMap<>();

@@ -1,6 +1,7 @@
 package io.isolate.vm.linux;
 
 import io.isolate.Termination;
+import io.isolate.spi.DaemonThreads;
 import io.isolate.vm.VmSettings;
 import io.isolate.vm.arch.x86_64.CpuSetup;
 import io.isolate.vm.arch.x86_64.PageTables;
@@ -24,7 +25,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -39,19 +39,11 @@ import java.util.function.Consumer;
  * }</pre>
  */
 public final class LinuxProcess implements AutoCloseable {
-  private static final ScheduledExecutorService WATCHDOG = watchdog();
-
-  private static ScheduledExecutorService watchdog() {
-    ScheduledThreadPoolExecutor e = new ScheduledThreadPoolExecutor(1, r -> {
-      Thread t = new Thread(r, "isolate-vm-watchdog");
-      t.setDaemon(true);
-      return t;
-    });
-    // a run's deadline is cancelled when it ends: drop it at once rather than keep it (and the process it
-    // refers to, page map included) queued until the wall-time limit would have passed
-    e.setRemoveOnCancelPolicy(true);
-    return e;
-  }
+  /**
+   * Deadlines of runs. A run's deadline is cancelled when it ends and leaves the queue at once, rather than keep the
+   * process it refers to (page map included) reachable until the wall-time limit would have passed.
+   */
+  private static final ScheduledExecutorService WATCHDOG = DaemonThreads.scheduler("isolate-vm-watchdog");
 
   /** How a run ended. {@code exitCode} is -1 unless the program exited or a fault stood for a signal. */
   public record Outcome(Termination termination, int exitCode, String detail, Map<String, Long> unsupportedCalls,
