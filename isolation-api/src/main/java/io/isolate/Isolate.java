@@ -108,6 +108,7 @@ public interface Isolate extends AutoCloseable {
     final Map<Integer, Integer> publishedPorts = new java.util.TreeMap<>();
     boolean acceptUnenforcedLimits;
     Consumer<? super IsolateEvent> eventListener;
+    final Map<Class<?>, ProviderSettings> settings = new LinkedHashMap<>();
     Clock clock = Clock.systemUTC();
 
     Builder() {}
@@ -131,6 +132,7 @@ public interface Isolate extends AutoCloseable {
       publishedPorts.putAll(spec.publishedPorts());
       acceptUnenforcedLimits = spec.acceptUnenforcedLimits();
       eventListener = spec.eventListener().orElse(null);
+      spec.settings().forEach(s -> settings.put(s.getClass(), s));
       clock = spec.clock();
     }
 
@@ -292,6 +294,17 @@ public interface Isolate extends AutoCloseable {
      */
     public Builder acceptUnenforcedLimits(boolean accept) {
       this.acceptUnenforcedLimits = accept;
+      return this;
+    }
+
+    /**
+     * Settings of this isolate's provider ({@code WasmSettings}, {@code ContainerSettings}, ...), replacing earlier
+     * ones of the same type; default what the system properties say. See {@link ProviderSettings} for which are
+     * honoured per isolate and which must equal the JVM's.
+     */
+    public Builder settings(ProviderSettings providerSettings) {
+      Objects.requireNonNull(providerSettings, "providerSettings");
+      settings.put(providerSettings.getClass(), providerSettings);
       return this;
     }
 

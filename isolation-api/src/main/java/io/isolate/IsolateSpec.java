@@ -34,6 +34,7 @@ public final class IsolateSpec {
   private final Map<Integer, Integer> publishedPorts;
   private final boolean acceptUnenforcedLimits;
   private final Consumer<? super IsolateEvent> eventListener;
+  private final Map<Class<?>, ProviderSettings> settings;
   private final Clock clock;
 
   IsolateSpec(Isolate.Builder b) {
@@ -55,6 +56,7 @@ public final class IsolateSpec {
     this.publishedPorts = Collections.unmodifiableMap(new LinkedHashMap<>(b.publishedPorts));
     this.acceptUnenforcedLimits = b.acceptUnenforcedLimits;
     this.eventListener = b.eventListener;
+    this.settings = Collections.unmodifiableMap(new LinkedHashMap<>(b.settings));
     this.clock = b.clock;
   }
 
@@ -137,6 +139,19 @@ public final class IsolateSpec {
   /** Whether the caller accepted that some limits cannot be enforced on this host. */
   public boolean acceptUnenforcedLimits() {
     return acceptUnenforcedLimits;
+  }
+
+  /**
+   * The provider settings of type {@code type} given to the builder; empty when none were (the provider then uses
+   * what the system properties say).
+   */
+  public <T extends ProviderSettings> Optional<T> settings(Class<T> type) {
+    return Optional.ofNullable(type.cast(settings.get(type)));
+  }
+
+  /** Every provider settings given to the builder. */
+  public java.util.Collection<ProviderSettings> settings() {
+    return settings.values();
   }
 
   /** The listener of lifecycle events; empty when events are off. */

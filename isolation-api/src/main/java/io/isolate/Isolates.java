@@ -94,6 +94,24 @@ public final class Isolates {
     });
   }
 
+  /** Refuses settings of another level, and JVM-wide settings that differ from the JVM's. */
+  private static void checkSettings(IsolateSpec spec, IsolationProvider provider) {
+    Class<? extends ProviderSettings> type = provider.settingsType();
+    for (ProviderSettings s : spec.settings()) {
+      if (type == null || !type.isInstance(s)) {
+        throw new InvalidSpecException(s.getClass().getSimpleName() + " are not settings of level " + spec.level()
+            + (type == null ? ", which has none" : ", whose settings are " + type.getSimpleName()));
+      }
+      ProviderSettings jvm = provider.jvmSettings();
+      String differing = jvm == null ? null : s.firstJvmWideDifference(jvm);
+      if (differing != null) {
+        throw new InvalidSpecException(type.getSimpleName() + "." + differing + " belongs to the whole JVM, not to "
+            + "one isolate: it is set by its system property before the level's first isolate (see "
+            + type.getSimpleName() + ")");
+      }
+    }
+  }
+
   private static String moduleOf(IsolationLevel level) {
     return switch (level) {
       case HARDWARE -> "io.isolate:provider-vm";
@@ -121,6 +139,7 @@ public final class Isolates {
           + provider.workloadKinds().stream().map(Enum::name).sorted().collect(Collectors.joining(", "))
           + " workloads, not " + spec.workload().kind() + " (" + spec.workload().name() + ")");
     }
+    checkSettings(spec, provider);
     EventPublisher events = EventPublisher.of(spec);
     IsolateBackend backend = provider.create(spec);
     return new DefaultIsolate(spec, provider.name(), backend, events);

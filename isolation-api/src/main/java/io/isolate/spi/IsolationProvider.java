@@ -14,6 +14,19 @@ public interface IsolationProvider {
   /** A short name for reports and events, for example {@code chicory} or {@code kvm}. */
   String name();
 
+  /** The type of this provider's settings ({@link io.isolate.ProviderSettings}); null when it has none. */
+  default Class<? extends io.isolate.ProviderSettings> settingsType() {
+    return null;
+  }
+
+  /**
+   * The settings this provider's JVM-wide parts (caches, pools, the helper) were made with, or what the system
+   * properties say if they are not made yet; null when it has no settings.
+   */
+  default io.isolate.ProviderSettings jvmSettings() {
+    return null;
+  }
+
   /** The workload kinds this provider runs. */
   Set<Workload.Kind> workloadKinds();
 

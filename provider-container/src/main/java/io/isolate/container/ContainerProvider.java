@@ -63,6 +63,20 @@ public final class ContainerProvider implements IsolationProvider {
   }
 
   @Override
+  public Class<ContainerSettings> settingsType() {
+    return ContainerSettings.class;
+  }
+
+  /**
+   * What the JVM's system properties say: the helper's directory, the layer cache and the cgroups are taken from
+   * them when first needed, and an isolate cannot have others.
+   */
+  @Override
+  public ContainerSettings jvmSettings() {
+    return ContainerSettings.fromSystemProperties();
+  }
+
+  @Override
   public Availability probe() {
     String unsupported = HelperBinary.unsupportedPlatform();
     if (unsupported != null) {
@@ -106,7 +120,12 @@ public final class ContainerProvider implements IsolationProvider {
 
   /** The directory of run directories, with the empty file and directory used to mask host paths. */
   static Path runRoot() {
-    Path root = ContainerSettings.fromSystemProperties().runDir()
+    return runRoot(ContainerSettings.fromSystemProperties());
+  }
+
+  /** The directory of run directories {@code settings} name. */
+  static Path runRoot(ContainerSettings settings) {
+    Path root = settings.runDir()
         .orElse(SystemProperties.tmpdir().resolve("isolate-" + HelperBinary.currentUid()).resolve("run"));
     if (root.equals(preparedRunRoot) && Files.isDirectory(root.resolve(EMPTY_DIR))) {
       return root;
@@ -199,7 +218,8 @@ public final class ContainerProvider implements IsolationProvider {
       ImageStore.PreparedImage image = null;
       for (int attempt = 0; image == null; attempt++) {
         try {
-          image = store.prepare(spec.rootfs().path().orElseThrow(), spec.rootfs().tag().orElse(null));
+          image = store.prepare(spec.rootfs().path().orElseThrow(), spec.rootfs().tag().orElse(null),
+              ContainerSettings.of(spec));
         } catch (IOException e) {
           throw new StartFailedException("cannot prepare image " + spec.rootfs() + ": " + e.getMessage(), e);
         }
@@ -223,7 +243,7 @@ public final class ContainerProvider implements IsolationProvider {
     }
     try {
       return new ContainerIsolate(spec, HelperBinary.path(), driver, new SandboxPolicy(HostLayout.REAL),
-          profile.toBpf(), layers, runRoot(), lease);
+          profile.toBpf(), layers, runRoot(ContainerSettings.of(spec)), lease);
     } catch (RuntimeException e) {
       closeQuietly(lease);
       throw e;

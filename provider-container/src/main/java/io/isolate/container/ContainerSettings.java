@@ -1,5 +1,8 @@
 package io.isolate.container;
 
+import io.isolate.InvalidSpecException;
+import io.isolate.IsolateSpec;
+import io.isolate.ProviderSettings;
 import io.isolate.spi.SystemProperties;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -26,7 +29,7 @@ import java.util.Optional;
  */
 public record ContainerSettings(Optional<Path> helperDir, Optional<Path> runDir, Optional<Path> imageCache,
     long imageCacheMaxBytes, long maxImageBytes, long maxLayerBytes, long imagePrepareSeconds,
-    Optional<String> cgroupParent, boolean cgroupsDisabled, boolean cgroupMoveJvm) {
+    Optional<String> cgroupParent, boolean cgroupsDisabled, boolean cgroupMoveJvm) implements ProviderSettings {
   public static final String HELPER_DIR = "isolate.container.helperDir";
   public static final String RUN_DIR = "isolate.container.runDir";
   public static final String IMAGE_CACHE = "isolate.container.imageCache";
@@ -42,6 +45,67 @@ public record ContainerSettings(Optional<Path> helperDir, Optional<Path> runDir,
   static final long DEFAULT_MAX_IMAGE_BYTES = 8L << 30;
   static final long DEFAULT_MAX_LAYER_BYTES = 8L << 30;
   static final long DEFAULT_IMAGE_PREPARE_SECONDS = 600;
+
+  // The settings that belong to one isolate: its run directory and what preparing its image may take.
+
+  /** @param dir where this isolate's run directory is made @return these settings with it */
+  public ContainerSettings withRunDir(Path dir) {
+    return new ContainerSettings(helperDir, Optional.of(dir.toAbsolutePath()), imageCache, imageCacheMaxBytes,
+        maxImageBytes, maxLayerBytes, imagePrepareSeconds, cgroupParent, cgroupsDisabled, cgroupMoveJvm);
+  }
+
+  /** @param bytes the most this isolate's image may unpack to @return these settings with it */
+  public ContainerSettings withMaxImageBytes(long bytes) {
+    positive("maxImageBytes", bytes);
+    return new ContainerSettings(helperDir, runDir, imageCache, imageCacheMaxBytes, bytes, maxLayerBytes,
+        imagePrepareSeconds, cgroupParent, cgroupsDisabled, cgroupMoveJvm);
+  }
+
+  /** @param bytes the most one layer of this isolate's image may unpack to @return these settings with it */
+  public ContainerSettings withMaxLayerBytes(long bytes) {
+    positive("maxLayerBytes", bytes);
+    return new ContainerSettings(helperDir, runDir, imageCache, imageCacheMaxBytes, maxImageBytes, bytes,
+        imagePrepareSeconds, cgroupParent, cgroupsDisabled, cgroupMoveJvm);
+  }
+
+  /** @param seconds how long preparing this isolate's image may take @return these settings with it */
+  public ContainerSettings withImagePrepareSeconds(long seconds) {
+    if (seconds < 0) {
+      throw new InvalidSpecException("imagePrepareSeconds (" + seconds + ") must not be negative");
+    }
+    return new ContainerSettings(helperDir, runDir, imageCache, imageCacheMaxBytes, maxImageBytes, maxLayerBytes,
+        seconds, cgroupParent, cgroupsDisabled, cgroupMoveJvm);
+  }
+
+  /** @param bytes the size the layer cache is trimmed to after this isolate's image @return these settings */
+  public ContainerSettings withImageCacheMaxBytes(long bytes) {
+    if (bytes < 0) {
+      throw new InvalidSpecException("imageCacheMaxBytes (" + bytes + ") must not be negative");
+    }
+    return new ContainerSettings(helperDir, runDir, imageCache, bytes, maxImageBytes, maxLayerBytes,
+        imagePrepareSeconds, cgroupParent, cgroupsDisabled, cgroupMoveJvm);
+  }
+
+  private static void positive(String name, long value) {
+    if (value <= 0) {
+      throw new InvalidSpecException(name + " (" + value + ") must be positive");
+    }
+  }
+
+  /** The helper's directory, the layer cache and the cgroups belong to the JVM. */
+  @Override
+  public String firstJvmWideDifference(ProviderSettings jvm) {
+    ContainerSettings j = (ContainerSettings) jvm;
+    return !helperDir.equals(j.helperDir) ? "helperDir" : !imageCache.equals(j.imageCache) ? "imageCache"
+        : !cgroupParent.equals(j.cgroupParent) ? "cgroupParent"
+        : cgroupsDisabled != j.cgroupsDisabled ? "cgroupsDisabled"
+        : cgroupMoveJvm != j.cgroupMoveJvm ? "cgroupMoveJvm" : null;
+  }
+
+  /** The settings of {@code spec}: its own if it has them, else what the system properties say now. */
+  public static ContainerSettings of(IsolateSpec spec) {
+    return spec.settings(ContainerSettings.class).orElseGet(ContainerSettings::fromSystemProperties);
+  }
 
   /**
    * The settings as the system properties say now.

@@ -145,7 +145,7 @@ final class PvExecution implements Execution {
           return all;
         })
         .namedPort(CallFrame.PORT_NAME, calls)
-        .callPolling(PvSettings.fromSystemProperties().callPolling())
+        .callPolling(spec.settings(PvSettings.class).orElseGet(PvSettings::fromSystemProperties).callPolling())
         .errors(this::log)
         .build();
     RngDevice rng = new RngDevice(ENTROPY, 64 << 10, this::log);

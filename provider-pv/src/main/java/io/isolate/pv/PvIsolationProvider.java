@@ -53,6 +53,11 @@ public final class PvIsolationProvider implements IsolationProvider {
   }
 
   @Override
+  public Class<PvSettings> settingsType() {
+    return PvSettings.class;
+  }
+
+  @Override
   public IsolateBackend create(IsolateSpec spec) {
     return new PvBackend(spec);
   }

@@ -1,5 +1,6 @@
 package io.isolate.pv;
 
+import io.isolate.ProviderSettings;
 import io.isolate.spi.SystemProperties;
 
 /**
@@ -11,8 +12,14 @@ import io.isolate.spi.SystemProperties;
  *     notification at once instead of polling the ring for an adaptive window first: less CPU for isolates that
  *     answer slowly, more latency for those that answer fast (default true)
  */
-public record PvSettings(boolean callPolling) {
+public record PvSettings(boolean callPolling) implements ProviderSettings {
   public static final String CALL_POLLING = "isolate.pv.callPolling";
+
+  /** Call polling belongs to each isolate: nothing here belongs to the JVM. */
+  @Override
+  public String firstJvmWideDifference(ProviderSettings jvm) {
+    return null;
+  }
 
   /**
    * The settings as the system properties say now.

@@ -92,6 +92,19 @@ public final class KvmIsolationProvider implements IsolationProvider {
   }
 
   @Override
+  public Class<VmSettings> settingsType() {
+    return VmSettings.class;
+  }
+
+  /** The settings when this provider was first asked: the VMM reads its own once, when it opens the device. */
+  @Override
+  public VmSettings jvmSettings() {
+    return JVM_SETTINGS;
+  }
+
+  private static final VmSettings JVM_SETTINGS = VmSettings.fromSystemProperties();
+
+  @Override
   public IsolateBackend create(IsolateSpec spec) {
     return new VmBackend(spec);
   }

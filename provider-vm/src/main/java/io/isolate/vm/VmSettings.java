@@ -1,5 +1,6 @@
 package io.isolate.vm;
 
+import io.isolate.ProviderSettings;
 import io.isolate.spi.SystemProperties;
 
 /**
@@ -15,13 +16,22 @@ import io.isolate.spi.SystemProperties;
  * @param debug {@value #DEBUG}: add the exception frame to the detail of a guest fault
  */
 public record VmSettings(int pool, boolean noSyncRegs, boolean noCoalescedMmio, boolean noIoeventfd, boolean trace,
-    boolean debug) {
+    boolean debug) implements ProviderSettings {
   public static final String POOL = "isolate.vm.pool";
   public static final String NO_SYNC_REGS = "isolate.vm.noSyncRegs";
   public static final String NO_COALESCED_MMIO = "isolate.vm.noCoalescedMmio";
   public static final String NO_IOEVENTFD = "isolate.vm.noIoeventfd";
   public static final String TRACE = "isolate.vm.trace";
   public static final String DEBUG = "isolate.vm.debug";
+
+  /** Every setting of this level belongs to the JVM (the VMM is opened once): any difference is one. */
+  @Override
+  public String firstJvmWideDifference(ProviderSettings jvm) {
+    VmSettings j = (VmSettings) jvm;
+    return pool != j.pool ? "pool" : noSyncRegs != j.noSyncRegs ? "noSyncRegs"
+        : noCoalescedMmio != j.noCoalescedMmio ? "noCoalescedMmio" : noIoeventfd != j.noIoeventfd ? "noIoeventfd"
+        : trace != j.trace ? "trace" : debug != j.debug ? "debug" : null;
+  }
 
   /**
    * The settings as the system properties say now.

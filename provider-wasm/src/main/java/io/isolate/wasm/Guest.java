@@ -45,7 +45,7 @@ final class Guest implements AutoCloseable {
     if (!Imports.usesWasi(module.module())) {
       return new Guest(null, null, null);
     }
-    GuestFileSystem fs = GuestFileSystem.create(spec.mounts());
+    GuestFileSystem fs = GuestFileSystem.create(spec.mounts(), WasmSettings.of(spec).maxMountBytes());
     List<String> args = new ArrayList<>(spec.workload().args().size() + 1);
     args.add(spec.workload().name());
     args.addAll(spec.workload().args());

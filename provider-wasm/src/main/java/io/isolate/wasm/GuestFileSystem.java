@@ -106,11 +106,11 @@ final class GuestFileSystem implements AutoCloseable {
    *
    * @throws IOException with a message naming the mount when a host directory cannot be copied
    */
-  static GuestFileSystem create(List<Mount> mounts) throws IOException {
+  static GuestFileSystem create(List<Mount> mounts, long maxBytes) throws IOException {
     if (mounts.isEmpty()) {
       return EMPTY;
     }
-    GuestFileSystem gfs = new GuestFileSystem(WasmSettings.fromSystemProperties().maxMountBytes());
+    GuestFileSystem gfs = new GuestFileSystem(maxBytes);
     try {
       gfs.build(mounts);
     } catch (IOException | RuntimeException e) {

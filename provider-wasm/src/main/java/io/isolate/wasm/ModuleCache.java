@@ -116,8 +116,11 @@ final class ModuleCache {
    */
   private static final ThreadPoolExecutor LOADERS;
 
+  /** The settings the JVM's module cache and compiler threads were made with (read when this class loads). */
+  static final WasmSettings JVM_SETTINGS = WasmSettings.fromSystemProperties();
+
   static {
-    int threads = WasmSettings.fromSystemProperties().compileThreads();
+    int threads = JVM_SETTINGS.compileThreads();
     LOADERS = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
       Thread t = new Thread(null, r, "isolate-wasm-compiler-" + THREAD_COUNTER.incrementAndGet(),
           GuestThreads.STACK_BYTES);
@@ -162,7 +165,7 @@ final class ModuleCache {
   }
 
   private static final class Shared {
-    static final ModuleCache INSTANCE = create(WasmSettings.fromSystemProperties());
+    static final ModuleCache INSTANCE = create(JVM_SETTINGS);
 
     private static ModuleCache create(WasmSettings s) {
       return new ModuleCache(s.cacheBytes(), s.compiled(),

@@ -102,6 +102,16 @@ public final class WasmProvider implements IsolationProvider {
   }
 
   @Override
+  public Class<WasmSettings> settingsType() {
+    return WasmSettings.class;
+  }
+
+  @Override
+  public io.isolate.ProviderSettings jvmSettings() {
+    return ModuleCache.JVM_SETTINGS;
+  }
+
+  @Override
   public IsolateBackend create(IsolateSpec spec) {
     return WasmBackend.create(spec, ModuleCache.shared());
   }

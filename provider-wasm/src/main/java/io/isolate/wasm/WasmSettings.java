@@ -1,5 +1,6 @@
 package io.isolate.wasm;
 
+import io.isolate.ProviderSettings;
 import io.isolate.spi.SystemProperties;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -27,7 +28,7 @@ import java.util.Optional;
  */
 public record WasmSettings(long maxModuleBytes, int maxImports, int compileMaxFunctions, int compileMaxImports,
     long compileMaxBrTableTargets, int compileThreads, long cacheBytes, boolean compiled,
-    Optional<Path> compilerCacheDir, long maxMountBytes) {
+    Optional<Path> compilerCacheDir, long maxMountBytes) implements ProviderSettings {
   public static final String MAX_MODULE_BYTES = "isolate.wasm.maxModuleBytes";
   public static final String MAX_IMPORTS = "isolate.wasm.maxImports";
   public static final String COMPILE_MAX_FUNCTIONS = "isolate.wasm.compileMaxFunctions";
@@ -42,6 +43,38 @@ public record WasmSettings(long maxModuleBytes, int maxImports, int compileMaxFu
   /** The defaults, as documented above. */
   public static final WasmSettings DEFAULTS = new WasmSettings(64L << 20, 10_000, 10_000, 1_000, 10_000,
       Math.max(2, Runtime.getRuntime().availableProcessors() / 2), 256L << 20, true, Optional.empty(), 256L << 20);
+
+  /**
+   * These settings with another cap on what one run's mounts may copy and write, the one setting of this level that
+   * belongs to an isolate (the others belong to the JVM's module cache and compiler threads).
+   *
+   * @param bytes the cap
+   * @return the settings
+   */
+  public WasmSettings withMaxMountBytes(long bytes) {
+    if (bytes < 0) {
+      throw new io.isolate.InvalidSpecException("maxMountBytes (" + bytes + ") must not be negative");
+    }
+    return new WasmSettings(maxModuleBytes, maxImports, compileMaxFunctions, compileMaxImports,
+        compileMaxBrTableTargets, compileThreads, cacheBytes, compiled, compilerCacheDir, bytes);
+  }
+
+  @Override
+  public String firstJvmWideDifference(ProviderSettings jvm) {
+    WasmSettings j = (WasmSettings) jvm;
+    return withMaxMountBytes(j.maxMountBytes).equals(j) ? null
+        : maxModuleBytes != j.maxModuleBytes ? "maxModuleBytes" : maxImports != j.maxImports ? "maxImports"
+        : compileMaxFunctions != j.compileMaxFunctions ? "compileMaxFunctions"
+        : compileMaxImports != j.compileMaxImports ? "compileMaxImports"
+        : compileMaxBrTableTargets != j.compileMaxBrTableTargets ? "compileMaxBrTableTargets"
+        : compileThreads != j.compileThreads ? "compileThreads" : cacheBytes != j.cacheBytes ? "cacheBytes"
+        : compiled != j.compiled ? "compiled" : "compilerCacheDir";
+  }
+
+  /** The settings of {@code spec}: its own if it has them, else what the system properties say now. */
+  static WasmSettings of(io.isolate.IsolateSpec spec) {
+    return spec.settings(WasmSettings.class).orElseGet(WasmSettings::fromSystemProperties);
+  }
 
   /**
    * The settings as the system properties say now.

@@ -149,7 +149,8 @@ class WasmFilesystemConfinementTest {
   @Test
   void writeBackDoesNotFollowASymlinkPlantedOnTheHostDuringTheRun() throws IOException {
     Path victim = Files.createDirectory(tmp.resolve("victim"));
-    try (GuestFileSystem gfs = GuestFileSystem.create(List.of(Mount.readWrite(out, "/out")))) {
+    try (GuestFileSystem gfs = GuestFileSystem.create(List.of(Mount.readWrite(out, "/out")),
+        WasmSettings.DEFAULTS.maxMountBytes())) {
       Path guestRoot = gfs.preopens().get(0).root;
       Files.createDirectory(guestRoot.resolve("d"));
       Files.writeString(guestRoot.resolve("d/f.txt"), "guest data");

@@ -85,14 +85,14 @@ final class ImageArchive {
   }
 
   /** Opens a layout directory or reads a tarball, staging large members under {@code scratch}. */
-  static ImageArchive open(Path image, Path scratch) throws IOException {
+  static ImageArchive open(Path image, Path scratch, long maxImageBytes) throws IOException {
     if (Files.isDirectory(image)) {
       return new ImageArchive(Map.of(), image, image.toString());
     }
     Map<String, Member> members = new HashMap<>();
     Map<String, String> links = new HashMap<>();
     int staged = 0;
-    long cap = ContainerSettings.fromSystemProperties().maxImageBytes() + (64L << 20);
+    long cap = maxImageBytes + (64L << 20);
     long total = 0;
     try (TarReader tar = new TarReader(Files.newInputStream(image))) {
       for (TarArchiveEntry e = tar.next(); e != null; e = tar.next()) {

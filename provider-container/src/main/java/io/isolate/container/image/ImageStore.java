@@ -114,6 +114,15 @@ public final class ImageStore {
    * @throws IOException naming the image and what is wrong with it
    */
   public PreparedImage prepare(Path image, String tag) throws IOException {
+    return prepare(image, tag, ContainerSettings.fromSystemProperties());
+  }
+
+  /**
+   * Unpacks what is missing of the image under the caps of {@code settings} (an isolate's own).
+   *
+   * @throws IOException naming the image and what is wrong with it
+   */
+  public PreparedImage prepare(Path image, String tag, ContainerSettings settings) throws IOException {
     String key = image.toAbsolutePath() + "|" + Files.size(image) + "|" + identity(image) + "|" + tag;
     PreparedImage known = images.getIfPresent(key);
     if (known != null && known.layers().stream().allMatch(Files::isDirectory)) {
@@ -122,8 +131,7 @@ public final class ImageStore {
     Path tmp = Files.createDirectories(root.resolve("tmp"));
     Path scratch = tmp.resolve("read-" + UUID.randomUUID());
     try {
-      ImageArchive.Image parsed = ImageArchive.open(image, scratch).image(tag);
-      ContainerSettings settings = ContainerSettings.fromSystemProperties();
+      ImageArchive.Image parsed = ImageArchive.open(image, scratch, settings.maxImageBytes()).image(tag);
       long imageCap = settings.maxImageBytes();
       long layerCap = settings.maxLayerBytes();
       long imageLeft = imageCap;
