@@ -1,4 +1,4 @@
-package io.isolate.examples.cli;
+package io.isolate.cli;
 
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;

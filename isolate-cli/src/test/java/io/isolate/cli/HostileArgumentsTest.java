@@ -1,4 +1,4 @@
-package io.isolate.examples.cli;
+package io.isolate.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -36,7 +36,7 @@ class HostileArgumentsTest {
   @BeforeAll
   static void workloads() throws IOException {
     upper = dir.resolve("upper.wasm");
-    try (InputStream in = HostileArgumentsTest.class.getResourceAsStream("/io/isolate/examples/plugins/upper.wasm")) {
+    try (InputStream in = HostileArgumentsTest.class.getResourceAsStream("/io/isolate/cli/upper.wasm")) {
       Files.write(upper, in.readAllBytes());
     }
     hello = upper; // a real module; which function runs matters less than that the arguments reach it

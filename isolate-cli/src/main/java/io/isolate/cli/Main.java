@@ -1,4 +1,4 @@
-package io.isolate.examples.cli;
+package io.isolate.cli;
 
 import io.isolate.ExitResult;
 import io.isolate.Input;

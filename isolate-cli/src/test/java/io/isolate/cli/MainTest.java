@@ -1,4 +1,4 @@
-package io.isolate.examples.cli;
+package io.isolate.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

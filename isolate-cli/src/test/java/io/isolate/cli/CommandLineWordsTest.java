@@ -1,4 +1,4 @@
-package io.isolate.examples.cli;
+package io.isolate.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -35,7 +35,7 @@ class CommandLineWordsTest {
   @BeforeAll
   static void files() throws IOException {
     module = dir.resolve("upper.wasm");
-    try (InputStream in = CommandLineWordsTest.class.getResourceAsStream("/io/isolate/examples/plugins/upper.wasm")) {
+    try (InputStream in = CommandLineWordsTest.class.getResourceAsStream("/io/isolate/cli/upper.wasm")) {
       Files.write(module, in.readAllBytes());
     }
     elf = dir.resolve("program");
