@@ -8,7 +8,7 @@ import java.util.Properties;
 
 /** What {@code isolate help COMMAND}, {@code COMMAND --help} and {@code --version} print. */
 final class Help {
-  static final List<String> COMMANDS = List.of("run", "call", "doctor", "demo", "help", "version");
+  static final List<String> COMMANDS = List.of("run", "call", "doctor", "demo", "help", "version", "completion");
 
   private static final String RUN_OPTIONS = """
         --level process|os|hardware|paravirt   the isolation level (default process)
@@ -59,6 +59,10 @@ final class Help {
           """,
       "version", """
           usage: isolate version   (or isolate --version)
+          """,
+      "completion", """
+          usage: isolate completion bash|zsh
+          Prints a completion script: source <(isolate completion bash) in ~/.bashrc, or zsh in ~/.zshrc.
           """);
 
   static final String USAGE = """
@@ -70,6 +74,7 @@ final class Help {
         demo      the same job at every level this host supports
         help      help on a command
         version   the version of isolate and of the Java runtime
+        completion  a bash or zsh completion script
       exit status: the workload's own code; 124 timeout; 137 memory/cpu/pids/output limit or killed;
                    134 trap or fault; 125 could not start, or could not write its output
       """;

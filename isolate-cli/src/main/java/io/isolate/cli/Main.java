@@ -53,6 +53,7 @@ public final class Main {
         case "demo" -> noOptions("demo", rest, out) ? 0 : Demo.run(out, err);
         case "help" -> help(rest, out, err);
         case "version" -> noOptions("version", rest, out) ? 0 : version(out);
+        case "completion" -> completion(rest, out);
         default -> {
           err.println("isolate: unknown command '" + args.get(0) + "'" + Suggest.didYouMean(args.get(0),
               Help.COMMANDS));
@@ -118,6 +119,17 @@ public final class Main {
       return 2;
     }
     out.print(usage);
+    return 0;
+  }
+
+  private static int completion(List<String> args, PrintStream out) {
+    String script = args.size() == 1 ? Completion.script(args.get(0)) : null;
+    if (script == null) {
+      throw new InvalidSpecException("completion takes one shell, bash or zsh"
+          + (args.isEmpty() ? "" : ", not '" + String.join(" ", args) + "'") + Suggest.didYouMean(
+              args.isEmpty() ? "" : args.get(0), Completion.SHELLS));
+    }
+    out.print(script);
     return 0;
   }
 

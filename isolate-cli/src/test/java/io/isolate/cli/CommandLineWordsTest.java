@@ -150,4 +150,25 @@ class CommandLineWordsTest {
       assertTrue(a.status() == 125 || a.status() == 0, List.of(args) + " -> " + a.status() + ": " + all);
     }
   }
+
+  @Test
+  void completionScriptsAreValidAndKnowEveryCommandAndOption() throws Exception {
+    Answer bash = run("completion", "bash");
+    assertEquals(0, bash.status(), bash.err());
+    for (String word : Help.COMMANDS) {
+      assertTrue(bash.out().contains(word), word);
+    }
+    for (String option : RunOptions.OPTIONS) {
+      assertTrue(bash.out().contains(option), option);
+    }
+    Path script = dir.resolve("isolate.bash");
+    Files.writeString(script, bash.out());
+    Process check = new ProcessBuilder("bash", "-n", script.toString()).redirectErrorStream(true).start();
+    String problems = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, check.waitFor(), "bash -n: " + problems);
+    assertEquals(0, run("completion", "zsh").status());
+    Answer fish = run("completion", "fish");
+    assertEquals(125, fish.status());
+    assertTrue(fish.err().contains("completion takes one shell, bash or zsh"), fish.err());
+  }
 }
