@@ -46,7 +46,9 @@ class WasmModuleFuzzTest {
     assertNotNull(result);
     assertTrue(DOCUMENTED.contains(result.termination()), result::toString);
     String detail = result.detail() == null ? "" : result.detail();
-    assertFalse(detail.contains("internal error"), result::toString);
+    // the runtime's own failures are reported as a trap whose detail starts so; a module can put the words in its
+    // import names, which refusals quote, so the words alone prove nothing
+    assertFalse(result.termination() == Termination.TRAP && detail.startsWith("internal error"), result::toString);
     if (result.termination() == Termination.FAILED_TO_START) {
       assertFalse(detail.isBlank(), "a refusal says why");
     }
