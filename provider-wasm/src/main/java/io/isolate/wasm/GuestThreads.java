@@ -1,5 +1,6 @@
 package io.isolate.wasm;
 
+import io.isolate.spi.DaemonThreads;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -14,8 +15,8 @@ import java.util.concurrent.atomic.AtomicLong;
 final class GuestThreads {
   static final long STACK_BYTES = 4L << 20;
   private static final AtomicLong COUNTER = new AtomicLong();
-  private static final ExecutorService EXECUTOR = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS,
-      new SynchronousQueue<>(), r -> {
+  private static final ExecutorService EXECUTOR = new ThreadPoolExecutor(0, Integer.MAX_VALUE,
+      DaemonThreads.IDLE_SECONDS, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
         Thread t = new Thread(null, r, "isolate-wasm-guest-" + COUNTER.incrementAndGet(), STACK_BYTES);
         t.setDaemon(true);
         return t;

@@ -17,6 +17,7 @@ import com.dylibso.chicory.wasm.types.ValType;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.isolate.SizeUnit;
+import io.isolate.spi.DaemonThreads;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HashMap;
@@ -121,7 +122,8 @@ final class ModuleCache {
 
   static {
     int threads = JVM_SETTINGS.compileThreads();
-    LOADERS = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+    LOADERS = new ThreadPoolExecutor(threads, threads, DaemonThreads.IDLE_SECONDS, TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(), r -> {
       Thread t = new Thread(null, r, "isolate-wasm-compiler-" + THREAD_COUNTER.incrementAndGet(),
           GuestThreads.STACK_BYTES);
       t.setDaemon(true);

@@ -1,15 +1,17 @@
 package io.isolate.wasm;
 
+import io.isolate.spi.DaemonThreads;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * One daemon thread that enforces every wall-time deadline (and CPU-time budget) of this JVM's Wasm isolates.
- * Guests are stopped by interrupting their thread (Chicory checks the interrupt flag in loops and calls); a deadline costs the guest
- * two volatile writes instead of a timer task, which keeps calls into a live isolate cheap. The thread checks
+ * Guests are stopped by interrupting their thread (Chicory checks the interrupt flag in loops and calls); a deadline
+ * costs the guest two volatile writes instead of a timer task, which keeps calls into a live isolate cheap. The thread checks
  * every {@value #PERIOD_MILLIS} ms while some deadline is armed, and for a second after the last one went, and
- * then sleeps until the next registration: a busy JVM does not pay a thread wake-up per run.
+ * then sleeps until the next registration (a busy JVM does not pay a thread wake-up per run), and ends after
+ * {@link DaemonThreads#IDLE_SECONDS} seconds with nothing to guard (the next registration starts it again).
  */
 final class Watchdog {
   static final long PERIOD_MILLIS = 5;
@@ -30,15 +32,15 @@ final class Watchdog {
 
   private static final long IDLE_NANOS = 1_000_000_000L;
 
+  /** How long the thread waits with nothing to guard before it ends (a later registration starts another). */
+  private static final long EXIT_NANOS = DaemonThreads.IDLE_SECONDS * 1_000_000_000L;
+
   private final Set<Guarded> guarded = ConcurrentHashMap.newKeySet();
-  private final Thread thread;
+  // guarded by this: the running thread, null when none runs
+  private Thread thread;
   private volatile boolean sleeping;
 
-  private Watchdog() {
-    thread = new Thread(this::loop, "isolate-wasm-watchdog");
-    thread.setDaemon(true);
-    thread.start();
-  }
+  private Watchdog() {}
 
   static Watchdog get() {
     return INSTANCE;
@@ -46,8 +48,19 @@ final class Watchdog {
 
   void register(Guarded g) {
     guarded.add(g);
+    Thread t;
+    synchronized (this) {
+      t = thread;
+      if (t == null) {
+        t = new Thread(this::loop, "isolate-wasm-watchdog");
+        t.setDaemon(true);
+        thread = t;
+        t.start();
+        return;
+      }
+    }
     if (sleeping) {
-      LockSupport.unpark(thread);
+      LockSupport.unpark(t);
     }
   }
 
@@ -110,9 +123,16 @@ final class Watchdog {
         sleeping = true;
         // Re-check after publishing the flag: a registration either sees it and unparks, or is seen here.
         if (guarded.isEmpty()) {
-          LockSupport.park(this);
+          LockSupport.parkNanos(this, EXIT_NANOS);
         }
         sleeping = false;
+        synchronized (this) {
+          // nothing to guard for the whole wait: end; a registration after this starts another thread
+          if (guarded.isEmpty() && System.nanoTime() - lastBusy > EXIT_NANOS) {
+            thread = null;
+            return;
+          }
+        }
       } else {
         LockSupport.parkNanos(this, PERIOD_MILLIS * 1_000_000);
       }
