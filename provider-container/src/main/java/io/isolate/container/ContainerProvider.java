@@ -211,6 +211,7 @@ public final class ContainerProvider implements IsolationProvider {
       throw new LevelUnavailableException(IsolationLevel.OS, "the memory, cpu and pids limits cannot be enforced: "
           + detection.reason() + "; build with acceptUnenforcedLimits(true) to run without them");
     }
+    ContainerSettings settings = ContainerSettings.of(spec); // read once per isolate
     List<Path> layers = List.of();
     AutoCloseable lease = () -> { };
     if (spec.rootfs().kind() == Rootfs.Kind.OCI_IMAGE) {
@@ -219,7 +220,7 @@ public final class ContainerProvider implements IsolationProvider {
       for (int attempt = 0; image == null; attempt++) {
         try {
           image = store.prepare(spec.rootfs().path().orElseThrow(), spec.rootfs().tag().orElse(null),
-              ContainerSettings.of(spec));
+              settings);
         } catch (IOException e) {
           throw new StartFailedException("cannot prepare image " + spec.rootfs() + ": " + e.getMessage(), e);
         }
@@ -243,7 +244,7 @@ public final class ContainerProvider implements IsolationProvider {
     }
     try {
       return new ContainerIsolate(spec, HelperBinary.path(), driver, new SandboxPolicy(HostLayout.REAL),
-          profile.toBpf(), layers, runRoot(ContainerSettings.of(spec)), lease);
+          profile.toBpf(), layers, runRoot(settings), lease);
     } catch (RuntimeException e) {
       closeQuietly(lease);
       throw e;

@@ -37,6 +37,23 @@ class ContainerSettingsTest {
   }
 
   @Test
+  void anIsolatesOwnImageCapAndPreparationTimeAreHonoured() throws Exception {
+    ContainerSettings jvm = ContainerSettings.fromSystemProperties();
+    Path big = TestImages.ociLayout(dir.resolve("big"), "latest",
+        List.of(TestImages.gz(l -> l.file("zeros", new byte[200_000], 0644))));
+    StartFailedException e = assertThrows(StartFailedException.class, () -> Isolate.builder()
+        .level(IsolationLevel.OS).rootfs(Rootfs.ociImage(big)).workload(Workload.command("/zeros"))
+        .settings(jvm.withMaxImageBytes(100_000)).build());
+    assertTrue(e.getMessage().contains(ContainerSettings.MAX_IMAGE_BYTES + "=100000"), e.getMessage());
+    Path slow = TestImages.ociLayout(dir.resolve("slow"), "latest",
+        List.of(TestImages.gz(l -> l.file("a", "a"))));
+    e = assertThrows(StartFailedException.class, () -> Isolate.builder()
+        .level(IsolationLevel.OS).rootfs(Rootfs.ociImage(slow)).workload(Workload.command("/a"))
+        .settings(jvm.withImagePrepareSeconds(0)).build());
+    assertTrue(e.getMessage().contains("took longer than -D" + ContainerSettings.IMAGE_PREPARE_SECONDS), e.getMessage());
+  }
+
+  @Test
   void theJvmsSettingsCannotBeChangedForOneIsolate() {
     ContainerSettings jvm = ContainerSettings.fromSystemProperties();
     ContainerSettings noCgroups = new ContainerSettings(jvm.helperDir(), jvm.runDir(), jvm.imageCache(),

@@ -45,7 +45,9 @@ final class Guest implements AutoCloseable {
     if (!Imports.usesWasi(module.module())) {
       return new Guest(null, null, null);
     }
-    GuestFileSystem fs = GuestFileSystem.create(spec.mounts(), WasmSettings.of(spec).maxMountBytes());
+    // the cap is read only for a run that has mounts: a run without them pays no property reads
+    GuestFileSystem fs = GuestFileSystem.create(spec.mounts(),
+        spec.mounts().isEmpty() ? 0 : WasmSettings.of(spec).maxMountBytes());
     List<String> args = new ArrayList<>(spec.workload().args().size() + 1);
     args.add(spec.workload().name());
     args.addAll(spec.workload().args());
