@@ -56,9 +56,19 @@ public final class OutputSink {
   private final Budget budget;
   private final ByteArrayOutputStream captured;
   private final OutputStream stream;
+  private final Runnable onOverflow;
   private volatile IOException streamFailure;
 
   public OutputSink(Output destination, Budget budget) {
+    this(destination, budget, () -> { });
+  }
+
+  /**
+   * @param onOverflow run (on the writing thread) each time bytes are dropped because the budget ran out: a
+   *     {@link RunSupervisor} stops the run with {@link io.isolate.Termination#OUTPUT_LIMIT} there
+   */
+  public OutputSink(Output destination, Budget budget, Runnable onOverflow) {
+    this.onOverflow = onOverflow;
     this.destination = destination;
     this.budget = budget;
     this.captured = destination.kind() == Output.Kind.CAPTURE ? new ByteArrayOutputStream() : null;
@@ -68,15 +78,18 @@ public final class OutputSink {
   /**
    * Delivers {@code len} bytes, or as many as the budget allows.
    *
-   * @return false when some bytes were dropped because the budget ran out: the caller should stop the workload
-   *     with {@link io.isolate.Termination#OUTPUT_LIMIT}
+   * @return false when some bytes were dropped because the budget ran out (the overflow action has run then)
    */
   public boolean write(byte[] bytes, int off, int len) {
     long granted = budget.take(len);
     if (granted > 0) {
       deliver(bytes, off, (int) granted);
     }
-    return granted == len;
+    if (granted < len) {
+      onOverflow.run();
+      return false;
+    }
+    return true;
   }
 
   private void deliver(byte[] bytes, int off, int len) {

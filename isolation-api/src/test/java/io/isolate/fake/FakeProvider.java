@@ -38,19 +38,18 @@ public final class FakeProvider implements IsolationProvider {
   @Override
   public IsolateBackend create(IsolateSpec spec) {
     return new IsolateBackend() {
-      private volatile FakeRun current;
+      private volatile io.isolate.Execution current;
 
       @Override
       public io.isolate.Execution start() {
-        FakeRun run = new FakeRun(spec);
+        io.isolate.Execution run = new FakeRun(spec).start();
         current = run;
-        run.start();
         return run;
       }
 
       @Override
       public void close() {
-        FakeRun run = current;
+        io.isolate.Execution run = current;
         if (run != null) {
           run.kill();
           run.await();

@@ -1,134 +1,109 @@
 package io.isolate.fake;
 
 import io.isolate.Execution;
-import io.isolate.ExitResult;
 import io.isolate.IsolateSpec;
-import io.isolate.SizeUnit;
 import io.isolate.Termination;
-import io.isolate.Usage;
-import io.isolate.spi.OutputSink;
-import java.io.ByteArrayInputStream;
+import io.isolate.spi.RunSupervisor;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
+import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One run of the fake provider: the program is the workload's bytes as text, one of {@code print TEXT},
  * {@code exit CODE}, {@code cat}, {@code spin}, {@code flood}, {@code hoard} (a megabyte more every millisecond)
- * and {@code env}. It runs on a thread of its own; a stop (deadline, kill, a limit) is recorded first and noticed by
- * the program at its next step.
+ * and {@code env}. It runs on a thread of its own under a {@link RunSupervisor}, as a real provider's guest does: a
+ * stop (deadline, kill, a limit) is noticed by the program at its next step, and a blocked {@code cat} is woken by
+ * closing its stdin.
  */
-final class FakeRun implements Execution {
+final class FakeRun implements RunSupervisor.Guest {
   private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
-  private static final ScheduledExecutorService TIMERS = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "fake-provider-timer");
-    t.setDaemon(true);
-    return t;
-  });
 
   private final IsolateSpec spec;
-  private final OutputSink stdout;
-  private final OutputSink stderr;
-  private final CompletableFuture<ExitResult> result = new CompletableFuture<>();
-  private final PipedOutputStream pipe;
-  private final InputStream stdin;
-  private volatile Termination stopReason;
-  private volatile String stopDetail;
-  private long startNanos;
-  private ScheduledFuture<?> deadline;
+  private final RunSupervisor supervisor;
+  private final PipedOutputStream stdinWriter = new PipedOutputStream();
+  private final PipedInputStream stdin;
+  private volatile Thread thread;
+  private volatile long cpuStart = -1;
 
   FakeRun(IsolateSpec spec) {
     this.spec = spec;
-    OutputSink.Budget budget = new OutputSink.Budget(spec.limits().outputBytes());
-    this.stdout = new OutputSink(spec.stdout(), budget);
-    this.stderr = new OutputSink(spec.stderr(), budget);
+    this.supervisor = new RunSupervisor(spec, Duration.ofMillis(250));
     try {
-      switch (spec.stdin().kind()) {
-        case NONE -> {
-          pipe = null;
-          stdin = new ByteArrayInputStream(new byte[0]);
-        }
-        case BYTES -> {
-          pipe = null;
-          stdin = new ByteArrayInputStream(spec.stdin().bytes());
-        }
-        case STREAM -> {
-          pipe = null;
-          stdin = spec.stdin().stream().orElseThrow();
-        }
-        default -> {
-          pipe = new PipedOutputStream();
-          stdin = new PipedInputStream(pipe, 1 << 16);
-        }
-      }
+      this.stdin = new PipedInputStream(stdinWriter, 1 << 16);
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
+      throw new UncheckedIOException(e);
     }
   }
 
-  void start() {
-    startNanos = System.nanoTime();
-    Duration wall = spec.limits().wallTime();
-    deadline = TIMERS.schedule(() -> stop(Termination.TIMEOUT, "wall time " + wall + " exceeded"), wall.toNanos(),
-        TimeUnit.NANOSECONDS);
+  /** Starts the program; the run is seen through the returned supervisor. */
+  Execution start() {
+    supervisor.attach(this);
+    supervisor.feedStdin(stdinWriter);
+    supervisor.arm();
     Thread t = new Thread(this::run, "fake-provider-run");
     t.setDaemon(true);
+    thread = t;
     t.start();
+    return supervisor;
   }
 
-  /** Records why the run must stop; the first reason wins. */
-  private synchronized void stop(Termination reason, String detail) {
-    if (stopReason == null && !result.isDone()) {
-      stopReason = reason;
-      stopDetail = detail;
+  @Override
+  public void stop(Termination reason) {
+    try {
+      stdinWriter.close(); // a cat blocked on its stdin sees its end
+    } catch (IOException e) {
+      // already closed
     }
+  }
+
+  @Override
+  public long cpuTimeNanos() {
+    Thread t = thread;
+    long start = cpuStart;
+    return t == null || start < 0 ? -1 : THREADS.getThreadCpuTime(t.getId()) - start;
+  }
+
+  private boolean stopped() {
+    return supervisor.stopReason() != null;
   }
 
   private void run() {
     long cpu0 = THREADS.getCurrentThreadCpuTime();
+    cpuStart = cpu0;
     String program = new String(spec.workload().content(), StandardCharsets.UTF_8).trim();
     String op = program.split(" ", 2)[0];
     String arg = program.contains(" ") ? program.substring(program.indexOf(' ') + 1) : "";
-    int exitCode = 0;
+    RunSupervisor.Ending ending;
     long memory = 0;
     try {
+      int exitCode = 0;
       switch (op) {
         case "print" -> write(arg + "\n");
         case "exit" -> exitCode = Integer.parseInt(arg);
         case "cat" -> {
           byte[] buffer = new byte[4096];
-          for (int n; stopReason == null && (n = stdin.read(buffer)) > 0; ) {
-            if (!stdout.write(buffer, 0, n)) {
-              outputLimit();
-            }
+          for (int n; !stopped() && (n = stdin.read(buffer)) > 0; ) {
+            supervisor.stdout().write(buffer, 0, n);
           }
         }
         case "spin", "flood", "hoard" -> {
-          while (stopReason == null) {
+          while (!stopped()) {
             if (op.equals("flood")) {
               write("line of an endless flood\n");
             } else if (op.equals("hoard")) {
               memory += 1 << 20;
               if (memory > spec.limits().memoryBytes()) {
                 memory = spec.limits().memoryBytes();
-                stop(Termination.MEMORY_LIMIT, "memory limit " + SizeUnit.format(spec.limits().memoryBytes())
-                    + " exceeded");
+                supervisor.stop(Termination.MEMORY_LIMIT);
               }
               Thread.sleep(1);
             }
-            checkCpu(cpu0);
           }
         }
         case "env" -> {
@@ -138,73 +113,16 @@ final class FakeRun implements Execution {
         }
         default -> throw new IllegalArgumentException("the fake provider has no instruction '" + op + "'");
       }
+      ending = RunSupervisor.Ending.exited(exitCode);
     } catch (IOException | InterruptedException | RuntimeException e) {
-      stop(Termination.FAULT, "the fake program failed: " + e);
+      ending = RunSupervisor.Ending.of(Termination.FAULT, -1, "the fake program failed: " + e);
     }
-    deadline.cancel(false);
-    Duration cpu = Duration.ofNanos(THREADS.getCurrentThreadCpuTime() - cpu0);
-    Termination reason;
-    String detail;
-    synchronized (this) {
-      reason = stopReason;
-      detail = stopDetail;
-    }
-    ExitResult r = ExitResult.builder(reason == null ? Termination.EXITED : reason)
-        .exitCode(reason == null ? exitCode : -1)
-        .detail(detail == null ? "" : detail)
-        .stdout(stdout.captured())
-        .stderr(stderr.captured())
-        .usage(Usage.of(Duration.ofNanos(System.nanoTime() - startNanos), cpu, memory))
-        .build();
-    result.complete(r);
+    supervisor.finish(ending.cpuTime(Duration.ofNanos(THREADS.getCurrentThreadCpuTime() - cpu0))
+        .peakMemoryBytes(memory));
   }
 
   private void write(String text) {
     byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-    if (!stdout.write(bytes, 0, bytes.length)) {
-      outputLimit();
-    }
-  }
-
-  private void outputLimit() {
-    stop(Termination.OUTPUT_LIMIT, "output limit " + SizeUnit.format(spec.limits().outputBytes()) + " exceeded");
-  }
-
-  private void checkCpu(long cpu0) {
-    spec.limits().cpuTime().ifPresent(limit -> {
-      if (THREADS.getCurrentThreadCpuTime() - cpu0 > limit.toNanos()) {
-        stop(Termination.CPU_LIMIT, "CPU-time limit " + limit + " exceeded");
-      }
-    });
-  }
-
-  @Override
-  public OutputStream stdin() {
-    if (pipe == null) {
-      throw new IllegalStateException("stdin is not a pipe");
-    }
-    return pipe;
-  }
-
-  @Override
-  public CompletableFuture<ExitResult> onExit() {
-    return result;
-  }
-
-  @Override
-  public boolean isAlive() {
-    return !result.isDone();
-  }
-
-  @Override
-  public void kill() {
-    stop(Termination.KILLED, "killed");
-    if (pipe != null) {
-      try {
-        pipe.close(); // a cat blocked on the pipe sees its end
-      } catch (IOException e) {
-        // already closed
-      }
-    }
+    supervisor.stdout().write(bytes, 0, bytes.length);
   }
 }

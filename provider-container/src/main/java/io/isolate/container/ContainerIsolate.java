@@ -46,7 +46,7 @@ final class ContainerIsolate implements IsolateBackend {
   private final List<Path> stagedFiles = new ArrayList<>();
   private java.nio.channels.FileChannel lock;
   private int runs;
-  private volatile ContainerExecution current;
+  private volatile Execution current;
 
   ContainerIsolate(IsolateSpec spec, Path helper, CgroupDriver cgroups, SandboxPolicy policy, byte[] seccomp,
       List<Path> imageLayers, Path runRoot, AutoCloseable layerLease) {
@@ -168,7 +168,7 @@ final class ContainerIsolate implements IsolateBackend {
 
   @Override
   public Execution start() {
-    return launch(false);
+    return launch(false).execution();
   }
 
   /** Runs on the calling thread: it waits for the helper itself, sparing hand-offs between threads. */
@@ -178,7 +178,7 @@ final class ContainerIsolate implements IsolateBackend {
   }
 
   private synchronized ContainerExecution launch(boolean callerAwaits) {
-    ContainerExecution previous = current;
+    Execution previous = current;
     if (previous != null && previous.isAlive()) {
       throw new IllegalStateException("the previous run of this isolate is still going; await it or kill it first");
     }
@@ -217,7 +217,7 @@ final class ContainerIsolate implements IsolateBackend {
         process.destroyForcibly();
         throw e;
       }
-      current = execution;
+      current = execution.execution();
       return execution;
     } catch (IOException | RuntimeException e) {
       if (cgroup != null) {
@@ -229,7 +229,7 @@ final class ContainerIsolate implements IsolateBackend {
 
   @Override
   public void close() {
-    ContainerExecution running = current;
+    Execution running = current;
     if (running != null) {
       running.kill();
       try {

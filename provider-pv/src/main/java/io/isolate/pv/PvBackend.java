@@ -94,7 +94,7 @@ final class PvBackend implements IsolateBackend {
       throw new IllegalStateException("the guest is still running; a PARAVIRT isolate runs one guest at a time");
     }
     current = PvExecution.start(spec, true);
-    return current;
+    return current.execution();
   }
 
   @Override

@@ -4,11 +4,9 @@ import io.isolate.Execution;
 import io.isolate.ExitResult;
 import io.isolate.GuestFailureException;
 import io.isolate.HostFunction;
-import io.isolate.Input;
 import io.isolate.IsolateSpec;
 import io.isolate.Mount;
 import io.isolate.Termination;
-import io.isolate.Usage;
 import io.isolate.pv.devices.BlockDevice;
 import io.isolate.pv.devices.CallChannel;
 import io.isolate.pv.devices.CallFailedException;
@@ -20,17 +18,14 @@ import io.isolate.pv.virtio.VirtioDevice;
 import io.isolate.pv.vmm.PvExit;
 import io.isolate.pv.vmm.PvMachine;
 import io.isolate.spi.DaemonThreads;
-import io.isolate.spi.OutputSink;
+import io.isolate.spi.RunSupervisor;
 import io.isolate.spi.SystemProperties;
 import io.isolate.vm.elf.ElfException;
 import io.isolate.vm.kvm.KvmDevice;
 import io.isolate.vm.kvm.KvmException;
-import io.isolate.vm.linux.LinuxProcess;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,30 +42,28 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.UnaryOperator;
 
-/** One run of a PARAVIRT guest: its devices, its {@link PvMachine}, and the result when it ends. */
-final class PvExecution implements Execution {
+/**
+ * One run of a PARAVIRT guest: its devices and its {@link PvMachine}, under a {@link RunSupervisor} that holds a run
+ * to its limits and completes the result when the guest ends. A live guest serving calls is held to its limits per
+ * call instead ({@link #call}).
+ */
+final class PvExecution implements RunSupervisor.Guest {
   static final int MAX_CALL_PAYLOAD = 16 << 20;
   private static final SecureRandom ENTROPY = new SecureRandom();
   private static final ScheduledExecutorService TIMERS = DaemonThreads.scheduler("isolate-pv-timer");
   private static final ExecutorService HOST_FUNCTIONS = DaemonThreads.cached("isolate-pv-host-function");
 
   private final IsolateSpec spec;
-  private final long started = System.nanoTime();
-  private final CompletableFuture<ExitResult> exit = new CompletableFuture<>();
-  private final OutputSink stdout;
-  private final OutputSink stderr;
+  private final RunSupervisor supervisor;
   private CallChannel calls;
   /** The disks of this run, closed when it ends (a scratch disk's space is released then). */
   private final List<DiskImage> disks = new java.util.concurrent.CopyOnWriteArrayList<>();
   private ConsoleDevice console;
   private volatile PvMachine machine;
-  private volatile Termination forced;
 
   private PvExecution(IsolateSpec spec) {
     this.spec = spec;
-    OutputSink.Budget budget = new OutputSink.Budget(spec.limits().outputBytes());
-    this.stdout = new OutputSink(spec.stdout(), budget);
-    this.stderr = new OutputSink(spec.stderr(), budget);
+    this.supervisor = new RunSupervisor(spec, null);
   }
 
   /**
@@ -85,47 +78,48 @@ final class PvExecution implements Execution {
       e.boot();
     } catch (ElfException | KvmException | IllegalArgumentException ex) {
       e.closeDisks();
-      e.exit.complete(ExitResult.builder(Termination.FAILED_TO_START).detail(ex.getMessage())
-          .usage(Usage.of(Duration.ofNanos(System.nanoTime() - e.started), null, -1)).build());
+      e.supervisor.finish(RunSupervisor.Ending.of(Termination.FAILED_TO_START, -1, ex.getMessage()));
       return e;
     } catch (RuntimeException ex) {
       e.closeDisks();
-      e.exit.complete(ExitResult.builder(Termination.FAILED_TO_START).detail("the VMM failed to start: " + ex)
-          .usage(Usage.of(Duration.ofNanos(System.nanoTime() - e.started), null, -1)).build());
+      e.supervisor.finish(RunSupervisor.Ending.of(Termination.FAILED_TO_START, -1, "the VMM failed to start: " + ex));
       return e;
     }
     if (runDeadline) {
-      ScheduledFuture<?> deadline = TIMERS.schedule(() -> e.stop(Termination.TIMEOUT),
-          spec.limits().wallTime().toNanos(), TimeUnit.NANOSECONDS);
-      ScheduledFuture<?> cpuBudget = e.watchCpuTime(0);
-      // cancelled when the run ends, which may have happened already (a guest that faults at once)
-      e.exit.whenComplete((r, x) -> {
-        deadline.cancel(false);
-        if (cpuBudget != null) {
-          cpuBudget.cancel(false);
-        }
-      });
+      e.supervisor.arm();
     }
     return e;
   }
 
+  /** What the application sees of this run. */
+  Execution execution() {
+    return supervisor;
+  }
+
+  boolean isAlive() {
+    return supervisor.isAlive();
+  }
+
+  CompletableFuture<ExitResult> onExit() {
+    return supervisor.onExit();
+  }
+
   /**
    * With a CPU-time limit, stops the guest with CPU_LIMIT once its vCPU thread has used more than the budget past
-   * {@code fromNanos} of its CPU time (0 for a run; the value when a call began); null without a limit. A call's
-   * budget counts all the guest's CPU time while the call is outstanding, other calls' work included (calls share
-   * the one vCPU), and ending the guest fails every call in flight.
+   * {@code fromNanos} of its CPU time (the value when a call began); null without a limit. A call's budget counts
+   * all the guest's CPU time while the call is outstanding, other calls' work included (calls share the one vCPU),
+   * and ending the guest fails every call in flight.
    */
   private ScheduledFuture<?> watchCpuTime(long fromNanos) {
     long budget = spec.limits().cpuTime().map(Duration::toNanos).orElse(-1L);
     if (budget < 0) {
       return null;
     }
-    long period = LinuxProcess.cpuCheckPeriodMillis(spec.limits().cpuTime().orElseThrow());
+    long period = RunSupervisor.cpuCheckPeriodMillis(budget / 1_000_000);
     return TIMERS.scheduleAtFixedRate(() -> {
-      PvMachine m = machine;
-      long used = m == null ? -1 : m.cpuTimeNanos();
-      if (forced == null && used >= 0 && used - fromNanos > budget) {
-        stop(Termination.CPU_LIMIT);
+      long used = cpuTimeNanos();
+      if (used >= 0 && used - fromNanos > budget) {
+        supervisor.stop(Termination.CPU_LIMIT);
       }
     }, period, period, TimeUnit.MILLISECONDS);
   }
@@ -137,13 +131,7 @@ final class PvExecution implements Execution {
     }
     calls = new CallChannel(MAX_CALL_PAYLOAD, hostFunctions, HOST_FUNCTIONS, this::log);
     console = ConsoleDevice.builder()
-        .stdout((b, off, len) -> {
-          boolean all = stdout.write(b, off, len);
-          if (!all) {
-            stop(Termination.OUTPUT_LIMIT);
-          }
-          return all;
-        })
+        .stdout(supervisor.stdout()::write)
         .namedPort(CallFrame.PORT_NAME, calls)
         .callPolling(spec.settings(PvSettings.class).orElseGet(PvSettings::fromSystemProperties).callPolling())
         .errors(this::log)
@@ -153,14 +141,12 @@ final class PvExecution implements Execution {
     for (Mount mount : spec.mounts()) {
       devices.add(new BlockDevice(openDisk(mount), mount.guestPath(), this::log));
     }
-    feedStdin(spec.stdin());
+    supervisor.feedStdin(consoleStdin());
     PvMachine m = PvMachine.start(KvmDevice.get(), spec.workload().content(), spec.limits().memoryBytes(),
         spec.workload().args(), devices, this::log);
     machine = m;
-    if (forced != null) {
-      // the guest runs from start(): a limit it hit before `machine` was set could not stop it then
-      m.stop();
-    }
+    // the guest runs from start(): a limit it hit before `machine` was set reaches it now
+    supervisor.attach(this);
     m.exit().whenComplete((pvExit, failure) -> finish(pvExit != null ? pvExit
         : new PvExit(PvExit.Kind.FAULT, -1, "VMM failure: " + failure)));
   }
@@ -193,21 +179,19 @@ final class PvExecution implements Execution {
     disks.clear();
   }
 
-  private void feedStdin(Input in) {
-    switch (in.kind()) {
-      case NONE, PIPE -> { }
-      case BYTES -> console.stdin().send(in.bytes());
-      case STREAM -> HOST_FUNCTIONS.execute(() -> {
-        try (InputStream s = in.stream().orElseThrow()) {
-          byte[] buf = new byte[64 << 10];
-          for (int n; (n = s.read(buf)) > 0; ) {
-            console.stdin().send(Arrays.copyOf(buf, n));
-          }
-        } catch (IOException | RuntimeException e) {
-          log("stdin: " + e);
-        }
-      });
-    }
+  /** The console's stdin as a stream; closing it changes nothing (the console has no end of input). */
+  private OutputStream consoleStdin() {
+    return new OutputStream() {
+      @Override
+      public void write(int b) {
+        console.stdin().send(new byte[] {(byte) b});
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) {
+        console.stdin().send(Arrays.copyOfRange(b, off, off + len));
+      }
+    };
   }
 
   /**
@@ -217,67 +201,46 @@ final class PvExecution implements Execution {
    */
   private void log(String line) {
     byte[] b = (line + "\n").getBytes(StandardCharsets.UTF_8);
-    if (!stderr.write(b, 0, b.length)) {
-      stop(Termination.OUTPUT_LIMIT);
-    }
+    supervisor.stderr().write(b, 0, b.length);
   }
 
-  private void stop(Termination why) {
-    if (forced == null) {
-      forced = why;
-    }
+  @Override
+  public void stop(Termination reason) {
     PvMachine m = machine;
     if (m != null) {
       m.stop();
     }
   }
 
+  /** The vCPU thread's CPU time in this run, or -1. */
+  @Override
+  public long cpuTimeNanos() {
+    PvMachine m = machine;
+    return m == null ? -1 : m.cpuTimeNanos();
+  }
+
   private void finish(PvExit e) {
-    Termination t;
-    String detail;
-    if (forced != null) {
-      t = forced;
-      detail = switch (forced) {
-        case TIMEOUT -> "wall-time limit of " + spec.limits().wallTime() + " reached";
-        case CPU_LIMIT -> "CPU-time limit of " + spec.limits().cpuTime().orElseThrow() + " reached";
-        case OUTPUT_LIMIT -> "output limit of " + spec.limits().outputBytes() + " bytes reached";
-        default -> "killed";
-      };
-    } else {
-      t = switch (e.kind()) {
-        case EXITED -> Termination.EXITED;
-        case FAULT -> Termination.FAULT;
-        case KILLED -> Termination.KILLED;
-      };
-      detail = e.message();
-    }
-    ExitResult result = ExitResult.builder(t)
-        .exitCode(t == Termination.EXITED ? e.code() : -1)
-        .detail(detail)
-        .stdout(stdout.captured())
-        .stderr(stderr.captured())
-        .usage(Usage.of(Duration.ofNanos(System.nanoTime() - started), cpuTime(), -1))
-        .build();
+    Termination t = switch (e.kind()) {
+      case EXITED -> Termination.EXITED;
+      case FAULT -> Termination.FAULT;
+      case KILLED -> Termination.KILLED;
+    };
+    long cpu = cpuTimeNanos();
+    RunSupervisor.Ending ending = RunSupervisor.Ending.of(t, t == Termination.EXITED ? e.code() : -1, e.message())
+        .cpuTime(cpu < 0 ? null : Duration.ofNanos(cpu));
     // Disks are served only in the vCPU's exits, and its loop has ended: close them before the result, so that a
     // run that returned holds no host file open.
     closeDisks();
     // the result before failing the calls (here or through the device reset in close()): a caller whose call
     // fails looks at it to say why
-    exit.complete(result);
-    calls.fail("the guest ended (" + t + ": " + detail + ")");
+    ExitResult result = supervisor.finish(ending);
+    calls.fail("the guest ended (" + result.termination() + ": " + result.detail() + ")");
     machine.close(); // on the vCPU thread after its loop: resets the devices, releases the VM in the background
-  }
-
-  /** The vCPU thread's CPU time of this run, or null when it cannot be read. */
-  private Duration cpuTime() {
-    PvMachine m = machine;
-    long nanos = m == null ? -1 : m.cpuTimeNanos();
-    return nanos < 0 ? null : Duration.ofNanos(nanos);
   }
 
   /** Calls a guest handler, bounded by the wall-time limit. */
   byte[] call(String function, byte[] input) {
-    ExitResult ended = exit.getNow(null);
+    ExitResult ended = supervisor.onExit().getNow(null);
     if (ended != null) {
       throw new GuestFailureException(ended.termination(), "the guest is not running: " + ended.detail());
     }
@@ -308,7 +271,7 @@ final class PvExecution implements Execution {
       Thread.currentThread().interrupt();
       throw new GuestFailureException(Termination.KILLED, "interrupted while waiting for call '" + function + "'");
     } catch (ExecutionException e) {
-      ExitResult r = exit.getNow(null);
+      ExitResult r = supervisor.onExit().getNow(null);
       if (r != null) {
         throw new GuestFailureException(r.termination(), "call '" + function + "': the guest ended: " + r.detail());
       }
@@ -321,43 +284,10 @@ final class PvExecution implements Execution {
     }
   }
 
-  @Override
-  public OutputStream stdin() {
-    if (console == null) {
-      throw new IllegalStateException("the workload did not start");
-    }
-    return new OutputStream() {
-      @Override
-      public void write(int b) {
-        console.stdin().send(new byte[] {(byte) b});
-      }
-
-      @Override
-      public void write(byte[] b, int off, int len) {
-        console.stdin().send(Arrays.copyOfRange(b, off, off + len));
-      }
-    };
-  }
-
-  @Override
-  public CompletableFuture<ExitResult> onExit() {
-    return exit;
-  }
-
-  @Override
-  public boolean isAlive() {
-    return !exit.isDone();
-  }
-
-  @Override
-  public void kill() {
-    stop(Termination.KILLED);
-  }
-
   /** Kills the run and waits until its VM is released. */
   void killAndRelease() {
-    kill();
-    exit.join();
+    supervisor.kill();
+    supervisor.onExit().join();
     PvMachine m = machine;
     if (m != null) {
       m.close();

@@ -62,7 +62,7 @@ final class VmBackend implements IsolateBackend {
   public synchronized Execution start() {
     releasePrevious();
     current = VmExecution.start(spec);
-    return current;
+    return current.execution();
   }
 
   /** Runs the program on the calling thread: no hand-off to a vCPU thread. */
@@ -85,7 +85,7 @@ final class VmBackend implements IsolateBackend {
       throw new IllegalStateException("closed");
     }
     if (current != null) {
-      if (current.isAlive()) {
+      if (current.execution().isAlive()) {
         throw new IllegalStateException("the previous run has not ended; a HARDWARE isolate runs one program at a "
             + "time");
       }

@@ -2,48 +2,45 @@ package io.isolate.vm;
 
 import io.isolate.Execution;
 import io.isolate.ExitResult;
+import io.isolate.Input;
 import io.isolate.IsolateSpec;
 import io.isolate.Mount;
 import io.isolate.Termination;
-import io.isolate.Usage;
 import io.isolate.spi.DaemonThreads;
 import io.isolate.spi.ImageFiles;
 import io.isolate.spi.OutputSink;
+import io.isolate.spi.RunSupervisor;
 import io.isolate.vm.elf.ElfException;
 import io.isolate.vm.kvm.KvmException;
 import io.isolate.vm.linux.LinuxProcess;
 import io.isolate.vm.linux.ProcessConfig;
 import io.isolate.vm.vstate.VmPool;
-import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 
-/** One run of a HARDWARE isolate: a fresh VM, its vCPU thread, and the result when it ends. */
-final class VmExecution implements Execution {
+/**
+ * One run of a HARDWARE isolate: a fresh VM and its vCPU thread, under a {@link RunSupervisor} that holds it to its
+ * limits (a stop kicks the vCPU out of the guest) and completes the result when it ends.
+ */
+final class VmExecution implements RunSupervisor.Guest {
   private static final ExecutorService VCPU_THREADS = DaemonThreads.cached("isolate-vm-vcpu");
   private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
-  private final CompletableFuture<ExitResult> exit = new CompletableFuture<>();
-  private final OutputSink stdout;
-  private final OutputSink stderr;
-  private ProcessConfig config;
+  private final RunSupervisor supervisor;
   private volatile LinuxProcess process;
-  private volatile boolean killed;
-  private volatile boolean released;
+  private boolean released;
 
   private VmExecution(IsolateSpec spec) {
-    OutputSink.Budget budget = new OutputSink.Budget(spec.limits().outputBytes());
-    this.stdout = new OutputSink(spec.stdout(), budget);
-    this.stderr = new OutputSink(spec.stderr(), budget);
+    this.supervisor = new RunSupervisor(spec, null);
   }
 
   /** Creates the VM on the calling thread (so that set-up failures are reported at once) and starts it. */
   static VmExecution start(IsolateSpec spec) {
     VmExecution e = prepare(spec);
-    if (!e.exit.isDone()) {
+    if (e.supervisor.isAlive()) {
+      e.supervisor.arm();
       VCPU_THREADS.execute(e::runOnVcpuThread);
     }
     return e;
@@ -55,14 +52,22 @@ final class VmExecution implements Execution {
    */
   static VmExecution prepare(IsolateSpec spec) {
     VmExecution e = new VmExecution(spec);
-    long t0 = System.nanoTime();
     try {
-      e.config = configure(spec, e.stdout, e.stderr);
-      e.process = LinuxProcess.create(e.config);
+      ProcessConfig config = configure(spec, e.supervisor.stdout(), e.supervisor.stderr());
+      e.process = LinuxProcess.create(config);
+      if (spec.stdin().kind() == Input.Kind.PIPE) {
+        e.supervisor.stdinPipe(config.stdinWriter());
+      }
+      e.supervisor.attach(e);
     } catch (ElfException | KvmException | IllegalArgumentException | java.io.UncheckedIOException ex) {
-      e.exit.complete(e.failedToStart(ex.getMessage(), t0));
+      e.supervisor.finish(RunSupervisor.Ending.of(Termination.FAILED_TO_START, -1, ex.getMessage()));
     }
     return e;
+  }
+
+  /** What the application sees of this run. */
+  Execution execution() {
+    return supervisor;
   }
 
   /**
@@ -70,10 +75,11 @@ final class VmExecution implements Execution {
    * by {@link #release()}.
    */
   ExitResult runOnCallerThread() {
-    if (!exit.isDone()) {
-      exit.complete(execute());
+    if (supervisor.isAlive()) {
+      supervisor.arm();
+      execute();
     }
-    return exit.join();
+    return supervisor.onExit().join();
   }
 
   static ProcessConfig configure(IsolateSpec spec, OutputSink stdout, OutputSink stderr) {
@@ -81,8 +87,6 @@ final class VmExecution implements Execution {
         .args(spec.workload().args())
         .env(spec.env())
         .memoryBytes(spec.limits().memoryBytes())
-        .wallTime(spec.limits().wallTime())
-        .cpuTime(spec.limits().cpuTime().orElse(null))
         .workingDir(spec.workingDir())
         .hostname(spec.hostname())
         .denySyscalls(spec.deniedSyscalls())
@@ -111,39 +115,38 @@ final class VmExecution implements Execution {
   }
 
   private void runOnVcpuThread() {
-    ExitResult result = execute();
     // the result is complete before the VM is torn down (which can take milliseconds in the host kernel),
     // and the teardown happens in the background
-    exit.complete(result);
+    execute();
     release();
   }
 
-  private ExitResult execute() {
+  private void execute() {
     LinuxProcess p = process;
     long cpu0 = THREADS.isCurrentThreadCpuTimeSupported() ? THREADS.getCurrentThreadCpuTime() : -1;
-    ExitResult result;
+    RunSupervisor.Ending ending;
     try {
-      if (killed) {
-        p.stop(Termination.KILLED);
-      }
       LinuxProcess.Outcome o = p.run();
       long cpu = cpu0 >= 0 ? THREADS.getCurrentThreadCpuTime() - cpu0 : -1;
-      result = ExitResult.builder(o.termination())
-          .exitCode(o.exitCode())
-          .detail(o.detail())
-          .stdout(stdout.captured())
-          .stderr(stderr.captured())
-          .usage(Usage.of(o.wallTime(), cpu >= 0 ? Duration.ofNanos(cpu) : null, o.peakMemoryBytes()))
-          .unsupportedCalls(o.unsupportedCalls())
-          .build();
+      ending = RunSupervisor.Ending.of(o.termination(), o.exitCode(), o.detail())
+          .cpuTime(cpu >= 0 ? Duration.ofNanos(cpu) : null)
+          .peakMemoryBytes(o.peakMemoryBytes())
+          .unsupportedCalls(o.unsupportedCalls());
     } catch (RuntimeException | Error e) {
-      result = ExitResult.builder(Termination.FAULT)
-          .detail("the VMM failed: " + e)
-          .stdout(stdout.captured())
-          .stderr(stderr.captured())
-          .build();
+      ending = RunSupervisor.Ending.of(Termination.FAULT, -1, "the VMM failed: " + e);
     }
-    return result;
+    supervisor.finish(ending);
+  }
+
+  /** Kicks the vCPU out of the guest; the run loop sees the stop and ends. */
+  @Override
+  public void stop(Termination reason) {
+    process.stop(reason);
+  }
+
+  @Override
+  public long cpuTimeNanos() {
+    return process.cpuTimeNanos();
   }
 
   /**
@@ -158,47 +161,13 @@ final class VmExecution implements Execution {
     }
   }
 
-  private ExitResult failedToStart(String reason, long t0) {
-    return ExitResult.builder(Termination.FAILED_TO_START)
-        .detail(reason)
-        .usage(Usage.of(Duration.ofNanos(System.nanoTime() - t0), null, -1))
-        .build();
-  }
-
-  @Override
-  public OutputStream stdin() {
-    if (config == null) {
-      throw new IllegalStateException("the workload did not start");
-    }
-    return config.stdinWriter();
-  }
-
-  @Override
-  public CompletableFuture<ExitResult> onExit() {
-    return exit;
-  }
-
-  @Override
-  public boolean isAlive() {
-    return !exit.isDone();
-  }
-
-  @Override
-  public void kill() {
-    killed = true;
-    LinuxProcess p = process;
-    if (p != null && !exit.isDone()) {
-      p.stop(Termination.KILLED);
-    }
-  }
-
   /**
    * Kills the run and waits until it has ended (its guest-side file descriptors are closed then); the VM itself is
    * torn down in the background ({@link VmPool#drain()} waits for that).
    */
   void killAndRelease() {
-    kill();
-    exit.join();
+    supervisor.kill();
+    supervisor.onExit().join();
     release();
   }
 }

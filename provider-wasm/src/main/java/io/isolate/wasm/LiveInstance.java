@@ -14,6 +14,7 @@ import io.isolate.IsolateSpec;
 import io.isolate.SizeUnit;
 import io.isolate.Termination;
 import io.isolate.spi.OutputSink;
+import io.isolate.spi.Watchdog;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -77,20 +77,9 @@ final class Outcome {
         memory);
   }
 
-  /**
-   * This outcome after the write-back of a read-write mount failed (see {@link GuestFileSystem#writeBack()}):
-   * the guest's results did not all reach the host, so the run is no success, whatever the guest did. A guest
-   * that exited (with any code) ends as {@link Termination#FAULT}: the run started and ran, so it is not
-   * {@link Termination#FAILED_TO_START}; nothing stopped it from outside or for a limit; and FAULT is what the
-   * HARDWARE level reports when its machinery around the guest (the VMM) fails. The guest's own exit code is in
-   * the detail. A run that had ended otherwise keeps its termination, with the failure added to the detail.
-   */
-  Outcome writeBackFailed(String problems) {
-    String failure = "read-write mounts could not be written back: " + problems;
-    if (termination == Termination.EXITED) {
-      return new Outcome(Termination.FAULT, -1, "the guest exited with code " + exitCode + ", but its " + failure);
-    }
-    return new Outcome(termination, exitCode, (detail.isEmpty() ? "" : detail + "; ") + failure);
+  /** This outcome as the run supervisor takes it. */
+  io.isolate.spi.RunSupervisor.Ending ending() {
+    return io.isolate.spi.RunSupervisor.Ending.of(termination, exitCode, detail);
   }
 
   private static Outcome trap(String message, LimitedMemory memory) {

@@ -17,6 +17,11 @@ final class SinkStream extends OutputStream {
   private final OutputSink sink;
   private final OnLimit onLimit;
 
+  /** A stream whose sink stops the run itself when the budget runs out (a {@link io.isolate.spi.RunSupervisor}'s). */
+  SinkStream(OutputSink sink) {
+    this(sink, limit -> { });
+  }
+
   SinkStream(OutputSink sink, OnLimit onLimit) {
     this.sink = sink;
     this.onLimit = onLimit;

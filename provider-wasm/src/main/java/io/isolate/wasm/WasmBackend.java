@@ -44,7 +44,7 @@ final class WasmBackend implements IsolateBackend {
   /** The module once loaded, or why it cannot run: the same for every run and call, so worked out once. */
   private volatile Prepared prepared;
   private final Object lock = new Object();
-  private WasmRun current;
+  private Execution current;
   // volatile: calls read them without the lock once the live instance exists
   private volatile LiveInstance live;
   private volatile boolean closed;
@@ -166,7 +166,7 @@ final class WasmBackend implements IsolateBackend {
         return early.await();
       }
       run = new WasmRun(spec, this::prepare, memoryLimitPages);
-      current = run;
+      current = run.execution();
     }
     return run.runOnCallerThread();
   }
@@ -213,8 +213,8 @@ final class WasmBackend implements IsolateBackend {
       }
       WasmRun run = new WasmRun(spec, this::prepare, memoryLimitPages);
       run.launch();
-      current = run;
-      return run;
+      current = run.execution();
+      return current;
     }
   }
 
@@ -270,7 +270,7 @@ final class WasmBackend implements IsolateBackend {
 
   @Override
   public void close() {
-    WasmRun run;
+    Execution run;
     LiveInstance instance;
     synchronized (lock) {
       if (closed) {

@@ -9,7 +9,8 @@
  *       {@code LiveInstance}: the instance behind {@code Isolate.call};
  *   <li>{@code Guest}: instantiation (WASI, host functions, capped memory); {@code Imports}: link check;
  *   <li>{@code GuestFileSystem}, {@code WasiImports}: confined preopens (in-memory copies), read-only enforcement;
- *   <li>{@code LimitedMemory}, {@code Watchdog}, {@code SinkStream}, {@code GuestPipe}: the limits and stdio;
+ *   <li>{@code LimitedMemory}, {@code SinkStream}, {@code GuestPipe}: memory and stdio (the SPI's run supervisor keeps
+ *       the other limits);
  *   <li>{@code Outcome}: how a guest ended, decided in one place.
  * </ul>
  */

@@ -24,7 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -43,7 +42,8 @@ public final class LinuxProcess implements AutoCloseable {
    * Deadlines of runs. A run's deadline is cancelled when it ends and leaves the queue at once, rather than keep the
    * process it refers to (page map included) reachable until the wall-time limit would have passed.
    */
-  private static final ScheduledExecutorService WATCHDOG = DaemonThreads.scheduler("isolate-vm-watchdog");
+  /** Re-kicks a vCPU that has not yet seen its stop (see {@link #kickUntilStopped()}). */
+  private static final ScheduledExecutorService KICKS = DaemonThreads.scheduler("isolate-vm-kick");
 
   /** How a run ended. {@code exitCode} is -1 unless the program exited or a fault stood for a signal. */
   public record Outcome(Termination termination, int exitCode, String detail, Map<String, Long> unsupportedCalls,
@@ -224,53 +224,33 @@ public final class LinuxProcess implements AutoCloseable {
     }
     startNanos = System.nanoTime();
     running = true;
-    Duration wall = config.wallTime();
-    ScheduledFuture<?> deadline = WATCHDOG.schedule(() -> stop(Termination.TIMEOUT), wall.toNanos(),
-        TimeUnit.NANOSECONDS);
-    ScheduledFuture<?> cpuBudget = null;
+    vcpuThreadId = Thread.currentThread().getId();
+    cpuStartNanos = THREAD_CPU.isCurrentThreadCpuTimeSupported() ? THREAD_CPU.getCurrentThreadCpuTime() : -1;
     try {
-      cpuBudget = watchCpuTime();
       return loop();
     } finally {
       running = false;
-      deadline.cancel(false);
-      if (cpuBudget != null) {
-        cpuBudget.cancel(false);
-      }
       fds.closeAll();
       runLock.unlock();
     }
   }
 
   private static final ThreadMXBean THREAD_CPU = ManagementFactory.getThreadMXBean();
-  /**
-   * How often a CPU-time budget is checked: a twentieth of it, between 5 and 100 ms, so that many long budgets do
-   * not keep the watchdog busy and short ones end close to their limit.
-   */
-  public static long cpuCheckPeriodMillis(Duration budget) {
-    return Math.max(5, Math.min(100, budget.toMillis() / 20));
-  }
+  private volatile long vcpuThreadId = -1;
+  private volatile long cpuStartNanos = -1;
 
   /**
-   * With a CPU-time limit, checks periodically ({@link #cpuCheckPeriodMillis}) the CPU time of this thread, which
-   * runs the guest (KVM_RUN) and serves its system calls, and stops the run with CPU_LIMIT past the budget; null
-   * without.
+   * The CPU time of this run so far: the thread that runs the guest (KVM_RUN) and serves its system calls; -1
+   * before the run or where thread CPU time cannot be read. The run's supervisor holds it to the CPU-time limit.
    */
-  private ScheduledFuture<?> watchCpuTime() {
-    Duration budget = config.cpuTime();
-    if (budget == null || !THREAD_CPU.isThreadCpuTimeSupported()) {
-      return null; // VmBackend refuses a CPU-time limit where thread CPU time cannot be read
+  public long cpuTimeNanos() {
+    long thread = vcpuThreadId;
+    long start = cpuStartNanos;
+    if (thread < 0 || start < 0) {
+      return -1;
     }
-    long thread = Thread.currentThread().getId();
-    long start = THREAD_CPU.getThreadCpuTime(thread);
-    long limit = budget.toNanos();
-    long period = cpuCheckPeriodMillis(budget);
-    return WATCHDOG.scheduleAtFixedRate(() -> {
-      long now = THREAD_CPU.getThreadCpuTime(thread);
-      if (stopReason == null && now >= 0 && now - start > limit) {
-        stop(Termination.CPU_LIMIT);
-      }
-    }, period, period, TimeUnit.MILLISECONDS);
+    long now = THREAD_CPU.getThreadCpuTime(thread);
+    return now < 0 ? -1 : now - start;
   }
 
   private Outcome loop() {
@@ -496,8 +476,8 @@ public final class LinuxProcess implements AutoCloseable {
 
   private String describeStop(Termination t) {
     return switch (t) {
-      case TIMEOUT -> "wall-time limit of " + config.wallTime() + " exceeded";
-      case CPU_LIMIT -> "CPU-time limit of " + config.cpuTime() + " exceeded";
+      case TIMEOUT -> "the wall-time limit ran out";
+      case CPU_LIMIT -> "the CPU-time limit ran out";
       case OUTPUT_LIMIT -> "output limit exceeded";
       case KILLED -> "killed";
       default -> t.toString();
@@ -520,7 +500,7 @@ public final class LinuxProcess implements AutoCloseable {
     }
     vcpu.kick();
     // A signal can race with the vCPU thread entering KVM_RUN; kick again until the loop has ended.
-    WATCHDOG.schedule(this::kickUntilStopped, 2, TimeUnit.MILLISECONDS);
+    KICKS.schedule(this::kickUntilStopped, 2, TimeUnit.MILLISECONDS);
   }
 
   boolean stopRequested() {

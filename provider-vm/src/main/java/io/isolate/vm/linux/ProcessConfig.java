@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,8 +27,6 @@ public final class ProcessConfig {
   private List<String> args = List.of();
   private Map<String, String> env = Map.of();
   private long memoryBytes = 64L << 20;
-  private Duration wallTime = Duration.ofSeconds(30);
-  private Duration cpuTime;
   private final List<Vfs.MountPoint> mounts = new ArrayList<>();
   private String workingDir = "/";
   private String hostname = "isolate";
@@ -69,18 +66,6 @@ public final class ProcessConfig {
       throw new IllegalArgumentException("guest memory (" + bytes + " bytes) must be between 4 MiB and 64 GiB");
     }
     this.memoryBytes = bytes;
-    return this;
-  }
-
-  /** How long {@link LinuxProcess#run()} may take before it ends with TIMEOUT; default 30 s. */
-  public ProcessConfig wallTime(Duration wallTime) {
-    this.wallTime = Objects.requireNonNull(wallTime, "wallTime");
-    return this;
-  }
-
-  /** CPU time {@link LinuxProcess#run()} may use before it ends with CPU_LIMIT; null (the default) for none. */
-  public ProcessConfig cpuTime(Duration cpuTime) {
-    this.cpuTime = cpuTime;
     return this;
   }
 
@@ -229,14 +214,6 @@ public final class ProcessConfig {
 
   long memoryBytes() {
     return memoryBytes;
-  }
-
-  Duration wallTime() {
-    return wallTime;
-  }
-
-  Duration cpuTime() {
-    return cpuTime;
   }
 
   List<Vfs.MountPoint> mounts() {

@@ -1,23 +1,23 @@
-package io.isolate.wasm;
+package io.isolate.spi;
 
-import io.isolate.spi.DaemonThreads;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * One daemon thread that enforces every wall-time deadline (and CPU-time budget) of this JVM's Wasm isolates.
- * Guests are stopped by interrupting their thread (Chicory checks the interrupt flag in loops and calls); a deadline
- * costs the guest two volatile writes instead of a timer task, which keeps calls into a live isolate cheap. The thread checks
+ * One daemon thread that enforces every wall-time deadline (and CPU-time budget) of this JVM's isolates, at every
+ * level ({@link RunSupervisor} registers each run). A deadline costs a set insertion and two volatile writes instead
+ * of a timer task, which keeps calls into a live isolate cheap. The thread checks
  * every {@value #PERIOD_MILLIS} ms while some deadline is armed, and for a second after the last one went, and
  * then sleeps until the next registration (a busy JVM does not pay a thread wake-up per run), and ends after
  * {@link DaemonThreads#IDLE_SECONDS} seconds with nothing to guard (the next registration starts it again).
  */
-final class Watchdog {
-  static final long PERIOD_MILLIS = 5;
+public final class Watchdog {
+  /** How often the thread checks deadlines and budgets while some are armed. */
+  public static final long PERIOD_MILLIS = 5;
 
   /** Something with a deadline. */
-  interface Guarded {
+  public interface Guarded {
     /** The deadline in {@link System#nanoTime()} terms, or {@link Long#MAX_VALUE} when nothing is armed. */
     long deadlineNanos();
 
@@ -42,17 +42,19 @@ final class Watchdog {
 
   private Watchdog() {}
 
-  static Watchdog get() {
+  /** The JVM's one watchdog. */
+  public static Watchdog get() {
     return INSTANCE;
   }
 
-  void register(Guarded g) {
+  /** Guards {@code g} until {@link #unregister(Guarded)}. */
+  public void register(Guarded g) {
     guarded.add(g);
     Thread t;
     synchronized (this) {
       t = thread;
       if (t == null) {
-        t = new Thread(this::loop, "isolate-wasm-watchdog");
+        t = new Thread(this::loop, "isolate-watchdog");
         t.setDaemon(true);
         thread = t;
         t.start();
@@ -64,7 +66,7 @@ final class Watchdog {
     }
   }
 
-  void unregister(Guarded g) {
+  public void unregister(Guarded g) {
     guarded.remove(g);
   }
 
@@ -74,7 +76,7 @@ final class Watchdog {
    *
    * @return what to pass to {@link #unregister(Guarded)}
    */
-  Guarded registerWeakly(Guarded g) {
+  public Guarded registerWeakly(Guarded g) {
     Guarded weak = new Weak(g, this);
     register(weak);
     return weak;
