@@ -3,6 +3,7 @@ module io.isolate.container {
   requires io.isolate;
   requires org.apache.commons.compress;
   requires com.fasterxml.jackson.databind;
+  requires java.net.http;
   requires com.github.benmanes.caffeine;
 
   exports io.isolate.container;

@@ -13,7 +13,9 @@ import java.util.Optional;
  *       (the default);
  *   <li>{@link #directory(Path)}: a host directory holding a root file system, read-only;
  *   <li>{@link #ociImage(Path, String)}: an OCI image layout or a {@code docker save} tarball, unpacked once into
- *       a content-addressed cache and assembled with a throw-away writable layer.
+ *       a content-addressed cache and assembled with a throw-away writable layer;
+ *   <li>{@link #image(String)}: an image in a registry ({@code redis:7}, {@code ghcr.io/org/app@sha256:...}),
+ *       pulled into the same cache the first time it is used.
  * </ul>
  */
 public final class Rootfs {
@@ -21,19 +23,22 @@ public final class Rootfs {
   public enum Kind {
     HOST_READ_ONLY,
     DIRECTORY,
+    /** An image: from a local layout or tarball ({@link #path()}), or from a registry ({@link #reference()}). */
     OCI_IMAGE
   }
 
-  private static final Rootfs HOST_READ_ONLY = new Rootfs(Kind.HOST_READ_ONLY, null, null);
+  private static final Rootfs HOST_READ_ONLY = new Rootfs(Kind.HOST_READ_ONLY, null, null, null);
 
   private final Kind kind;
   private final Path path;
   private final String tag;
+  private final ImageReference reference;
 
-  private Rootfs(Kind kind, Path path, String tag) {
+  private Rootfs(Kind kind, Path path, String tag, ImageReference reference) {
     this.kind = kind;
     this.path = path;
     this.tag = tag;
+    this.reference = reference;
   }
 
   /** The host's system directories, read-only. */
@@ -48,7 +53,7 @@ public final class Rootfs {
     if (!Files.isDirectory(absolute)) {
       throw new InvalidSpecException("rootfs directory '" + root + "' is not an existing directory");
     }
-    return new Rootfs(Kind.DIRECTORY, absolute, null);
+    return new Rootfs(Kind.DIRECTORY, absolute, null, null);
   }
 
   /** The only (or first) image of an OCI layout directory or a {@code docker save} tarball. */
@@ -66,15 +71,35 @@ public final class Rootfs {
     if (tag != null && tag.isBlank()) {
       throw new InvalidSpecException("OCI image tag must not be blank");
     }
-    return new Rootfs(Kind.OCI_IMAGE, absolute, tag);
+    return new Rootfs(Kind.OCI_IMAGE, absolute, tag, null);
   }
 
   /**
-   * Parses the command-line form: {@code host}, a directory, or {@code oci:PATH[:TAG]}.
+   * The image {@code reference} in a registry, as Docker names it ({@code redis:7}, {@code docker.io/library/redis:7},
+   * {@code 127.0.0.1:5000/tool@sha256:...}); see {@link ImageReference}.
+   *
+   * @throws InvalidSpecException when the reference is malformed
+   */
+  public static Rootfs image(String reference) {
+    return image(ImageReference.parse(reference));
+  }
+
+  /** The image {@code reference} in a registry. */
+  public static Rootfs image(ImageReference reference) {
+    Objects.requireNonNull(reference, "reference");
+    return new Rootfs(Kind.OCI_IMAGE, null, reference.tag().orElse(null), reference);
+  }
+
+  /**
+   * Parses the command-line form: {@code host}, a directory, {@code oci:PATH[:TAG]}, or
+   * {@code docker://[HOST[:PORT]/]NAME[:TAG|@DIGEST]} for an image in a registry (skopeo's transport syntax).
    */
   public static Rootfs parse(String text) {
     if (text.equals("host")) {
       return hostReadOnly();
+    }
+    if (text.startsWith("docker://")) {
+      return image(text.substring("docker://".length()));
     }
     if (text.startsWith("oci:")) {
       String rest = text.substring(4);
@@ -91,7 +116,7 @@ public final class Rootfs {
     return kind;
   }
 
-  /** The directory or image path; empty for {@link Kind#HOST_READ_ONLY}. */
+  /** The directory or image path; empty for {@link Kind#HOST_READ_ONLY} and for an image in a registry. */
   public Optional<Path> path() {
     return Optional.ofNullable(path);
   }
@@ -101,14 +126,20 @@ public final class Rootfs {
     return Optional.ofNullable(tag);
   }
 
+  /** The image in a registry, for a root file system made by {@link #image(String)}. */
+  public Optional<ImageReference> reference() {
+    return Optional.ofNullable(reference);
+  }
+
   @Override
   public boolean equals(Object o) {
-    return o instanceof Rootfs r && r.kind == kind && Objects.equals(r.path, path) && Objects.equals(r.tag, tag);
+    return o instanceof Rootfs r && r.kind == kind && Objects.equals(r.path, path) && Objects.equals(r.tag, tag)
+        && Objects.equals(r.reference, reference);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(kind, path, tag);
+    return Objects.hash(kind, path, tag, reference);
   }
 
   @Override
@@ -116,7 +147,7 @@ public final class Rootfs {
     return switch (kind) {
       case HOST_READ_ONLY -> "host (read-only)";
       case DIRECTORY -> "directory " + path;
-      case OCI_IMAGE -> "oci " + path + (tag == null ? "" : ":" + tag);
+      case OCI_IMAGE -> reference != null ? "docker://" + reference : "oci " + path + (tag == null ? "" : ":" + tag);
     };
   }
 }

@@ -22,7 +22,9 @@ final class Help {
         --ro HOST:GUEST        a host directory, read-only (repeatable)
         --rw HOST:GUEST        a host directory, read-write (repeatable)
         --image FILE:GUEST     a host file as a read-only disk or file (repeatable)
-        --rootfs host|DIR|oci:PATH[:TAG]   the root file system (os)
+        --rootfs host|DIR|oci:PATH[:TAG]|docker://[HOST[:PORT]/]NAME[:TAG|@DIGEST]
+                                           the root file system (os): the host's, a directory, an image
+                                           file, or an image pulled from a registry
         --net none|loopback|host           the network (os; default none)
         --publish HOST:GUEST   publish a guest port on a host port (os, with --net loopback)
         --hostname NAME        the isolate's host name

@@ -105,6 +105,18 @@ public final class SystemProperties {
     return string(name).map(v -> Path.of(v).toAbsolutePath());
   }
 
+  /**
+   * An environment variable, empty when unset or blank (the only environment this library reads: where a tool it
+   * interoperates with, such as Docker's credentials, is configured so).
+   *
+   * @param name the variable
+   * @return the value
+   */
+  public static Optional<String> environment(String name) {
+    String v = System.getenv(name);
+    return v == null || v.isBlank() ? Optional.empty() : Optional.of(v);
+  }
+
   /** The JVM's temporary directory ({@code java.io.tmpdir}). @return the directory */
   public static Path tmpdir() {
     return Path.of(System.getProperty("java.io.tmpdir", "/tmp"));

@@ -219,8 +219,9 @@ public final class ContainerProvider implements IsolationProvider {
       ImageStore.PreparedImage image = null;
       for (int attempt = 0; image == null; attempt++) {
         try {
-          image = store.prepare(spec.rootfs().path().orElseThrow(), spec.rootfs().tag().orElse(null),
-              settings);
+          image = spec.rootfs().reference().isPresent()
+              ? store.prepare(spec.rootfs().reference().get(), settings)
+              : store.prepare(spec.rootfs().path().orElseThrow(), spec.rootfs().tag().orElse(null), settings);
         } catch (IOException e) {
           throw new StartFailedException("cannot prepare image " + spec.rootfs() + ": " + e.getMessage(), e);
         }

@@ -26,10 +26,12 @@ import java.util.Optional;
  * @param cgroupsDisabled {@value #CGROUPS_DISABLED}: run without cgroups (limits then need explicit consent)
  * @param cgroupMoveJvm {@value #CGROUP_MOVE_JVM}: on cgroup v2, move the JVM's processes into a leaf so that its
  *     cgroup can delegate controllers
+ * @param registries how images are pulled from registries (see {@link RegistrySettings} for its properties)
  */
 public record ContainerSettings(Optional<Path> helperDir, Optional<Path> runDir, Optional<Path> imageCache,
     long imageCacheMaxBytes, long maxImageBytes, long maxLayerBytes, long imagePrepareSeconds,
-    Optional<String> cgroupParent, boolean cgroupsDisabled, boolean cgroupMoveJvm) implements ProviderSettings {
+    Optional<String> cgroupParent, boolean cgroupsDisabled, boolean cgroupMoveJvm, RegistrySettings registries)
+    implements ProviderSettings {
   public static final String HELPER_DIR = "isolate.container.helperDir";
   public static final String RUN_DIR = "isolate.container.runDir";
   public static final String IMAGE_CACHE = "isolate.container.imageCache";
@@ -51,21 +53,21 @@ public record ContainerSettings(Optional<Path> helperDir, Optional<Path> runDir,
   /** @param dir where this isolate's run directory is made @return these settings with it */
   public ContainerSettings withRunDir(Path dir) {
     return new ContainerSettings(helperDir, Optional.of(dir.toAbsolutePath()), imageCache, imageCacheMaxBytes,
-        maxImageBytes, maxLayerBytes, imagePrepareSeconds, cgroupParent, cgroupsDisabled, cgroupMoveJvm);
+        maxImageBytes, maxLayerBytes, imagePrepareSeconds, cgroupParent, cgroupsDisabled, cgroupMoveJvm, registries);
   }
 
   /** @param bytes the most this isolate's image may unpack to @return these settings with it */
   public ContainerSettings withMaxImageBytes(long bytes) {
     positive("maxImageBytes", bytes);
     return new ContainerSettings(helperDir, runDir, imageCache, imageCacheMaxBytes, bytes, maxLayerBytes,
-        imagePrepareSeconds, cgroupParent, cgroupsDisabled, cgroupMoveJvm);
+        imagePrepareSeconds, cgroupParent, cgroupsDisabled, cgroupMoveJvm, registries);
   }
 
   /** @param bytes the most one layer of this isolate's image may unpack to @return these settings with it */
   public ContainerSettings withMaxLayerBytes(long bytes) {
     positive("maxLayerBytes", bytes);
     return new ContainerSettings(helperDir, runDir, imageCache, imageCacheMaxBytes, maxImageBytes, bytes,
-        imagePrepareSeconds, cgroupParent, cgroupsDisabled, cgroupMoveJvm);
+        imagePrepareSeconds, cgroupParent, cgroupsDisabled, cgroupMoveJvm, registries);
   }
 
   /** @param seconds how long preparing this isolate's image may take @return these settings with it */
@@ -74,7 +76,7 @@ public record ContainerSettings(Optional<Path> helperDir, Optional<Path> runDir,
       throw new InvalidSpecException("imagePrepareSeconds (" + seconds + ") must not be negative");
     }
     return new ContainerSettings(helperDir, runDir, imageCache, imageCacheMaxBytes, maxImageBytes, maxLayerBytes,
-        seconds, cgroupParent, cgroupsDisabled, cgroupMoveJvm);
+        seconds, cgroupParent, cgroupsDisabled, cgroupMoveJvm, registries);
   }
 
   /** @param bytes the size the layer cache is trimmed to after this isolate's image @return these settings */
@@ -83,7 +85,13 @@ public record ContainerSettings(Optional<Path> helperDir, Optional<Path> runDir,
       throw new InvalidSpecException("imageCacheMaxBytes (" + bytes + ") must not be negative");
     }
     return new ContainerSettings(helperDir, runDir, imageCache, bytes, maxImageBytes, maxLayerBytes,
-        imagePrepareSeconds, cgroupParent, cgroupsDisabled, cgroupMoveJvm);
+        imagePrepareSeconds, cgroupParent, cgroupsDisabled, cgroupMoveJvm, registries);
+  }
+
+  /** @param settings how this isolate's image is pulled from its registry @return these settings with them */
+  public ContainerSettings withRegistries(RegistrySettings settings) {
+    return new ContainerSettings(helperDir, runDir, imageCache, imageCacheMaxBytes, maxImageBytes, maxLayerBytes,
+        imagePrepareSeconds, cgroupParent, cgroupsDisabled, cgroupMoveJvm, java.util.Objects.requireNonNull(settings));
   }
 
   private static void positive(String name, long value) {
@@ -124,6 +132,7 @@ public record ContainerSettings(Optional<Path> helperDir, Optional<Path> runDir,
         SystemProperties.number(IMAGE_PREPARE_SECONDS, DEFAULT_IMAGE_PREPARE_SECONDS, 0, 86_400L * 365),
         SystemProperties.string(CGROUP_PARENT),
         SystemProperties.flag(CGROUPS_DISABLED),
-        SystemProperties.flag(CGROUP_MOVE_JVM));
+        SystemProperties.flag(CGROUP_MOVE_JVM),
+        RegistrySettings.fromSystemProperties());
   }
 }

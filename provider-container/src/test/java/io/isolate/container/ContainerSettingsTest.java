@@ -58,7 +58,7 @@ class ContainerSettingsTest {
     ContainerSettings jvm = ContainerSettings.fromSystemProperties();
     ContainerSettings noCgroups = new ContainerSettings(jvm.helperDir(), jvm.runDir(), jvm.imageCache(),
         jvm.imageCacheMaxBytes(), jvm.maxImageBytes(), jvm.maxLayerBytes(), jvm.imagePrepareSeconds(),
-        jvm.cgroupParent(), !jvm.cgroupsDisabled(), jvm.cgroupMoveJvm());
+        jvm.cgroupParent(), !jvm.cgroupsDisabled(), jvm.cgroupMoveJvm(), jvm.registries());
     InvalidSpecException e = assertThrows(InvalidSpecException.class, () -> Isolate.builder()
         .level(IsolationLevel.OS).workload(Workload.command("/bin/true")).settings(noCgroups).build());
     assertTrue(e.getMessage().contains("ContainerSettings.cgroupsDisabled belongs to the whole JVM"),

@@ -3,6 +3,7 @@ package io.isolate.container.image;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.isolate.container.ContainerSettings;
+import io.isolate.container.json.Json;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -48,17 +49,32 @@ final class ImageArchive {
    * @param declaredDigest the stated digest, hex
    * @param ofUncompressed whether the digest is of the uncompressed tar (a docker archive's diff_id) rather than of
    *     the blob as stored
-   * @param member the blob
+   * @param source the blob, read only when the layer is not in the cache yet (a registry's is downloaded then)
    */
-  record Layer(String declaredDigest, boolean ofUncompressed, Member member) {}
+  record Layer(String declaredDigest, boolean ofUncompressed, Source source) {}
+
+  /** Where a layer's blob comes from. */
+  interface Source {
+    Member fetch() throws IOException;
+
+    static Source of(Member member) {
+      return () -> member;
+    }
+  }
 
   /**
    * A file of the image, in memory or on disk.
    *
    * @param owned whether nobody else can change it: in memory, or staged in the caller's scratch directory (a
    *     member of an image directory belongs to whoever owns that directory)
+   * @param pulled whether it is a registry's blob this JVM downloaded into its own scratch file, verified against
+   *     the layer's digest as it streamed: not hashed again, and deleted once unpacked
    */
-  record Member(String name, byte[] bytes, Path file, boolean owned) {
+  record Member(String name, byte[] bytes, Path file, boolean owned, boolean pulled) {
+    Member(String name, byte[] bytes, Path file, boolean owned) {
+      this(name, bytes, file, owned, false);
+    }
+
     InputStream open() throws IOException {
       return bytes != null ? new ByteArrayInputStream(bytes) : Files.newInputStream(file);
     }
@@ -215,7 +231,7 @@ final class ImageArchive {
     for (int i = 0; i < layers.size(); i++) {
       ObjectNode descriptor = Json.element(layers, i, "the manifest's layers in " + source);
       String digest = digestHex(Json.string(descriptor, "digest", "a layer descriptor in " + source));
-      result.add(new Layer(digest, false, require("blobs/sha256/" + digest)));
+      result.add(new Layer(digest, false, Source.of(require("blobs/sha256/" + digest))));
     }
     ObjectNode configDescriptor = Json.object(manifest, "config", "the manifest in " + source);
     if (configDescriptor == null) {
@@ -322,10 +338,10 @@ final class ImageArchive {
         if (diffId == null) {
           throw new IOException("the configuration in " + source + ": diff_ids holds a non-string");
         }
-        result.add(new Layer(digestHex(diffId), true, require(name)));
+        result.add(new Layer(digestHex(diffId), true, Source.of(require(name))));
       } else {
         String declared = name.startsWith("blobs/sha256/") ? digestHex("sha256:" + name.substring(13)) : null;
-        result.add(new Layer(declared, false, require(name)));
+        result.add(new Layer(declared, false, Source.of(require(name))));
       }
     }
     return new Image(result, config);

@@ -1,9 +1,13 @@
 package io.isolate.container.image;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import io.isolate.ImageReference;
 import io.isolate.container.ContainerSettings;
 import io.isolate.container.helper.HelperBinary;
+import io.isolate.container.json.Json;
+import io.isolate.container.registry.ImagePuller;
 import io.isolate.spi.SystemProperties;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -30,6 +34,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 
 /**
@@ -132,78 +137,110 @@ public final class ImageStore {
     Path scratch = tmp.resolve("read-" + UUID.randomUUID());
     try {
       ImageArchive.Image parsed = ImageArchive.open(image, scratch, settings.maxImageBytes()).image(tag);
-      long imageCap = settings.maxImageBytes();
-      long layerCap = settings.maxLayerBytes();
-      long imageLeft = imageCap;
-      long deadline = System.nanoTime()
-          + java.util.concurrent.TimeUnit.SECONDS.toNanos(settings.imagePrepareSeconds());
-      List<Path> dirs = new ArrayList<>();
-      for (ImageArchive.Layer layer : parsed.layers()) {
-        LayerUnpacker.Cap cap = imageLeft < layerCap
-            ? new LayerUnpacker.Cap(imageLeft, "the image cap -D" + ContainerSettings.MAX_IMAGE_BYTES + "=" + imageCap
-                + " (with the layers below it)", deadline)
-            : new LayerUnpacker.Cap(layerCap, "the layer cap -D" + ContainerSettings.MAX_LAYER_BYTES + "=" + layerCap,
-                deadline);
-        Path dir = layer(layer, cap);
-        long size = recordedSize(dir);
-        if (size > cap.bytes()) {
-          throw new IOException("image " + image + " unpacks to more than " + cap.name() + " allows (layer "
-              + dir.getFileName() + ": " + size + " bytes)");
-        }
-        imageLeft -= size;
-        dirs.add(dir);
-      }
-      Collections.reverse(dirs);
-      for (Path dir : dirs) {
-        LayerLeases.markUsed(dir); // fresh: no trim takes it before the caller leases it (RECENT_USE_MILLIS)
-      }
-      if (unpackedSinceTrim) {
-        unpackedSinceTrim = false;
-        try {
-          trim(settings.imageCacheMaxBytes(), Set.copyOf(dirs));
-        } catch (IOException | RuntimeException e) {
-          // trimming is best-effort: the image is prepared, the next new layer tries again
-          LOG.log(System.Logger.Level.WARNING, "cannot trim the layer cache " + root + " to "
-              + settings.imageCacheMaxBytes() + " bytes; it may grow past that until a later trim succeeds", e);
-        }
-      }
-      String where = "the configuration of " + image;
-      com.fasterxml.jackson.databind.node.ObjectNode process = Json.object(parsed.config(), "config", where);
-      if (process == null) {
-        process = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
-      }
-      List<String> env = new ArrayList<>();
-      com.fasterxml.jackson.databind.node.ArrayNode envArray = Json.array(process, "Env", where);
-      for (int i = 0; envArray != null && i < envArray.size(); i++) {
-        String entry = Json.text(envArray, i);
-        if (entry != null && entry.indexOf('=') > 0 && entry.indexOf('\0') < 0) {
-          env.add(entry);
-        }
-      }
-      String workingDir = Json.string(process, "WorkingDir", where);
-      List<String> entrypoint;
-      List<String> cmd;
-      String commandProblem = null;
-      try {
-        entrypoint = strings(process, "Entrypoint");
-        cmd = strings(process, "Cmd");
-      } catch (IOException malformed) {
-        // matters only to a workload that runs the image's command: refused then, with this reason
-        entrypoint = List.of();
-        cmd = List.of();
-        commandProblem = malformed.getMessage();
-      }
-      PreparedImage result = new PreparedImage(List.copyOf(dirs), List.copyOf(env),
-          workingDir == null || workingDir.isBlank() ? null : workingDir, entrypoint, cmd, commandProblem);
-      images.put(key, result);
-      LOG.log(System.Logger.Level.DEBUG, "image " + image + (tag == null ? "" : ":" + tag) + " prepared: "
-          + dirs.size() + " layers in " + root);
-      return result;
+      return prepare(parsed, image + (tag == null ? "" : ":" + tag), key, settings);
     } finally {
       if (Files.exists(scratch)) {
         LayerUnpacker.deleteRecursively(scratch);
       }
     }
+  }
+
+  /**
+   * Pulls what is missing of the image {@code ref} from its registry (see {@link ImagePuller}) and unpacks its layers
+   * under the caps of {@code settings}.
+   *
+   * @throws IOException naming the image and what the registry answered or what is wrong with the image
+   */
+  public PreparedImage prepare(ImageReference ref, ContainerSettings settings) throws IOException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(settings.imagePrepareSeconds());
+    ImagePuller puller = new ImagePuller(root.resolve("registry"), settings.registries());
+    ImagePuller.Resolved resolved = puller.resolve(ref);
+    String key = "registry|" + resolved.reference().digest().orElseThrow();
+    PreparedImage known = images.getIfPresent(key);
+    if (known != null && known.layers().stream().allMatch(Files::isDirectory)) {
+      return known;
+    }
+    Path tmp = Files.createDirectories(root.resolve("tmp"));
+    // a stored layer is at most about twice what it unpacks to (see unpack): a larger declared size is refused first
+    long maxStored = Math.addExact(Math.multiplyExact(Math.min(settings.maxLayerBytes(), Long.MAX_VALUE / 4), 2),
+        1 << 20);
+    List<ImageArchive.Layer> layers = new ArrayList<>();
+    for (ImagePuller.Blob blob : resolved.layers()) {
+      layers.add(new ImageArchive.Layer(blob.digestHex(), false, () -> new ImageArchive.Member(
+          "sha256:" + blob.digestHex() + " of " + ref, null, puller.download(resolved, blob, tmp, maxStored, deadline),
+          true, true)));
+    }
+    ObjectNode config = Json.parseObject(resolved.config(), "the configuration of " + ref);
+    return prepare(new ImageArchive.Image(List.copyOf(layers), config), ref.toString(), key, settings);
+  }
+
+  private PreparedImage prepare(ImageArchive.Image parsed, String image, String key, ContainerSettings settings)
+      throws IOException {
+    long imageCap = settings.maxImageBytes();
+    long layerCap = settings.maxLayerBytes();
+    long imageLeft = imageCap;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(settings.imagePrepareSeconds());
+    List<Path> dirs = new ArrayList<>();
+    for (ImageArchive.Layer layer : parsed.layers()) {
+      LayerUnpacker.Cap cap = imageLeft < layerCap
+          ? new LayerUnpacker.Cap(imageLeft, "the image cap -D" + ContainerSettings.MAX_IMAGE_BYTES + "=" + imageCap
+              + " (with the layers below it)", deadline)
+          : new LayerUnpacker.Cap(layerCap, "the layer cap -D" + ContainerSettings.MAX_LAYER_BYTES + "=" + layerCap,
+              deadline);
+      Path dir = layer(layer, cap);
+      long size = recordedSize(dir);
+      if (size > cap.bytes()) {
+        throw new IOException("image " + image + " unpacks to more than " + cap.name() + " allows (layer "
+            + dir.getFileName() + ": " + size + " bytes)");
+      }
+      imageLeft -= size;
+      dirs.add(dir);
+    }
+    Collections.reverse(dirs);
+    for (Path dir : dirs) {
+      LayerLeases.markUsed(dir); // fresh: no trim takes it before the caller leases it (RECENT_USE_MILLIS)
+    }
+    if (unpackedSinceTrim) {
+      unpackedSinceTrim = false;
+      try {
+        trim(settings.imageCacheMaxBytes(), Set.copyOf(dirs));
+      } catch (IOException | RuntimeException e) {
+        // trimming is best-effort: the image is prepared, the next new layer tries again
+        LOG.log(System.Logger.Level.WARNING, "cannot trim the layer cache " + root + " to "
+            + settings.imageCacheMaxBytes() + " bytes; it may grow past that until a later trim succeeds", e);
+      }
+    }
+    String where = "the configuration of " + image;
+    com.fasterxml.jackson.databind.node.ObjectNode process = Json.object(parsed.config(), "config", where);
+    if (process == null) {
+      process = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+    }
+    List<String> env = new ArrayList<>();
+    com.fasterxml.jackson.databind.node.ArrayNode envArray = Json.array(process, "Env", where);
+    for (int i = 0; envArray != null && i < envArray.size(); i++) {
+      String entry = Json.text(envArray, i);
+      if (entry != null && entry.indexOf('=') > 0 && entry.indexOf('\0') < 0) {
+        env.add(entry);
+      }
+    }
+    String workingDir = Json.string(process, "WorkingDir", where);
+    List<String> entrypoint;
+    List<String> cmd;
+    String commandProblem = null;
+    try {
+      entrypoint = strings(process, "Entrypoint");
+      cmd = strings(process, "Cmd");
+    } catch (IOException malformed) {
+      // matters only to a workload that runs the image's command: refused then, with this reason
+      entrypoint = List.of();
+      cmd = List.of();
+      commandProblem = malformed.getMessage();
+    }
+    PreparedImage result = new PreparedImage(List.copyOf(dirs), List.copyOf(env),
+        workingDir == null || workingDir.isBlank() ? null : workingDir, entrypoint, cmd, commandProblem);
+    images.put(key, result);
+    LOG.log(System.Logger.Level.DEBUG, "image " + image + " prepared: " + dirs.size() + " layers in " + root);
+    return result;
   }
 
   /** A list of strings in the image configuration, empty when absent or null; anything else is malformed. */
@@ -242,7 +279,7 @@ public final class ImageStore {
       try {
         return layers.get(layer.declaredDigest(), d -> {
           try {
-            return unpack(layer, cap);
+            return unpackOnce(layer, dir, cap);
           } catch (IOException e) {
             throw new UncheckedIOException(e);
           }
@@ -252,6 +289,23 @@ public final class ImageStore {
       }
     }
     return unpack(layer, cap);
+  }
+
+  /**
+   * Unpacks a layer that another JVM may be unpacking (or pulling) at the same time: under a lock file of its own,
+   * so that one of them does the work and the others find it done.
+   */
+  private Path unpackOnce(ImageArchive.Layer layer, Path dir, LayerUnpacker.Cap cap) throws IOException {
+    Path lockFile = Files.createDirectories(root.resolve("locks")).resolve(layer.declaredDigest().substring(0,
+        NAME_HEX));
+    try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(lockFile,
+        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+        java.nio.channels.FileLock ignored = channel.lock()) {
+      if (Files.isDirectory(dir)) {
+        return dir;
+      }
+      return unpack(layer, cap);
+    }
   }
 
   /**
@@ -267,8 +321,11 @@ public final class ImageStore {
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     Path copy = tmp.resolve("blob-" + id);
     try {
-      ImageArchive.Member member = layer.member();
+      ImageArchive.Member member = layer.source().fetch();
       Path file = member.file();
+      if (member.pulled()) {
+        copy = file; // this JVM's own download: deleted with the scratch copies below
+      }
       // A layer's stored and decompressed streams are at most about twice what it unpacks to (a tar header and
       // padding per entry, which the cap counts as 512 bytes): reading more than that, or past the deadline, is
       // refused before it fills a disk or holds the thread.
@@ -285,7 +342,8 @@ public final class ImageStore {
         }
         file = copy;
       }
-      String hex = file != null ? sha256(Files.newInputStream(file)) : ImageArchive.sha256(member.bytes());
+      String hex = member.pulled() ? layer.declaredDigest()
+          : file != null ? sha256(Files.newInputStream(file)) : ImageArchive.sha256(member.bytes());
       if (layer.declaredDigest() != null) {
         String checked = hex;
         if (layer.ofUncompressed() && isGzip(file, member.bytes())) {

@@ -1,4 +1,4 @@
-package io.isolate.container.image;
+package io.isolate.container.json;
 
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.StreamReadFeature;
@@ -15,14 +15,14 @@ import java.io.IOException;
  * and tools that keep the last would see different images. Jackson's read constraints bound nesting depth and the
  * length of strings and numbers.
  */
-final class Json {
+public final class Json {
   private static final JsonMapper MAPPER = JsonMapper.builder()
       .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
   private Json() {}
 
   /** Parses {@code bytes} (UTF-8) as one JSON object. */
-  static ObjectNode parseObject(byte[] bytes, String what) throws IOException {
+  public static ObjectNode parseObject(byte[] bytes, String what) throws IOException {
     JsonNode node = parse(bytes, what);
     if (!(node instanceof ObjectNode o)) {
       throw new IOException(what + " is not a JSON object but " + describe(node));
@@ -31,7 +31,7 @@ final class Json {
   }
 
   /** Parses {@code bytes} (UTF-8) as one JSON array. */
-  static ArrayNode parseArray(byte[] bytes, String what) throws IOException {
+  public static ArrayNode parseArray(byte[] bytes, String what) throws IOException {
     JsonNode node = parse(bytes, what);
     if (!(node instanceof ArrayNode a)) {
       throw new IOException(what + " is not a JSON array but " + describe(node));
@@ -51,15 +51,15 @@ final class Json {
     }
   }
 
-  static ObjectNode object(ObjectNode o, String field, String where) throws IOException {
+  public static ObjectNode object(ObjectNode o, String field, String where) throws IOException {
     return typed(o.get(field), ObjectNode.class, field, where, "an object");
   }
 
-  static ArrayNode array(ObjectNode o, String field, String where) throws IOException {
+  public static ArrayNode array(ObjectNode o, String field, String where) throws IOException {
     return typed(o.get(field), ArrayNode.class, field, where, "a list");
   }
 
-  static String string(ObjectNode o, String field, String where) throws IOException {
+  public static String string(ObjectNode o, String field, String where) throws IOException {
     JsonNode value = o.get(field);
     if (value == null || value.isNull()) {
       return null;
@@ -71,7 +71,7 @@ final class Json {
   }
 
   /** Element {@code i} of {@code a}, which must be an object. */
-  static ObjectNode element(ArrayNode a, int i, String where) throws IOException {
+  public static ObjectNode element(ArrayNode a, int i, String where) throws IOException {
     ObjectNode e = typed(a.get(i), ObjectNode.class, "element " + i, where, "an object");
     if (e == null) {
       throw new IOException(where + ": element " + i + " is null, not an object");
@@ -80,7 +80,7 @@ final class Json {
   }
 
   /** Element {@code i} of {@code a} if it is a string, else null. */
-  static String text(ArrayNode a, int i) {
+  public static String text(ArrayNode a, int i) {
     JsonNode e = a.get(i);
     return e != null && e.isTextual() ? e.textValue() : null;
   }
@@ -97,7 +97,7 @@ final class Json {
   }
 
   /** What kind of JSON value {@code node} is, for messages. */
-  static String describe(JsonNode node) {
+  public static String describe(JsonNode node) {
     return switch (node.getNodeType()) {
       case OBJECT -> "an object";
       case ARRAY -> "a list";

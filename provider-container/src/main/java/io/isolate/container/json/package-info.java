@@ -1,0 +1,2 @@
+/** Strict reading of the JSON documents images and registries send (manifests, configurations, tokens, errors). */
+package io.isolate.container.json;

@@ -1,0 +1,214 @@
+package io.isolate.container.registry;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.isolate.ExitResult;
+import io.isolate.Isolate;
+import io.isolate.IsolationLevel;
+import io.isolate.Rootfs;
+import io.isolate.StartFailedException;
+import io.isolate.Termination;
+import io.isolate.Workload;
+import io.isolate.container.ContainerSettings;
+import io.isolate.container.Prerequisites;
+import io.isolate.container.RegistrySettings;
+import io.isolate.container.image.ImageStore;
+import io.isolate.container.image.TestImages;
+import java.io.IOException;
+import java.net.HttpURLConnection;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.List;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Images pulled from a real registry on 127.0.0.1 (pushed there by skopeo) and run at the OS level: by tag, by digest,
+ * through a manifest list, with Basic authentication from Docker's credentials file; a corrupt blob is refused with
+ * nothing cached, and a pull cut midway resumes where it stopped.
+ */
+class RegistryPullTest {
+  @TempDir static Path dir;
+  static LocalRegistry registry;
+  static byte[] busybox;
+
+  @BeforeAll
+  static void start() throws Exception {
+    Prerequisites.requireOsLevel();
+    Prerequisites.requireFile("/bin/busybox", "Debian package busybox-static");
+    busybox = TestImages.busyboxLayer();
+    registry = LocalRegistry.start(dir.resolve("registry"), false);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (registry != null) {
+      registry.close();
+    }
+  }
+
+  /** A layer no other test has: its digest is new to the cache. */
+  private static byte[] markerLayer(String text) {
+    return TestImages.gz(l -> l.file("marker", text + "\n").file("unique", UUID.randomUUID().toString()));
+  }
+
+  private static Path layout(String name, List<byte[]> layers) throws IOException {
+    return TestImages.ociLayout(dir.resolve("layouts").resolve(name + "-" + UUID.randomUUID()), "1", layers);
+  }
+
+  private static ExitResult run(Rootfs rootfs, ContainerSettings settings, String script) {
+    Isolate.Builder b = Isolate.builder().level(IsolationLevel.OS).rootfs(rootfs)
+        .workload(Workload.command("/bin/sh", "-c", script));
+    if (settings != null) {
+      b.settings(settings);
+    }
+    try (Isolate isolate = b.build()) {
+      return isolate.run();
+    }
+  }
+
+  private static String manifestDigest(LocalRegistry r, String name, String tag) throws IOException {
+    HttpURLConnection c = (HttpURLConnection) URI.create("http://" + r.host() + "/v2/" + name + "/manifests/" + tag)
+        .toURL().openConnection();
+    c.setRequestProperty("Accept", ImagePuller.OCI_MANIFEST + ", " + ImagePuller.OCI_INDEX);
+    assertEquals(200, c.getResponseCode());
+    String digest = c.getHeaderField("Docker-Content-Digest");
+    c.disconnect();
+    return digest;
+  }
+
+  @Test
+  void pullsByTagAndRunsTheImage() throws Exception {
+    registry.push(layout("tag", List.of(busybox, markerLayer("by tag"))), "1", "team/tool:1", false);
+    List<RegistrySettings.PullProgress> progress = new CopyOnWriteArrayList<>();
+    ContainerSettings settings = ContainerSettings.fromSystemProperties()
+        .withRegistries(RegistrySettings.fromSystemProperties().withProgress(progress::add));
+    ExitResult r = run(Rootfs.image(registry.host() + "/team/tool:1"), settings, "cat /marker");
+    assertEquals(Termination.EXITED, r.termination(), r::toString);
+    assertEquals("by tag\n", r.stdoutText());
+    assertTrue(progress.stream().anyMatch(RegistrySettings.PullProgress::done), progress::toString);
+    // the second start needs no download: the tag's manifest and the layers come from the cache
+    progress.clear();
+    ExitResult again = run(Rootfs.image(registry.host() + "/team/tool:1"), settings, "cat /marker");
+    assertEquals("by tag\n", again.stdoutText(), again::toString);
+    assertTrue(progress.isEmpty(), progress::toString);
+  }
+
+  @Test
+  void pullsByDigest() throws Exception {
+    registry.push(layout("digest", List.of(busybox, markerLayer("by digest"))), "1", "team/pinned:1", false);
+    String digest = manifestDigest(registry, "team/pinned", "1");
+    ExitResult r = run(Rootfs.image(registry.host() + "/team/pinned@" + digest), null, "cat /marker");
+    assertEquals("by digest\n", r.stdoutText(), r::toString);
+  }
+
+  @Test
+  void aManifestListIsResolvedToLinuxAmd64() throws Exception {
+    Path amd = layout("amd64", List.of(busybox, markerLayer("amd64")));
+    Path arm = layout("arm64", List.of(markerLayer("arm64")));
+    Path list = Files.createDirectories(dir.resolve("layouts/list-" + UUID.randomUUID()).resolve("blobs/sha256"))
+        .getParent().getParent();
+    ObjectNode index = TestImages.object("schemaVersion", 2, "mediaType", ImagePuller.OCI_INDEX, "manifests",
+        TestImages.array(platformEntry(amd, list, "amd64"), platformEntry(arm, list, "arm64")));
+    byte[] indexBytes = index.toString().getBytes(StandardCharsets.UTF_8);
+    Files.write(list.resolve("blobs/sha256").resolve(TestImages.sha256(indexBytes)), indexBytes);
+    Files.writeString(list.resolve("oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}");
+    Files.writeString(list.resolve("index.json"), TestImages.object("schemaVersion", 2, "manifests",
+        TestImages.array(TestImages.object("mediaType", ImagePuller.OCI_INDEX, "digest", "sha256:"
+            + TestImages.sha256(indexBytes), "size", indexBytes.length, "annotations",
+            TestImages.object("org.opencontainers.image.ref.name", "1")))).toString());
+    registry.push(list, "1", "team/multi:1", true);
+    ExitResult r = run(Rootfs.image(registry.host() + "/team/multi:1"), null, "cat /marker");
+    assertEquals("amd64\n", r.stdoutText(), r::toString);
+  }
+
+  /** Copies an image's blobs into {@code into} and describes its manifest for {@code arch}. */
+  private static ObjectNode platformEntry(Path layout, Path into, String arch) throws IOException {
+    try (var blobs = Files.list(layout.resolve("blobs/sha256"))) {
+      for (Path b : blobs.toList()) {
+        Files.copy(b, into.resolve("blobs/sha256").resolve(b.getFileName()),
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+    var top = new com.fasterxml.jackson.databind.ObjectMapper().readTree(layout.resolve("index.json").toFile())
+        .get("manifests").get(0);
+    return TestImages.object("mediaType", ImagePuller.OCI_MANIFEST, "digest", top.get("digest").asText(),
+        "size", top.get("size").asLong(), "platform", TestImages.object("architecture", arch, "os", "linux"));
+  }
+
+  @Test
+  void basicAuthenticationUsesDockersCredentialsFile() throws Exception {
+    try (LocalRegistry secured = LocalRegistry.start(dir.resolve("secured"), true)) {
+      secured.push(layout("auth", List.of(busybox, markerLayer("authenticated"))), "1", "private/tool:1", false);
+      Rootfs image = Rootfs.image(secured.host() + "/private/tool:1");
+      Path noCredentials = Files.writeString(dir.resolve("empty-config.json"), "{\"auths\":{}}");
+      ContainerSettings anonymous = ContainerSettings.fromSystemProperties().withRegistries(
+          RegistrySettings.fromSystemProperties().withDockerConfig(noCredentials));
+      StartFailedException refused = assertThrows(StartFailedException.class, () -> run(image, anonymous, "true"));
+      assertTrue(refused.getMessage().contains("asks for a user name and password"), refused.getMessage());
+
+      String auth = Base64.getEncoder().encodeToString((LocalRegistry.USER + ":" + LocalRegistry.PASSWORD)
+          .getBytes(StandardCharsets.UTF_8));
+      Path config = Files.writeString(dir.resolve("config.json"),
+          "{\"auths\":{\"" + secured.host() + "\":{\"auth\":\"" + auth + "\"}}}");
+      ContainerSettings withCredentials = ContainerSettings.fromSystemProperties().withRegistries(
+          RegistrySettings.fromSystemProperties().withDockerConfig(config));
+      ExitResult r = run(image, withCredentials, "cat /marker");
+      assertEquals("authenticated\n", r.stdoutText(), r::toString);
+    }
+  }
+
+  @Test
+  void aCorruptBlobIsRefusedAndNothingIsCached() throws Exception {
+    byte[] layer = markerLayer("corrupt");
+    registry.push(layout("corrupt", List.of(busybox, layer)), "1", "team/corrupt:1", false);
+    String hex = TestImages.sha256(layer);
+    Path stored = registry.blobFile(hex);
+    byte[] bytes = Files.readAllBytes(stored);
+    bytes[bytes.length / 2] ^= 0x55;
+    Files.write(stored, bytes);
+    StartFailedException e = assertThrows(StartFailedException.class,
+        () -> run(Rootfs.image(registry.host() + "/team/corrupt:1"), null, "true"));
+    assertTrue(e.getMessage().contains("corrupt") && e.getMessage().contains(hex), e.getMessage());
+    Path cache = ImageStore.shared().root();
+    assertFalse(Files.exists(cache.resolve("layers").resolve(hex.substring(0, 32))), "no layer in the cache");
+    assertFalse(Files.exists(cache.resolve("registry/partial").resolve(hex)), "no partial download kept");
+  }
+
+  @Test
+  void aPullCutMidwayResumesWhereItStopped() throws Exception {
+    byte[] noise = new byte[3 << 20];
+    new Random(7).nextBytes(noise); // incompressible: the stored layer is about as large
+    byte[] big = TestImages.gz(l -> l.file("noise", new String(Base64.getEncoder().encode(noise),
+        StandardCharsets.US_ASCII)).file("marker", "resumed\n"));
+    registry.push(layout("big", List.of(busybox, big)), "1", "team/big:1", false);
+    try (CuttingProxy proxy = CuttingProxy.start(registry.port, 1 << 20)) {
+      Rootfs image = Rootfs.image("127.0.0.1:" + proxy.port() + "/team/big:1");
+      StartFailedException cut = assertThrows(StartFailedException.class, () -> run(image, null, "true"));
+      assertTrue(cut.getMessage().contains("kept for the next pull"), cut.getMessage());
+      ExitResult r = run(image, null, "cat /marker");
+      assertEquals("resumed\n", r.stdoutText(), r::toString);
+      assertTrue(proxy.requests().stream().anyMatch(q -> q.toLowerCase().contains("range: bytes=")),
+          "the second pull asked for the rest only: " + proxy.requests());
+    }
+  }
+
+  @Test
+  void anUnknownImageSaysSo() {
+    StartFailedException e = assertThrows(StartFailedException.class,
+        () -> run(Rootfs.image(registry.host() + "/team/absent:1"), null, "true"));
+    assertTrue(e.getMessage().contains("404") && e.getMessage().contains("MANIFEST_UNKNOWN"), e.getMessage());
+  }
+}
