@@ -133,6 +133,11 @@ public final class SystemProperties {
     return System.getProperty("os.name", "").equals("Linux") && (arch.equals("amd64") || arch.equals("x86_64"));
   }
 
+  /** This JVM's architecture ({@code os.arch}: {@code amd64}, {@code aarch64}...). @return it */
+  public static String architecture() {
+    return System.getProperty("os.arch", "");
+  }
+
   /** This JVM's operating system and architecture ({@code os.name os.arch}), for messages. @return them */
   public static String platform() {
     return System.getProperty("os.name", "?") + " " + System.getProperty("os.arch", "?");

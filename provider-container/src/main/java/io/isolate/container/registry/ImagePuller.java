@@ -201,7 +201,7 @@ public final class ImagePuller {
 
   /** This JVM's architecture as OCI names it. */
   static String platformArchitecture() {
-    String arch = System.getProperty("os.arch", "");
+    String arch = io.isolate.spi.SystemProperties.architecture();
     return switch (arch) {
       case "amd64", "x86_64" -> "amd64";
       case "aarch64", "arm64" -> "arm64";
