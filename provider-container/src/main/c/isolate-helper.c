@@ -54,6 +54,7 @@
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "isolate-helper.h"
@@ -631,6 +632,22 @@ static void relay(int outside, int guest_port) {
 static void drop_capabilities(void);
 static void install_seccomp(void);
 
+/* Returns once something inside the isolate accepts connections on 127.0.0.1:port (probed every 10 ms by connecting
+ * and closing at once: a server sees one empty connection, as it does from any readiness check). */
+static void wait_until_listening(int port) {
+  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  for (;;) {
+    int probe = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (probe < 0) _exit(1);
+    int ok = connect(probe, (struct sockaddr *)&addr, sizeof addr) == 0;
+    close(probe);
+    if (ok) return;
+    struct timespec pause = {0, 10 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+  }
+}
+
 /* One process per published port, inside the isolate: accepts on the inherited host socket, relays per connection. */
 static void start_proxies(void) {
   for (int i = 0; i < opt.n_publish; i++) {
@@ -646,6 +663,8 @@ static void start_proxies(void) {
     drop_capabilities();
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) DIE("prctl(PR_SET_NO_NEW_PRIVS)");
     if (opt.seccomp_hex) install_seccomp();
+    wait_until_listening(opt.publish_guest[i]);
+    if (listen(opt.publish_fd[i], 128) != 0) _exit(1);
     for (;;) {
       int c = accept4(opt.publish_fd[i], NULL, NULL, SOCK_CLOEXEC);
       if (c < 0) {
@@ -765,7 +784,12 @@ int main(int argc, char **argv) {
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(opt.publish_host[i]),
                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0) DIE("bind 127.0.0.1:%d", opt.publish_host[i]);
-    if (listen(fd, 128) != 0) DIE("listen 127.0.0.1:%d", opt.publish_host[i]);
+    /* Port 0 took a free one: say which (the JVM reads it for mappedPort). The socket listens only once the guest
+     * does (see start_proxies): until then a connection is refused, as it would be to the guest itself. */
+    socklen_t len = sizeof addr;
+    if (getsockname(fd, (struct sockaddr *)&addr, &len) != 0) DIE("getsockname");
+    opt.publish_host[i] = ntohs(addr.sin_port);
+    status_line("port %d %d", opt.publish_host[i], opt.publish_guest[i]);
     opt.publish_fd[i] = fd;
   }
 

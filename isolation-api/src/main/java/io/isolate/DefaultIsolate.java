@@ -132,6 +132,23 @@ final class DefaultIsolate implements Isolate {
     }
   }
 
+  @Override
+  public int mappedPort(int guestPort) {
+    PublishedPort published = spec.publishedPorts().stream().filter(p -> p.guestPort() == guestPort).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("guest port " + guestPort + " is not published; published: "
+            + spec.publishedPorts()));
+    if (!published.isRandom()) {
+      return published.hostPort();
+    }
+    lock.readLock().lock();
+    try {
+      checkOpen();
+      return backend.mappedPort(guestPort);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
   private void checkOpen() {
     if (closed.get()) {
       throw new IllegalStateException("isolate " + id + " is closed");

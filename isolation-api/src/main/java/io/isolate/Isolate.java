@@ -77,6 +77,15 @@ public interface Isolate extends AutoCloseable {
    */
   byte[] call(String function, byte[] input);
 
+  /**
+   * The host port on 127.0.0.1 that forwards to {@code guestPort} (see {@link Builder#publishPort(int)}). A port
+   * chosen at start is known once the workload has been started; this waits briefly for the isolate to say it.
+   *
+   * @throws IllegalArgumentException when {@code guestPort} is not published
+   * @throws IllegalStateException when the port is chosen at start and the workload has not been started
+   */
+  int mappedPort(int guestPort);
+
   /** Ends whatever still runs and releases every host resource. Idempotent; never throws. */
   @Override
   void close();
@@ -105,7 +114,7 @@ public interface Isolate extends AutoCloseable {
     final List<HostFunction> hostFunctions = new ArrayList<>();
     final Set<String> deniedSyscalls = new LinkedHashSet<>();
     final Set<String> allowedSyscalls = new LinkedHashSet<>();
-    final Map<Integer, Integer> publishedPorts = new java.util.TreeMap<>();
+    final java.util.List<PublishedPort> publishedPorts = new java.util.ArrayList<>();
     boolean acceptUnenforcedLimits;
     Consumer<? super IsolateEvent> eventListener;
     final Map<Class<?>, ProviderSettings> settings = new LinkedHashMap<>();
@@ -129,7 +138,7 @@ public interface Isolate extends AutoCloseable {
       hostFunctions.addAll(spec.hostFunctions());
       deniedSyscalls.addAll(spec.deniedSyscalls());
       allowedSyscalls.addAll(spec.allowedSyscalls());
-      publishedPorts.putAll(spec.publishedPorts());
+      publishedPorts.addAll(spec.publishedPorts());
       acceptUnenforcedLimits = spec.acceptUnenforcedLimits();
       eventListener = spec.eventListener().orElse(null);
       spec.settings().forEach(s -> settings.put(s.getClass(), s));
@@ -247,21 +256,33 @@ public interface Isolate extends AutoCloseable {
 
     /**
      * Forwards TCP port {@code hostPort} on the host's 127.0.0.1 to {@code guestPort} inside the isolate (OS level
-     * with {@link Network#LOOPBACK}); default none. Only the host's loopback interface listens.
+     * with {@link Network#LOOPBACK}); default none. Only the host's loopback interface listens, and it accepts
+     * connections only once the guest listens on its port (a connection before that is refused, as it would be
+     * without an isolate), so that a client or a wait that connects sees the guest's readiness. {@code hostPort} 0
+     * takes a free port when the isolate starts; {@link Isolate#mappedPort(int)} tells which.
      */
     public Builder publishPort(int hostPort, int guestPort) {
-      if (hostPort < 1 || hostPort > 65535) {
-        throw new InvalidSpecException("published host port (" + hostPort + ") must be between 1 and 65535");
+      PublishedPort port = new PublishedPort(hostPort, guestPort);
+      for (PublishedPort p : publishedPorts) {
+        if (hostPort != 0 && p.hostPort() == hostPort) {
+          throw new InvalidSpecException("host port " + hostPort + " is already published (to guest port "
+              + p.guestPort() + ")");
+        }
+        if (p.guestPort() == guestPort) {
+          throw new InvalidSpecException("guest port " + guestPort + " is already published (on host port "
+              + (p.isRandom() ? "any" : p.hostPort()) + ")");
+        }
       }
-      if (guestPort < 1 || guestPort > 65535) {
-        throw new InvalidSpecException("published guest port (" + guestPort + ") must be between 1 and 65535");
-      }
-      if (publishedPorts.containsKey(hostPort)) {
-        throw new InvalidSpecException("host port " + hostPort + " is already published (to guest port "
-            + publishedPorts.get(hostPort) + ")");
-      }
-      publishedPorts.put(hostPort, guestPort);
+      publishedPorts.add(port);
       return this;
+    }
+
+    /**
+     * Forwards a free TCP port on the host's 127.0.0.1, chosen when the isolate starts, to {@code guestPort}: as
+     * Testcontainers' exposed ports, for tests that run in parallel. {@link Isolate#mappedPort(int)} tells which.
+     */
+    public Builder publishPort(int guestPort) {
+      return publishPort(0, guestPort);
     }
 
     /** Denies system calls on top of the default profile (OS level). */

@@ -31,7 +31,7 @@ public final class IsolateSpec {
   private final List<HostFunction> hostFunctions;
   private final Set<String> deniedSyscalls;
   private final Set<String> allowedSyscalls;
-  private final Map<Integer, Integer> publishedPorts;
+  private final List<PublishedPort> publishedPorts;
   private final boolean acceptUnenforcedLimits;
   private final Consumer<? super IsolateEvent> eventListener;
   private final Map<Class<?>, ProviderSettings> settings;
@@ -53,7 +53,7 @@ public final class IsolateSpec {
     this.hostFunctions = List.copyOf(b.hostFunctions);
     this.deniedSyscalls = Collections.unmodifiableSet(new LinkedHashSet<>(b.deniedSyscalls));
     this.allowedSyscalls = Collections.unmodifiableSet(new LinkedHashSet<>(b.allowedSyscalls));
-    this.publishedPorts = Collections.unmodifiableMap(new LinkedHashMap<>(b.publishedPorts));
+    this.publishedPorts = List.copyOf(b.publishedPorts);
     this.acceptUnenforcedLimits = b.acceptUnenforcedLimits;
     this.eventListener = b.eventListener;
     this.settings = Collections.unmodifiableMap(new LinkedHashMap<>(b.settings));
@@ -131,8 +131,8 @@ public final class IsolateSpec {
     return allowedSyscalls;
   }
 
-  /** Host ports on 127.0.0.1 forwarded to ports inside the isolate: host port to guest port (OS level). */
-  public Map<Integer, Integer> publishedPorts() {
+  /** Host ports on 127.0.0.1 forwarded to ports inside the isolate (OS level), in the order published. */
+  public List<PublishedPort> publishedPorts() {
     return publishedPorts;
   }
 

@@ -155,12 +155,15 @@ class BuilderValidationTest {
 
   @Test
   void validatesPublishedPorts() {
-    assertThrows(InvalidSpecException.class, () -> Isolate.builder().publishPort(0, 80));
+    assertThrows(InvalidSpecException.class, () -> Isolate.builder().publishPort(-1, 80));
+    assertThrows(InvalidSpecException.class, () -> Isolate.builder().publishPort(0));
+    assertThrows(InvalidSpecException.class, () -> Isolate.builder().publishPort(80).publishPort(8080, 80));
     assertThrows(InvalidSpecException.class, () -> Isolate.builder().publishPort(8080, 70000));
     assertThrows(InvalidSpecException.class, () -> Isolate.builder().publishPort(8080, 80).publishPort(8080, 81));
     IsolateSpec spec = Isolate.builder().level(IsolationLevel.OS).workload(Workload.command("/bin/true"))
         .network(Network.LOOPBACK).publishPort(8080, 80).spec();
-    assertEquals(java.util.Map.of(8080, 80), spec.publishedPorts());
+    assertEquals(java.util.List.of(new PublishedPort(8080, 80)), spec.publishedPorts());
+    assertTrue(spec.toBuilder().publishPort(5432).spec().publishedPorts().get(1).isRandom());
     InvalidSpecException e = assertThrows(InvalidSpecException.class, () -> spec.toBuilder()
         .network(Network.NONE).spec());
     assertTrue(e.getMessage().contains("need level OS with network LOOPBACK"), e.getMessage());

@@ -11,7 +11,7 @@ import io.isolate.SizeUnit;
 import io.isolate.Workload;
 import io.isolate.junit5.Fixture;
 import io.isolate.junit5.IsolateFixture;
-import io.isolate.junit5.Isolated;
+import io.isolate.junit5.IsolateTest;
 import io.isolate.junit5.Wait;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,21 +26,22 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The test-fixture example: a real web server (busybox httpd from the Debian package busybox-static) isolated
- * at the OS level, serving a read-only directory, started once for the class and ready when its port answers.
+ * at the OS level, serving a read-only directory on a free host port, started once for the class and ready when the
+ * server itself listens.
  */
-@Isolated
+@IsolateTest
 class WebServerFixtureExampleTest {
-  static final int PORT = 19_000 + (int) (ProcessHandle.current().pid() % 1000);
   static final Path SITE = site();
 
   @Fixture
   static IsolateFixture web = IsolateFixture.of(Isolate.builder()
           .level(IsolationLevel.OS)
-          .network(Network.HOST)
+          .network(Network.LOOPBACK)
+          .publishPort(8080)
           .mount(Mount.readOnly(SITE, "/www"))
           .limits(Limits.builder().memory(32, SizeUnit.MEGABYTES).pids(16).wallTime(Duration.ofMinutes(2)).build())
-          .workload(Workload.command("/bin/busybox", "httpd", "-f", "-p", "127.0.0.1:" + PORT, "-h", "/www")))
-      .waitingFor(Wait.forPort(PORT).withTimeout(Duration.ofSeconds(20)));
+          .workload(Workload.command("/bin/busybox", "httpd", "-f", "-p", "127.0.0.1:8080", "-h", "/www")))
+      .waitingFor(Wait.forListeningPort().withTimeout(Duration.ofSeconds(20)));
 
   private static Path site() {
     try {
@@ -57,7 +58,7 @@ class WebServerFixtureExampleTest {
   @Test
   void servesTheMountedPage() throws Exception {
     HttpResponse<String> page = HttpClient.newHttpClient().send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + PORT + "/index.html")).build(),
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + web.mappedPort(8080) + "/index.html")).build(),
         HttpResponse.BodyHandlers.ofString());
     assertEquals(200, page.statusCode());
     assertEquals("<h1>served from an isolate</h1>\n", page.body());
@@ -66,7 +67,7 @@ class WebServerFixtureExampleTest {
   @Test
   void servesNothingBeyondItsDocumentRoot() throws Exception {
     HttpResponse<String> page = HttpClient.newHttpClient().send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + PORT + "/etc/passwd")).build(),
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + web.mappedPort(8080) + "/etc/passwd")).build(),
         HttpResponse.BodyHandlers.ofString());
     assertEquals(404, page.statusCode());
   }

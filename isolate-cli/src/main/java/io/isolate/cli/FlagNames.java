@@ -55,17 +55,21 @@ final class FlagNames {
     return m;
   }
 
-  private static final Pattern PORT_MAP = Pattern.compile("published ports \\{([0-9=, ]*)\\}");
+  private static final Pattern PORT_LIST = Pattern.compile("published ports \\[((?:(?:[0-9]+|any)->[0-9]+(?:, )?)*)\\]");
 
-  /** "published ports {8080=80, 8443=443}" as the flags that made them: "--publish 8080:80 --publish 8443:443". */
+  /**
+   * "published ports [8080->80, any->443]" as the flags that made them: "--publish 8080:80 --publish 443".
+   */
   private static String publishedPorts(String message) {
-    Matcher m = PORT_MAP.matcher(message);
+    Matcher m = PORT_LIST.matcher(message);
     StringBuilder out = new StringBuilder();
     while (m.find()) {
       StringBuilder flags = new StringBuilder();
       for (String pair : m.group(1).split(",\\s*")) {
         if (!pair.isBlank()) {
-          flags.append(flags.length() == 0 ? "" : " ").append("--publish ").append(pair.trim().replace('=', ':'));
+          String[] hostGuest = pair.trim().split("->");
+          flags.append(flags.length() == 0 ? "" : " ").append("--publish ")
+              .append(hostGuest[0].equals("any") ? hostGuest[1] : hostGuest[0] + ":" + hostGuest[1]);
         }
       }
       m.appendReplacement(out, Matcher.quoteReplacement(flags.toString()));

@@ -26,7 +26,8 @@ final class Help {
                                            the root file system (os): the host's, a directory, an image
                                            file, or an image pulled from a registry
         --net none|loopback|host           the network (os; default none)
-        --publish HOST:GUEST   publish a guest port on a host port (os, with --net loopback)
+        --publish [HOST:]GUEST publish a guest port on a host port, or on a free one said at start
+                               (os, with --net loopback)
         --hostname NAME        the isolate's host name
         --workdir DIR          the working directory inside the isolate
         --accept-unenforced-limits         run even where this host cannot enforce a limit

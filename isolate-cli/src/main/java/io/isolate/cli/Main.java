@@ -1,5 +1,6 @@
 package io.isolate.cli;
 
+import io.isolate.Execution;
 import io.isolate.ExitResult;
 import io.isolate.Input;
 import io.isolate.Isolate;
@@ -30,11 +31,21 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
-    System.exit(run(List.of(args), System.out, System.err));
+    System.exit(run(List.of(args), System.in, System.out, System.err));
   }
 
-  /** Runs the command and returns its exit status; never calls System.exit, for tests. */
+  /** Runs the command with no standard input and returns its exit status; never calls System.exit, for tests. */
   static int run(List<String> args, PrintStream out, PrintStream err) {
+    return run(args, java.io.InputStream.nullInputStream(), out, err);
+  }
+
+  /**
+   * Runs the command and returns its exit status; never calls System.exit.
+   *
+   * @param in the workload's standard input (the JVM's own for the command; a test's must not be the test runner's
+   *     channel, which a workload's stdin feeder would read from)
+   */
+  static int run(List<String> args, java.io.InputStream in, PrintStream out, PrintStream err) {
     if (args.isEmpty() || args.get(0).equals("--help") || args.get(0).equals("-h")) {
       (args.isEmpty() ? err : out).print(USAGE);
       return args.isEmpty() ? 2 : 0;
@@ -47,8 +58,8 @@ public final class Main {
     int status;
     try {
       status = switch (args.get(0)) {
-        case "run" -> withHelp("run", RunOptions.parse(rest), out, o -> runWorkload(o, out, err));
-        case "call" -> withHelp("call", RunOptions.parse(rest), out, o -> call(o, out, err));
+        case "run" -> withHelp("run", RunOptions.parse(rest), out, o -> runWorkload(o, in, out, err));
+        case "call" -> withHelp("call", RunOptions.parse(rest), out, o -> call(o, in, out, err));
         case "doctor" -> doctor(rest, out);
         case "demo" -> noOptions("demo", rest, out) ? 0 : Demo.run(out, err);
         case "help" -> help(rest, out, err);
@@ -138,8 +149,8 @@ public final class Main {
     return 0;
   }
 
-  private static int runWorkload(RunOptions options, PrintStream out, PrintStream err) {
-    Isolate.Builder builder = options.builder(options.workload()).stdin(Input.from(System.in));
+  private static int runWorkload(RunOptions options, java.io.InputStream in, PrintStream out, PrintStream err) {
+    Isolate.Builder builder = options.builder(options.workload()).stdin(Input.from(in));
     if (!options.json) {
       builder.stdout(Output.to(out)).stderr(Output.to(err));
     }
@@ -150,7 +161,17 @@ public final class Main {
       Thread closer = new Thread(isolate::close, "isolate-close-on-signal");
       Runtime.getRuntime().addShutdownHook(closer);
       try {
-        result = isolate.run();
+        if (isolate.spec().publishedPorts().stream().anyMatch(io.isolate.PublishedPort::isRandom)) {
+          // a host port chosen at start: say which, so that the user can connect
+          Execution running = isolate.start();
+          for (io.isolate.PublishedPort p : isolate.spec().publishedPorts()) {
+            err.println("isolate: guest port " + p.guestPort() + " is published on 127.0.0.1:"
+                + isolate.mappedPort(p.guestPort()));
+          }
+          result = running.await();
+        } else {
+          result = isolate.run();
+        }
       } finally {
         try {
           Runtime.getRuntime().removeShutdownHook(closer);
@@ -169,7 +190,7 @@ public final class Main {
     return ExitCodes.of(result);
   }
 
-  private static int call(RunOptions options, PrintStream out, PrintStream err) {
+  private static int call(RunOptions options, java.io.InputStream in, PrintStream out, PrintStream err) {
     if (options.positional.size() < 2) {
       err.println("isolate: call needs a WORKLOAD and a FUNCTION");
       return ExitCodes.COULD_NOT_START;
@@ -185,7 +206,7 @@ public final class Main {
     try {
       // the input is checked before an isolate is started for it
       if (options.level == IsolationLevel.PARAVIRT) {
-        input = callArgs.isEmpty() ? readBounded(System.in, "standard input") : readInput(Path.of(callArgs.get(0)));
+        input = callArgs.isEmpty() ? readBounded(in, "standard input") : readInput(Path.of(callArgs.get(0)));
       } else {
         numbers = callArgs.stream().mapToLong(Main::parseLong).toArray();
       }

@@ -123,10 +123,14 @@ final class RunOptions {
       };
       case "--publish" -> {
         String[] ports = value.split(":", -1);
-        if (ports.length != 2) {
-          throw new InvalidSpecException("--publish '" + value + "' must look like HOST_PORT:GUEST_PORT");
+        if (ports.length == 1) {
+          published.add(new int[] {0, parseInt(name, ports[0], 1, 65535)}); // a free host port, said at start
+        } else if (ports.length == 2) {
+          published.add(new int[] {parseInt(name, ports[0], 0, 65535), parseInt(name, ports[1], 1, 65535)});
+        } else {
+          throw new InvalidSpecException("--publish '" + value + "' must look like HOST_PORT:GUEST_PORT or "
+              + "GUEST_PORT (a free host port)");
         }
-        published.add(new int[] {parseInt(name, ports[0], 0, 65535), parseInt(name, ports[1], 1, 65535)});
       }
       case "--hostname" -> hostname = value;
       case "--workdir" -> workingDir = value;

@@ -28,6 +28,14 @@ public interface IsolateBackend {
     throw new UnsupportedOperationException("this level has no byte calls; use run() or call(String, long...)");
   }
 
+  /**
+   * The host port chosen at start for the published {@code guestPort} (only asked for ports published with host
+   * port 0); see {@link io.isolate.Isolate#mappedPort(int)}.
+   */
+  default int mappedPort(int guestPort) {
+    throw new IllegalStateException("this level publishes no ports");
+  }
+
   /** Kills whatever runs and releases every host resource. Must not throw. */
   void close();
 }

@@ -217,8 +217,8 @@ public final class RunSupervisor implements Execution, Watchdog.Guarded {
 
   /**
    * Feeds the spec's stdin into {@code target}: bytes or an application stream are copied on a thread of their own
-   * and {@code target} is closed at their end; with no stdin it is closed at once; a pipe is left to the
-   * application ({@link #stdin()} returns {@code target}).
+   * and {@code target} is closed at their end (the application's stream is not closed); with no stdin it is closed
+   * at once; a pipe is left to the application ({@link #stdin()} returns {@code target}).
    */
   public void feedStdin(OutputStream target) {
     Input in = spec.stdin();
@@ -233,8 +233,19 @@ public final class RunSupervisor implements Execution, Watchdog.Guarded {
         }
       });
       case STREAM -> STDIN_FEEDERS.execute(() -> {
-        try (target; InputStream source = in.stream().orElseThrow()) {
-          source.transferTo(target);
+        // The application's stream stays open (it is the application's), and feeding stops with the run: a read
+        // that blocks cannot be interrupted, but what it returns after the end is not passed on, and nothing more
+        // is read from a stream the application may go on using.
+        InputStream source = in.stream().orElseThrow();
+        byte[] buffer = new byte[1 << 16];
+        try (target) {
+          for (int n; !result.isDone() && (n = source.read(buffer)) >= 0; ) {
+            if (result.isDone()) {
+              break;
+            }
+            target.write(buffer, 0, n);
+            target.flush();
+          }
         } catch (IOException | RuntimeException e) {
           // either side closed early
         }

@@ -7,7 +7,7 @@ import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 
 /**
- * On a field of type {@link IsolateFixture} in an {@link Isolated} class: a fixture the extension starts and
+ * On a field of type {@link IsolateFixture} in an {@link IsolateTest} class: a fixture the extension starts and
  * stops. On a test method parameter of type {@link IsolateFixture} or {@link io.isolate.Isolate}: injects the
  * fixture whose field has the given name (the name may be left out when the class has only one fixture).
  */

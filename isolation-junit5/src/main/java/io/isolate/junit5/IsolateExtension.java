@@ -23,7 +23,7 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 import org.opentest4j.TestAbortedException;
 
 /**
- * Starts and stops the {@link Fixture} fields of an {@link Isolated} test class and injects them into test
+ * Starts and stops the {@link Fixture} fields of an {@link IsolateTest} test class and injects them into test
  * methods. Static fixtures live in the class's store, instance fixtures in the test's, so parallel tests never
  * share a per-test fixture. Fixtures are stopped in reverse order of start, even when a test or a later fixture
  * fails.

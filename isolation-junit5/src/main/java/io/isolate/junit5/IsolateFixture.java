@@ -7,47 +7,73 @@ import io.isolate.IsolateSpec;
 import io.isolate.IsolationLevel;
 import io.isolate.Output;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * An isolate used as a test fixture: built and started by {@link IsolateExtension} (or by hand with
  * {@link #start()}), ready when its {@link WaitStrategy} says so, stopped and closed afterwards, whatever the
  * test did. Like Testcontainers' {@code Startable}: {@code start()} and {@code stop()} are idempotent.
  *
- * <p>The fixture owns the workload's stdout and stderr: both go to one in-memory log, readable with
- * {@link #output()} and searched by {@link Wait#forLogLine(String)}.
+ * <p>A fixture that runs its workload ({@link #of}) keeps everything the workload writes to stdout and stderr in one
+ * in-memory log, readable with {@link #output()}, searched by {@link Wait#forLogLine(String)} and handed line by line
+ * to its {@link #withLogConsumer log consumers}. The builder's own outputs stay in place: an {@link Output#to}
+ * stream gets the output as well (a capture, the default, is the log itself). A fixture {@link #forCalls} leaves
+ * the outputs alone.
  */
 public final class IsolateFixture implements AutoCloseable {
   private final IsolateSpec spec;
   private final boolean runWorkload;
   private final WaitStrategy waitStrategy;
+  private final List<Consumer<String>> logConsumers;
   private final ByteArrayOutputStream log = new ByteArrayOutputStream();
   private String name = "fixture";
   private Isolate isolate;
   private Execution execution;
 
-  private IsolateFixture(IsolateSpec spec, boolean runWorkload, WaitStrategy waitStrategy) {
+  private IsolateFixture(IsolateSpec spec, boolean runWorkload, WaitStrategy waitStrategy,
+      List<Consumer<String>> logConsumers) {
     this.spec = spec;
     this.runWorkload = runWorkload;
     this.waitStrategy = waitStrategy;
+    this.logConsumers = List.copyOf(logConsumers);
   }
 
   /** A fixture that starts the workload (a server, a daemon) and keeps it running until stopped. */
   public static IsolateFixture of(Isolate.Builder builder) {
-    return new IsolateFixture(Objects.requireNonNull(builder, "builder").spec(), true, Wait.none());
+    return new IsolateFixture(Objects.requireNonNull(builder, "builder").spec(), true, Wait.none(), List.of());
   }
 
   /** A fixture that only builds the isolate, for function-style workloads used with {@link Isolate#call}. */
   public static IsolateFixture forCalls(Isolate.Builder builder) {
-    return new IsolateFixture(Objects.requireNonNull(builder, "builder").spec(), false, Wait.none());
+    return new IsolateFixture(Objects.requireNonNull(builder, "builder").spec(), false, Wait.none(), List.of());
   }
 
   /** The same fixture, ready only when {@code strategy} says so. */
   public IsolateFixture waitingFor(WaitStrategy strategy) {
-    return new IsolateFixture(spec, runWorkload, Objects.requireNonNull(strategy, "strategy"));
+    return new IsolateFixture(spec, runWorkload, Objects.requireNonNull(strategy, "strategy"), logConsumers);
+  }
+
+  /**
+   * The same fixture, with {@code consumer} told every line the workload writes (stdout and stderr, without the line
+   * end), on the thread that reads the output; see {@link LogConsumers} for ready-made ones.
+   *
+   * @throws IllegalStateException for a {@link #forCalls} fixture, which has no workload of its own
+   */
+  public IsolateFixture withLogConsumer(Consumer<String> consumer) {
+    Objects.requireNonNull(consumer, "consumer");
+    if (!runWorkload) {
+      throw new IllegalStateException("a fixture for calls runs no workload of its own: there is no log to consume");
+    }
+    List<Consumer<String>> all = new ArrayList<>(logConsumers);
+    all.add(consumer);
+    return new IsolateFixture(spec, runWorkload, waitStrategy, all);
   }
 
   IsolateFixture named(String fieldName) {
@@ -65,22 +91,11 @@ public final class IsolateFixture implements AutoCloseable {
     if (isolate != null) {
       return this;
     }
-    OutputStream sink = new OutputStream() {
-      @Override
-      public void write(int b) {
-        synchronized (log) {
-          log.write(b);
-        }
-      }
-
-      @Override
-      public void write(byte[] b, int off, int len) {
-        synchronized (log) {
-          log.write(b, off, len);
-        }
-      }
-    };
-    isolate = spec.toBuilder().stdout(Output.to(sink)).stderr(Output.to(sink)).build();
+    Isolate.Builder builder = spec.toBuilder();
+    if (runWorkload) {
+      builder.stdout(Output.to(new LogStream(spec.stdout()))).stderr(Output.to(new LogStream(spec.stderr())));
+    }
+    isolate = builder.build();
     try {
       if (runWorkload) {
         execution = isolate.start();
@@ -91,6 +106,62 @@ public final class IsolateFixture implements AutoCloseable {
       throw e;
     }
     return this;
+  }
+
+  /**
+   * One of the workload's streams: into the log, line by line to the consumers, and on to the builder's own stream
+   * when it named one.
+   */
+  private final class LogStream extends OutputStream {
+    private final OutputStream own;
+    private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+
+    LogStream(Output destination) {
+      this.own = destination.kind() == Output.Kind.STREAM ? destination.stream().orElseThrow() : null;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      synchronized (log) {
+        log.write(b, off, len);
+      }
+      if (!logConsumers.isEmpty()) {
+        for (int i = off; i < off + len; i++) {
+          if (b[i] == '\n') {
+            deliver();
+          } else {
+            line.write(b[i]);
+          }
+        }
+      }
+      if (own != null) {
+        own.write(b, off, len);
+      }
+    }
+
+    private void deliver() {
+      String text = line.toString(StandardCharsets.UTF_8);
+      line.reset();
+      for (Consumer<String> consumer : logConsumers) {
+        try {
+          consumer.accept(text);
+        } catch (RuntimeException e) {
+          // a failing consumer does not take the workload's output with it
+        }
+      }
+    }
+
+    @Override
+    public void flush() throws IOException {
+      if (own != null) {
+        own.flush();
+      }
+    }
   }
 
   /** Kills the workload and closes the isolate, releasing everything. Idempotent. */
@@ -120,9 +191,18 @@ public final class IsolateFixture implements AutoCloseable {
    */
   public synchronized Isolate isolate() {
     if (isolate == null) {
-      throw new IllegalStateException(this + " is not started");
+      throw new IllegalStateException(this + " is not started: start it, or annotate its test class with "
+          + "@io.isolate.junit5.IsolateTest (JUnit's own @Isolated is another annotation, which starts no fixture)");
     }
     return isolate;
+  }
+
+  /**
+   * The host port on 127.0.0.1 that reaches {@code guestPort} of the running isolate (see
+   * {@link Isolate.Builder#publishPort(int)}), as Testcontainers' {@code getMappedPort}.
+   */
+  public int mappedPort(int guestPort) {
+    return isolate().mappedPort(guestPort);
   }
 
   /** The running workload; empty for {@link #forCalls} fixtures. */
@@ -140,6 +220,10 @@ public final class IsolateFixture implements AutoCloseable {
     synchronized (log) {
       return log.toString(StandardCharsets.UTF_8);
     }
+  }
+
+  IsolateSpec spec() {
+    return spec;
   }
 
   @Override

@@ -4,14 +4,16 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 /**
- * Ready-made {@link WaitStrategy strategies}, like Testcontainers' {@code Wait}: for a line of output, for a TCP
- * port on the host's loopback, or for any predicate. Each polls every 20 ms, gives up after its timeout (30 s
- * unless told otherwise), and fails at once when the workload ends before it is ready.
+ * Ready-made {@link WaitStrategy strategies}, like Testcontainers' {@code Wait}: for a line of output, for the
+ * fixture's published ports, for an HTTP answer, for a TCP port on the host's loopback, for any predicate, or for
+ * several of them. Each polls every 20 ms, gives up after its timeout (30 s unless told otherwise), and fails at once
+ * when the workload ends before it is ready.
  */
 public final class Wait {
   static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
@@ -34,14 +36,144 @@ public final class Wait {
     if (port < 1 || port > 65535) {
       throw new IllegalArgumentException("port (" + port + ") must be between 1 and 65535");
     }
-    return new Polling("TCP port " + port + " on 127.0.0.1", DEFAULT_TIMEOUT, f -> {
-      try (Socket s = new Socket()) {
-        s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-        return true;
-      } catch (IOException e) {
-        return false;
+    return new Polling("TCP port " + port + " on 127.0.0.1", DEFAULT_TIMEOUT, f -> connects(port));
+  }
+
+  /**
+   * Ready once every published port of the fixture accepts a connection on the host. A published port accepts only
+   * once the guest itself listens on it (the isolate refuses connections until then), so this is the guest's
+   * readiness, as Testcontainers checks it inside the container.
+   */
+  public static WaitStrategy forListeningPort() {
+    return new Polling("the published ports to be listened on", DEFAULT_TIMEOUT, f -> {
+      var published = f.spec().publishedPorts();
+      if (published.isEmpty()) {
+        throw new FixtureException(f + " publishes no port: forListeningPort needs Isolate.Builder.publishPort");
       }
+      for (var p : published) {
+        if (!connects(f.mappedPort(p.guestPort()))) {
+          return false;
+        }
+      }
+      return true;
     });
+  }
+
+  /**
+   * Ready once an HTTP GET of {@code path} on the fixture's first published port (or {@link HttpWait#forPort}'s)
+   * answers with status 200 (or {@link HttpWait#forStatusCode}'s).
+   */
+  public static HttpWait forHttp(String path) {
+    Objects.requireNonNull(path, "path");
+    if (!path.startsWith("/")) {
+      throw new IllegalArgumentException("path '" + path + "' must start with /");
+    }
+    return new HttpWait(path, -1, java.util.Set.of(), DEFAULT_TIMEOUT);
+  }
+
+  /** An HTTP wait; see {@link Wait#forHttp(String)}. */
+  public static final class HttpWait implements WaitStrategy {
+    private static final java.net.http.HttpClient CLIENT = java.net.http.HttpClient.newBuilder()
+        .connectTimeout(Duration.ofMillis(500)).build();
+    private final String path;
+    private final int guestPort;
+    private final java.util.Set<Integer> statuses;
+    private final Duration timeout;
+
+    private HttpWait(String path, int guestPort, java.util.Set<Integer> statuses, Duration timeout) {
+      this.path = path;
+      this.guestPort = guestPort;
+      this.statuses = statuses;
+      this.timeout = timeout;
+    }
+
+    /** Also ready on status {@code code} (the first call replaces the default 200). */
+    public HttpWait forStatusCode(int code) {
+      if (code < 100 || code > 599) {
+        throw new IllegalArgumentException("HTTP status " + code + " does not exist");
+      }
+      java.util.Set<Integer> all = new java.util.TreeSet<>(statuses);
+      all.add(code);
+      return new HttpWait(path, guestPort, java.util.Set.copyOf(all), timeout);
+    }
+
+    /** Asks the published guest port {@code port} rather than the first. */
+    public HttpWait forPort(int port) {
+      return new HttpWait(path, port, statuses, timeout);
+    }
+
+    @Override
+    public HttpWait withTimeout(Duration newTimeout) {
+      return new HttpWait(path, guestPort, statuses, checked(newTimeout));
+    }
+
+    @Override
+    public void waitUntilReady(IsolateFixture fixture) {
+      java.util.Set<Integer> wanted = statuses.isEmpty() ? java.util.Set.of(200) : statuses;
+      new Polling(toString(), timeout, f -> {
+        int port = guestPort > 0 ? guestPort : f.spec().publishedPorts().stream().findFirst()
+            .orElseThrow(() -> new FixtureException(f + " publishes no port: forHttp needs Isolate.Builder"
+                + ".publishPort")).guestPort();
+        java.net.URI uri = java.net.URI.create("http://127.0.0.1:" + f.mappedPort(port) + path);
+        try {
+          var answer = CLIENT.send(java.net.http.HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(2)).GET()
+              .build(), java.net.http.HttpResponse.BodyHandlers.discarding());
+          return wanted.contains(answer.statusCode());
+        } catch (IOException e) {
+          return false;
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new FixtureException("interrupted while waiting for " + uri, e);
+        }
+      }).waitUntilReady(fixture);
+    }
+
+    @Override
+    public String toString() {
+      return "HTTP GET " + path + (guestPort > 0 ? " on guest port " + guestPort : "") + " answering "
+          + (statuses.isEmpty() ? "200" : statuses) + " within " + timeout;
+    }
+  }
+
+  /** Ready once every one of {@code strategies} is, each checked in turn within its own timeout. */
+  public static WaitStrategy allOf(WaitStrategy... strategies) {
+    List<WaitStrategy> all = List.of(strategies);
+    if (all.isEmpty()) {
+      throw new IllegalArgumentException("allOf needs at least one strategy");
+    }
+    return new WaitStrategy() {
+      @Override
+      public void waitUntilReady(IsolateFixture fixture) {
+        all.forEach(w -> w.waitUntilReady(fixture));
+      }
+
+      @Override
+      public WaitStrategy withTimeout(Duration timeout) {
+        return allOf(all.stream().map(w -> w.withTimeout(timeout)).toArray(WaitStrategy[]::new));
+      }
+
+      @Override
+      public String toString() {
+        return "all of " + all;
+      }
+    };
+  }
+
+  private static boolean connects(int port) {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static Duration checked(Duration timeout) {
+    Objects.requireNonNull(timeout, "timeout");
+    if (timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException("timeout (" + timeout + ") must be positive");
+    }
+    return timeout;
   }
 
   /** Ready once {@code ready} holds; {@code description} names it in a timeout message. */
@@ -99,11 +231,7 @@ public final class Wait {
 
     @Override
     public WaitStrategy withTimeout(Duration newTimeout) {
-      Objects.requireNonNull(newTimeout, "timeout");
-      if (newTimeout.isNegative() || newTimeout.isZero()) {
-        throw new IllegalArgumentException("timeout (" + newTimeout + ") must be positive");
-      }
-      return new Polling(description, newTimeout, ready);
+      return new Polling(description, checked(newTimeout), ready);
     }
 
     @Override

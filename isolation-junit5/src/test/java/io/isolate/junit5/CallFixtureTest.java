@@ -12,7 +12,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** A function-style PROCESS fixture: built once for the class, called by every test, with host functions. */
-@Isolated
+@IsolateTest
 class CallFixtureTest {
   @Fixture
   static IsolateFixture plugin = IsolateFixture.forCalls(Isolate.builder()

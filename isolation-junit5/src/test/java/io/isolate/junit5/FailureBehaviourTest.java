@@ -29,7 +29,7 @@ class FailureBehaviourTest {
         .limits(Limits.builder().wallTime(Duration.ofSeconds(30)).build());
   }
 
-  @Isolated
+  @IsolateTest
   static class ExitsBeforeReady {
     @Fixture
     IsolateFixture quitter = IsolateFixture.of(os("/bin/sh", "-c", "echo boom; exit 3"))
@@ -39,7 +39,7 @@ class FailureBehaviourTest {
     void neverRuns() {}
   }
 
-  @Isolated
+  @IsolateTest
   static class NeverReady {
     @Fixture
     IsolateFixture silent = IsolateFixture.of(os("/bin/sleep", "30"))
@@ -49,7 +49,7 @@ class FailureBehaviourTest {
     void neverRuns() {}
   }
 
-  @Isolated
+  @IsolateTest
   static class FailingTest {
     static IsolateFixture seen;
 

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.RepeatedTest;
 
 /** Static fixtures are shared by the class; instance fixtures are fresh for every test. */
-@Isolated
+@IsolateTest
 class LifecycleTest {
   static final Set<String> SHARED_IDS = ConcurrentHashMap.newKeySet();
   static final Set<String> PER_TEST_IDS = ConcurrentHashMap.newKeySet();

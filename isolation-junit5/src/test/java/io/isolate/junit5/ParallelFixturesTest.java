@@ -14,7 +14,7 @@ import org.junit.platform.testkit.engine.EngineTestKit;
 /** Per-test fixtures under JUnit's parallel mode: several isolates at once, each test with its own. */
 class ParallelFixturesTest {
 
-  @Isolated
+  @IsolateTest
   @Execution(ExecutionMode.CONCURRENT)
   static class Concurrent {
     @Fixture

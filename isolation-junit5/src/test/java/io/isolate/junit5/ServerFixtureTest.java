@@ -16,7 +16,7 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /** A real HTTP server as a class-wide OS-level fixture, ready when its port answers and its log says so. */
-@Isolated
+@IsolateTest
 class ServerFixtureTest {
   static final int PORT = 18_000 + (int) (ProcessHandle.current().pid() % 1000);
 

@@ -45,6 +45,8 @@ final class ContainerExecution implements RunSupervisor.Guest {
   private final CompletableFuture<Void> stdoutDone;
   private final CompletableFuture<Void> stderrDone;
   private volatile CgroupStats lastStats = CgroupStats.NONE;
+  /** The host ports the helper chose, by guest port, once read. */
+  private volatile java.util.Map<Integer, Integer> ports;
 
   /**
    * @param callerAwaits true when the caller will call {@link #awaitOnCaller()} (a blocking run, which pumps stdout
@@ -67,6 +69,36 @@ final class ContainerExecution implements RunSupervisor.Guest {
     if (!callerAwaits) {
       // finished by whichever pump reaches its end last (see awaitEnd for why the ends of the pipes suffice)
       CompletableFuture.allOf(stdoutDone, stderrDone).whenComplete((v, e) -> finish());
+    }
+  }
+
+  /**
+   * The host port the helper bound for {@code guestPort}: it says so in the status file before it starts the
+   * isolate, so this waits at most briefly (while the helper lives).
+   */
+  int mappedPort(int guestPort) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (true) {
+      java.util.Map<Integer, Integer> known = ports;
+      if (known != null && known.containsKey(guestPort)) {
+        return known.get(guestPort);
+      }
+      java.util.Map<Integer, Integer> read = HelperStatus.read(statusFile).ports();
+      if (read.size() == spec.publishedPorts().size()) {
+        ports = read;
+        continue;
+      }
+      if (!supervisor.isAlive() || System.nanoTime() - deadline > 0) {
+        throw new IllegalStateException("the isolate did not say which host port it bound for guest port "
+            + guestPort + (supervisor.isAlive() ? " within 10 s" : " before it ended: "
+                + supervisor.onExit().join().detail()));
+      }
+      try {
+        Thread.sleep(1);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for the isolate's host port", e);
+      }
     }
   }
 
@@ -163,6 +195,9 @@ final class ContainerExecution implements RunSupervisor.Guest {
         monitor.cancel(false);
       }
       HelperStatus status = HelperStatus.read(statusFile);
+      if (ports == null && !status.ports().isEmpty()) {
+        ports = status.ports();
+      }
       CgroupStats stats = cgroup == null ? CgroupStats.NONE : cgroup.stats();
       if (cgroup != null) {
         lastStats = stats;

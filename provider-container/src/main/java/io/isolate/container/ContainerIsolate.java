@@ -47,6 +47,7 @@ final class ContainerIsolate implements IsolateBackend {
   private java.nio.channels.FileChannel lock;
   private int runs;
   private volatile Execution current;
+  private volatile ContainerExecution currentRun;
 
   ContainerIsolate(IsolateSpec spec, Path helper, CgroupDriver cgroups, SandboxPolicy policy, byte[] seccomp,
       List<Path> imageLayers, Path runRoot, AutoCloseable layerLease) {
@@ -200,8 +201,7 @@ final class ContainerIsolate implements IsolateBackend {
       HelperCommand command = policy.command(spec, new SandboxPolicy.Inputs(helper, status, Path.of("/tmp"),
           HelperBinary.currentUid(), HelperBinary.currentGid(), procs, tasks, imageLayers, stagedFiles, seccomp,
           runRoot.resolve(ContainerProvider.EMPTY_FILE), runRoot.resolve(ContainerProvider.EMPTY_DIR),
-          spec.publishedPorts().entrySet().stream()
-              .map(p -> new SandboxPolicy.PublishedPort(p.getKey(), p.getValue())).toList()));
+          spec.publishedPorts()));
       ProcessBuilder pb = new ProcessBuilder(command.argv());
       pb.environment().clear();
       pb.environment().putAll(spec.env());
@@ -218,6 +218,7 @@ final class ContainerIsolate implements IsolateBackend {
         throw e;
       }
       current = execution.execution();
+      currentRun = execution;
       return execution;
     } catch (IOException | RuntimeException e) {
       if (cgroup != null) {
@@ -225,6 +226,16 @@ final class ContainerIsolate implements IsolateBackend {
       }
       throw new StartFailedException("cannot start the isolate: " + e.getMessage(), e);
     }
+  }
+
+  @Override
+  public int mappedPort(int guestPort) {
+    ContainerExecution run = currentRun;
+    if (run == null) {
+      throw new IllegalStateException("guest port " + guestPort + " gets a free host port when the workload starts; "
+          + "start it first");
+    }
+    return run.mappedPort(guestPort);
   }
 
   @Override

@@ -4,6 +4,7 @@ import io.isolate.InvalidSpecException;
 import io.isolate.IsolateSpec;
 import io.isolate.Mount;
 import io.isolate.Network;
+import io.isolate.PublishedPort;
 import io.isolate.Rootfs;
 import io.isolate.Workload;
 import io.isolate.container.helper.HelperCommand;
@@ -81,15 +82,6 @@ public final class SandboxPolicy {
         List<PublishedPort> published) {
       this(helper, statusFile, base, hostUid, hostGid, cgroupProcs, List.of(), imageLayers, stagedFiles, seccomp,
           emptyFile, emptyDir, published);
-    }
-  }
-
-  /** A host port on 127.0.0.1 forwarded to a port inside the isolate. */
-  public record PublishedPort(int hostPort, int guestPort) {
-    public PublishedPort {
-      if (hostPort < 1 || hostPort > 65535 || guestPort < 1 || guestPort > 65535) {
-        throw new IllegalArgumentException("ports must be 1..65535: " + hostPort + " -> " + guestPort);
-      }
     }
   }
 

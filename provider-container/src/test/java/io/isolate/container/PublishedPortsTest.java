@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * directly, the second goes through the API.
  */
 class PublishedPortsTest {
-  private static SandboxPolicy.Inputs inputs(Path status, List<SandboxPolicy.PublishedPort> ports) {
+  private static SandboxPolicy.Inputs inputs(Path status, List<io.isolate.PublishedPort> ports) {
     Path runRoot = ContainerProvider.runRoot();
     return new SandboxPolicy.Inputs(HelperBinary.path(), status, Path.of("/tmp"), HelperBinary.currentUid(),
         HelperBinary.currentGid(), List.of(), List.of(), List.of(),
@@ -62,7 +62,7 @@ class PublishedPortsTest {
     IsolateSpec spec = Os.command("/bin/busybox", "httpd", "-f", "-p", "127.0.0.1:8000", "-h", "/www")
         .mount(Mount.readOnly(www, "/www")).network(Network.LOOPBACK).spec();
     List<String> argv = new SandboxPolicy(HostLayout.REAL).command(spec,
-        inputs(www.resolve("status"), List.of(new SandboxPolicy.PublishedPort(hostPort, 8000)))).argv();
+        inputs(www.resolve("status"), List.of(new io.isolate.PublishedPort(hostPort, 8000)))).argv();
     ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true);
     pb.environment().clear();
     Process helper = pb.start();
@@ -100,7 +100,7 @@ class PublishedPortsTest {
   void aPublishedPortIsOneHelperOptionAfterTheLoopback(@TempDir Path tmp) {
     IsolateSpec spec = Os.command("/bin/true").network(Network.LOOPBACK).spec();
     String argv = String.join(" ", new SandboxPolicy(HostLayout.REAL).command(spec,
-        inputs(tmp.resolve("s"), List.of(new SandboxPolicy.PublishedPort(18080, 80)))).argv());
+        inputs(tmp.resolve("s"), List.of(new io.isolate.PublishedPort(18080, 80)))).argv());
     assertTrue(argv.contains(" --loopback --publish 18080 80 --base /tmp "), argv);
   }
 
@@ -108,7 +108,7 @@ class PublishedPortsTest {
   void publishedPortsNeedTheLoopbackNetwork(@TempDir Path tmp) {
     IsolateSpec spec = Os.command("/bin/true").spec();
     InvalidSpecException e = assertThrows(InvalidSpecException.class, () -> new SandboxPolicy(HostLayout.REAL)
-        .command(spec, inputs(tmp.resolve("s"), List.of(new SandboxPolicy.PublishedPort(8080, 80)))));
+        .command(spec, inputs(tmp.resolve("s"), List.of(new io.isolate.PublishedPort(8080, 80)))));
     assertTrue(e.getMessage().contains("LOOPBACK"), e.getMessage());
   }
 
@@ -142,6 +142,66 @@ class PublishedPortsTest {
       } catch (java.net.BindException stillHeld) {
         if (i == 100) {
           throw stillHeld;
+        }
+        Thread.sleep(20);
+      }
+    }
+  }
+
+  @Test
+  void aFreeHostPortIsChosenAtStartAndTold(@TempDir Path www) throws Exception {
+    Prerequisites.requireOsLevel();
+    Prerequisites.requireFile("/bin/busybox", "Debian package busybox-static");
+    Files.writeString(www.resolve("index.html"), "random port\n");
+    io.isolate.Isolate.Builder b = Os.command("/bin/busybox", "httpd", "-f", "-p", "127.0.0.1:8000", "-h", "/www")
+        .mount(Mount.readOnly(www, "/www")).network(Network.LOOPBACK).publishPort(8000);
+    try (io.isolate.Isolate one = b.build(); io.isolate.Isolate two = b.build()) {
+      assertThrows(IllegalStateException.class, () -> one.mappedPort(8000), "not started yet");
+      assertThrows(IllegalArgumentException.class, () -> one.mappedPort(9999), "not published");
+      one.start();
+      two.start();
+      int first = one.mappedPort(8000);
+      int second = two.mappedPort(8000);
+      assertTrue(first > 0 && second > 0 && first != second, first + " " + second);
+      assertEquals("random port\n", getWhenUp(new URL("http://127.0.0.1:" + first + "/index.html")));
+      assertEquals("random port\n", getWhenUp(new URL("http://127.0.0.1:" + second + "/index.html")));
+    }
+  }
+
+  @Test
+  void theHostPortRefusesConnectionsUntilTheGuestListens(@TempDir Path www) throws Exception {
+    Prerequisites.requireOsLevel();
+    Prerequisites.requireFile("/bin/busybox", "Debian package busybox-static");
+    Files.writeString(www.resolve("index.html"), "late but ready\n");
+    try (io.isolate.Isolate isolate = Os.command("/bin/busybox", "sh", "-c",
+        "sleep 1.5; exec /bin/busybox httpd -f -p 127.0.0.1:8000 -h /www")
+        .mount(Mount.readOnly(www, "/www")).network(Network.LOOPBACK).publishPort(8000).build()) {
+      long started = System.nanoTime();
+      isolate.start();
+      int port = isolate.mappedPort(8000);
+      for (int i = 0; ; i++) {
+        try (java.net.Socket socket = new java.net.Socket(InetAddress.getLoopbackAddress(), port)) {
+          long readyMillis = (System.nanoTime() - started) / 1_000_000;
+          assertTrue(readyMillis >= 1400, "the host port accepted " + readyMillis + " ms after start, before the "
+              + "guest listened (at 1.5 s)");
+          break;
+        } catch (java.net.ConnectException refused) {
+          assertTrue(i < 1000, "the host port never accepted");
+          Thread.sleep(10);
+        }
+      }
+      // the first connection the host accepts is served: no "connection reset" from a relay with nobody behind it
+      assertEquals("late but ready\n", get(new URL("http://127.0.0.1:" + port + "/index.html")));
+    }
+  }
+
+  private static String getWhenUp(URL url) throws Exception {
+    for (int i = 0; ; i++) {
+      try {
+        return get(url);
+      } catch (IOException notYet) {
+        if (i == 200) {
+          throw notYet;
         }
         Thread.sleep(20);
       }

@@ -6,12 +6,14 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What the helper's status file says about one run, parsed once. Lines (see isolate-helper.c): {@code exit N},
  * {@code signal N}, {@code exec-error ERRNO MESSAGE}, {@code setup-error MESSAGE},
- * {@code rusage UTIME_US STIME_US MAXRSS_KB}, {@code init-signal N}, {@code started PID}.
+ * {@code rusage UTIME_US STIME_US MAXRSS_KB}, {@code init-signal N}, {@code started PID}, {@code port HOST GUEST}.
  *
  * @param exitCode the workload's exit code, or -1 when it did not exit by itself
  * @param signal the signal that ended the workload, or 0
@@ -21,9 +23,10 @@ import java.util.List;
  * @param maxRssBytes the largest resident set of one of them, or -1
  * @param initSignal the signal that killed the isolate's init from outside, or 0
  * @param started whether the workload was executed (an end without exit or signal was then forced from outside)
+ * @param ports the host port of each published guest port, by guest port
  */
 public record HelperStatus(int exitCode, int signal, String setupError, String execError, Duration cpuTime,
-    long maxRssBytes, int initSignal, boolean started) {
+    long maxRssBytes, int initSignal, boolean started, Map<Integer, Integer> ports) {
 
   /** Reads and parses the status file; a missing file reads as empty. */
   public static HelperStatus read(Path file) {
@@ -32,7 +35,8 @@ public record HelperStatus(int exitCode, int signal, String setupError, String e
     } catch (NoSuchFileException e) {
       return parse(List.of());
     } catch (IOException e) {
-      return new HelperStatus(-1, 0, "cannot read status file " + file + ": " + e, null, null, -1, 0, false);
+      return new HelperStatus(-1, 0, "cannot read status file " + file + ": " + e, null, null, -1, 0, false,
+          Map.of());
     }
   }
 
@@ -45,6 +49,7 @@ public record HelperStatus(int exitCode, int signal, String setupError, String e
     Duration cpu = null;
     long rss = -1;
     boolean started = false;
+    Map<Integer, Integer> ports = new HashMap<>();
     for (String line : lines) {
       int space = line.indexOf(' ');
       if (space < 0) {
@@ -58,6 +63,10 @@ public record HelperStatus(int exitCode, int signal, String setupError, String e
           case "signal" -> signal = Integer.parseInt(value.trim());
           case "init-signal" -> initSignal = Integer.parseInt(value.trim());
           case "started" -> started = true;
+          case "port" -> {
+            String[] f = value.trim().split(" ");
+            ports.put(Integer.parseInt(f[1]), Integer.parseInt(f[0]));
+          }
           case "setup-error" -> setupError = setupError == null ? value : setupError;
           case "exec-error" -> {
             int sp = value.indexOf(' ');
@@ -76,7 +85,7 @@ public record HelperStatus(int exitCode, int signal, String setupError, String e
         // a torn line (the helper was killed mid-write); ignore it
       }
     }
-    return new HelperStatus(exitCode, signal, setupError, execError, cpu, rss, initSignal, started);
+    return new HelperStatus(exitCode, signal, setupError, execError, cpu, rss, initSignal, started, Map.copyOf(ports));
   }
 
   /** True when the workload ran and ended, by exit or by signal. */

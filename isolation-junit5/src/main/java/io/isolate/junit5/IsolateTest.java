@@ -13,7 +13,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * and stopped after them: static fields once for the class, instance fields afresh for every test.
  *
  * <pre>{@code
- * @Isolated
+ * @IsolateTest
  * class ServerTest {
  *   @Fixture
  *   static IsolateFixture server = IsolateFixture.of(Isolate.builder()
@@ -26,6 +26,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * }
  * }</pre>
  *
+ * <p>Named so that it cannot be taken for JUnit's own {@code org.junit.jupiter.api.parallel.Isolated} (which runs a
+ * class alone, and starts no fixture): a fixture used in a class without this annotation says so when it is asked
+ * for its isolate.
+ *
  * <p>A fixture whose level this host cannot provide skips the tests with the reason {@code Isolates.doctor()}
  * gives, except when the environment variable {@code CI} is {@code true}: then it fails them.
  */
@@ -34,4 +38,4 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Documented
 @Inherited
 @ExtendWith(IsolateExtension.class)
-public @interface Isolated {}
+public @interface IsolateTest {}
