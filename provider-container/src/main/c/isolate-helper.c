@@ -27,6 +27,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/mount.h>
@@ -111,6 +112,7 @@ struct options {
   const char *status_path;
   int clone_flags;
   const char *uid_map;
+  int run_uid, run_gid; /* the workload's ids in the namespace; -1: stay root there */
   const char *gid_map;
   const char *cgroup_procs[MAX_CGROUPS];
   int n_cgroups;
@@ -214,6 +216,7 @@ static void add_op(enum op_kind kind, const char *a, const char *dest) {
 
 static void parse(int argc, char **argv) {
   opt.base = "/tmp";
+  opt.run_uid = opt.run_gid = -1;
   int i = 1;
 #define NEED(n)                                                               \
   do {                                                                        \
@@ -230,6 +233,14 @@ static void parse(int argc, char **argv) {
     else if (!strcmp(a, "--unshare-ipc")) opt.clone_flags |= CLONE_NEWIPC;
     else if (!strcmp(a, "--unshare-cgroup")) opt.clone_flags |= CLONE_NEWCGROUP;
     else if (!strcmp(a, "--uid-map")) { NEED(1); opt.uid_map = argv[++i]; }
+    else if (!strcmp(a, "--user")) {
+      NEED(2);
+      opt.run_uid = atoi(argv[i + 1]);
+      opt.run_gid = atoi(argv[i + 2]);
+      if (opt.run_uid < 0 || opt.run_uid > 65535 || opt.run_gid < 0 || opt.run_gid > 65535)
+        DIEX("--user %s %s: ids must be 0..65535", argv[i + 1], argv[i + 2]);
+      i += 2;
+    }
     else if (!strcmp(a, "--gid-map")) { NEED(1); opt.gid_map = argv[++i]; }
     else if (!strcmp(a, "--cgroup")) {
       NEED(1);
@@ -541,7 +552,9 @@ static void loopback_up(void) {
   close(s);
 }
 
-static void drop_capabilities(void) {
+/* Drops every capability for good; with switch_user, becomes the workload's user first (while CAP_SETUID and
+ * CAP_SETGID are still held: the securebits keep the switch from touching the capabilities, capset clears them). */
+static void drop_capabilities(int switch_user) {
   if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
                                    SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
                                    SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED) != 0)
@@ -550,6 +563,10 @@ static void drop_capabilities(void) {
     if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) DIE("prctl(PR_CAPBSET_DROP, %d)", cap);
   }
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) DIE("clear ambient caps");
+  if (switch_user && opt.run_uid >= 0) {
+    if (setresgid(opt.run_gid, opt.run_gid, opt.run_gid) != 0) DIE("setresgid(%d)", opt.run_gid);
+    if (setresuid(opt.run_uid, opt.run_uid, opt.run_uid) != 0) DIE("setresuid(%d)", opt.run_uid);
+  }
   struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
   struct __user_cap_data_struct data[2];
   memset(data, 0, sizeof data);
@@ -585,7 +602,7 @@ static void run_workload(int exec_err_fd) {
     struct rlimit rl = {opt.rlimit_val[i], opt.rlimit_val[i]};
     if (setrlimit(opt.rlimit_res[i], &rl) != 0) DIE("setrlimit(%d, %llu)", opt.rlimit_res[i], (unsigned long long)opt.rlimit_val[i]);
   }
-  drop_capabilities();
+  drop_capabilities(1);
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) DIE("prctl(PR_SET_NO_NEW_PRIVS)");
   if (opt.seccomp_hex) install_seccomp();
   execvp(opt.argv[0], opt.argv);
@@ -629,7 +646,7 @@ static void relay(int outside, int guest_port) {
   _exit(0);
 }
 
-static void drop_capabilities(void);
+static void drop_capabilities(int switch_user);
 static void install_seccomp(void);
 
 /* Returns once something inside the isolate accepts connections on 127.0.0.1:port (probed every 10 ms by connecting
@@ -660,7 +677,7 @@ static void start_proxies(void) {
     reset_signals();
     signal(SIGCHLD, SIG_IGN); /* connections' relays are reaped by the kernel */
     for (int j = 0; j < opt.n_publish; j++) if (j != i) close(opt.publish_fd[j]);
-    drop_capabilities();
+    drop_capabilities(0);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) DIE("prctl(PR_SET_NO_NEW_PRIVS)");
     if (opt.seccomp_hex) install_seccomp();
     wait_until_listening(opt.publish_guest[i]);
@@ -798,6 +815,10 @@ int main(int argc, char **argv) {
     opt.cgroup_task_fd[i] = open(opt.cgroup_tasks[i], O_WRONLY | O_CLOEXEC);
     if (opt.cgroup_task_fd[i] < 0) DIE("open(%s)", opt.cgroup_tasks[i]);
   }
+
+  /* A root JVM's helper belongs to root's supplementary groups; the isolate's processes must not (a workload that
+   * runs as another user would keep group root). Another user cannot drop them, and has no such privilege. */
+  if (geteuid() == 0 && setgroups(0, NULL) != 0) DIE("setgroups(0)");
 
   int sync_pipe[2];
   if (pipe2(sync_pipe, O_CLOEXEC) != 0) DIE("pipe2");

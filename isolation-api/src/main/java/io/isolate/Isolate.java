@@ -111,6 +111,7 @@ public interface Isolate extends AutoCloseable {
     final Map<String, String> env = new LinkedHashMap<>();
     String workingDir = "/";
     String hostname = "isolate";
+    RunAs runAs;
     final List<HostFunction> hostFunctions = new ArrayList<>();
     final Set<String> deniedSyscalls = new LinkedHashSet<>();
     final Set<String> allowedSyscalls = new LinkedHashSet<>();
@@ -135,6 +136,7 @@ public interface Isolate extends AutoCloseable {
       env.putAll(spec.env());
       workingDir = spec.workingDir();
       hostname = spec.hostname();
+      runAs = spec.runAs().orElse(null);
       hostFunctions.addAll(spec.hostFunctions());
       deniedSyscalls.addAll(spec.deniedSyscalls());
       allowedSyscalls.addAll(spec.allowedSyscalls());
@@ -228,6 +230,17 @@ public interface Isolate extends AutoCloseable {
     /** The working directory inside the isolate; absolute; default {@code /}. */
     public Builder workingDir(String dir) {
       this.workingDir = GuestPaths.check("workingDir", dir);
+      return this;
+    }
+
+    /**
+     * Runs the workload as {@code uid}:{@code gid} of its user namespace (OS level); by default as the image's
+     * {@code User}, else as root of the namespace. Under a JVM running as root, ids 1 to 65535 of the namespace are
+     * unprivileged ids of the host; under another user, the chosen ids are the only ones the namespace has (the
+     * JVM's own outside), and root of the namespace does not exist then.
+     */
+    public Builder user(int uid, int gid) {
+      this.runAs = new RunAs(uid, gid);
       return this;
     }
 
@@ -356,6 +369,9 @@ public interface Isolate extends AutoCloseable {
       }
       if (rootfs.kind() != Rootfs.Kind.HOST_READ_ONLY && level != IsolationLevel.OS) {
         throw new InvalidSpecException("rootfs (" + rootfs + ") applies only to level OS, not " + level);
+      }
+      if (runAs != null && level != IsolationLevel.OS) {
+        throw new InvalidSpecException("user " + runAs + " applies only to level OS, not " + level);
       }
       if (network != Network.NONE && level != IsolationLevel.OS) {
         throw new InvalidSpecException("network " + network + " is only available at level OS; " + level

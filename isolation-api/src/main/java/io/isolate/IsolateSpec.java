@@ -28,6 +28,7 @@ public final class IsolateSpec {
   private final Map<String, String> env;
   private final String workingDir;
   private final String hostname;
+  private final RunAs runAs;
   private final List<HostFunction> hostFunctions;
   private final Set<String> deniedSyscalls;
   private final Set<String> allowedSyscalls;
@@ -50,6 +51,7 @@ public final class IsolateSpec {
     this.env = Collections.unmodifiableMap(new LinkedHashMap<>(b.env));
     this.workingDir = b.workingDir;
     this.hostname = b.hostname;
+    this.runAs = b.runAs;
     this.hostFunctions = List.copyOf(b.hostFunctions);
     this.deniedSyscalls = Collections.unmodifiableSet(new LinkedHashSet<>(b.deniedSyscalls));
     this.allowedSyscalls = Collections.unmodifiableSet(new LinkedHashSet<>(b.allowedSyscalls));
@@ -115,6 +117,11 @@ public final class IsolateSpec {
   /** The host name the workload sees (OS level). */
   public String hostname() {
     return hostname;
+  }
+
+  /** The user the workload runs as (OS level), when the builder or the image named one. */
+  public Optional<RunAs> runAs() {
+    return Optional.ofNullable(runAs);
   }
 
   public List<HostFunction> hostFunctions() {

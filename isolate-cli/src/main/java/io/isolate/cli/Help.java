@@ -28,6 +28,7 @@ final class Help {
         --net none|loopback|host           the network (os; default none)
         --publish [HOST:]GUEST publish a guest port on a host port, or on a free one said at start
                                (os, with --net loopback)
+        --user UID[:GID]       the workload's user inside the isolate (os; default the image's, else 0)
         --hostname NAME        the isolate's host name
         --workdir DIR          the working directory inside the isolate
         --accept-unenforced-limits         run even where this host cannot enforce a limit

@@ -28,6 +28,7 @@ final class RunOptions {
   Rootfs rootfs = Rootfs.hostReadOnly();
   Network network = Network.NONE;
   String hostname;
+  int[] user;
   String workingDir;
   boolean json;
   boolean stdin;
@@ -38,7 +39,7 @@ final class RunOptions {
 
   /** Every option, for "did you mean" and the help text's test. */
   static final List<String> OPTIONS = List.of("--level", "--memory", "--output", "--cpus", "--pids", "--timeout",
-      "--cpu-time", "--ro", "--rw", "--image", "--env", "--rootfs", "--net", "--publish", "--hostname", "--workdir",
+      "--cpu-time", "--ro", "--rw", "--image", "--env", "--rootfs", "--net", "--publish", "--user", "--hostname", "--workdir",
       "--json", "--stdin", "--accept-unenforced-limits", "--help");
 
   static RunOptions parse(List<String> args) {
@@ -133,6 +134,14 @@ final class RunOptions {
         }
       }
       case "--hostname" -> hostname = value;
+      case "--user" -> {
+        String[] ids = value.split(":", -1);
+        if (ids.length > 2) {
+          throw new InvalidSpecException("--user '" + value + "' must look like UID or UID:GID");
+        }
+        int uid = parseInt(name, ids[0], 0, 65535);
+        user = new int[] {uid, ids.length == 2 ? parseInt(name, ids[1], 0, 65535) : uid};
+      }
       case "--workdir" -> workingDir = value;
       default -> throw new InvalidSpecException("unknown option " + name);
     }
@@ -303,6 +312,12 @@ final class RunOptions {
       }
     } catch (InvalidSpecException e) {
       throw flagged("--hostname", e);
+    }
+    if (user != null) {
+      if (level != IsolationLevel.OS) {
+        throw new InvalidSpecException("--user applies only to --level os");
+      }
+      b.user(user[0], user[1]);
     }
     try {
       if (workingDir != null) {

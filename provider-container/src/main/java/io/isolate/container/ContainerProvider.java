@@ -7,12 +7,14 @@ import io.isolate.IsolateSpec;
 import io.isolate.IsolationLevel;
 import io.isolate.LevelUnavailableException;
 import io.isolate.Rootfs;
+import io.isolate.RunAs;
 import io.isolate.StartFailedException;
 import io.isolate.Workload;
 import io.isolate.container.cgroup.CgroupDriver;
 import io.isolate.container.cgroup.CgroupHost;
 import io.isolate.container.helper.HelperBinary;
 import io.isolate.container.image.ImageStore;
+import io.isolate.container.image.ImageUsers;
 import io.isolate.container.seccomp.SeccompProfile;
 import io.isolate.spi.IsolateBackend;
 import io.isolate.spi.IsolationProvider;
@@ -190,6 +192,16 @@ public final class ContainerProvider implements IsolationProvider {
       } catch (InvalidSpecException ignored) {
         // an odd working directory in the image: keep /
       }
+    }
+    if (spec.runAs().isEmpty() && image.user() != null) {
+      RunAs user;
+      try {
+        user = ImageUsers.resolve(image.user(), image.layers());
+      } catch (java.io.IOException e) {
+        throw new StartFailedException("cannot run image " + spec.rootfs() + " as its User: " + e.getMessage(), e);
+      }
+      b.user(user.uid(), user.gid());
+      changed = true;
     }
     return changed ? b.spec() : spec;
   }

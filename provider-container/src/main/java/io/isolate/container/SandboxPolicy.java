@@ -5,6 +5,7 @@ import io.isolate.IsolateSpec;
 import io.isolate.Mount;
 import io.isolate.Network;
 import io.isolate.PublishedPort;
+import io.isolate.RunAs;
 import io.isolate.Rootfs;
 import io.isolate.Workload;
 import io.isolate.container.helper.HelperCommand;
@@ -37,6 +38,11 @@ import java.util.Optional;
  * </ul>
  */
 public final class SandboxPolicy {
+  /**
+   * Where the host ids of a root JVM's isolates begin: ids 1 to 65535 inside are this plus the id outside, far above
+   * the host's users and the usual subordinate ranges (podman's start at 100000 and take 65536 per user).
+   */
+  public static final long ID_RANGE_START = 1L << 30;
   /** The host directories {@code Rootfs.hostReadOnly()} exposes (those that exist), like bwrap's usual set. */
   public static final List<String> HOST_DIRECTORIES =
       List.of("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc", "opt");
@@ -121,7 +127,22 @@ public final class SandboxPolicy {
     if (spec.network() != Network.HOST) {
       b.unshare(Namespace.NET);
     }
-    b.unshare(Namespace.UTS, Namespace.IPC, Namespace.CGROUP).idMaps(in.hostUid(), in.hostGid());
+    b.unshare(Namespace.UTS, Namespace.IPC, Namespace.CGROUP);
+    RunAs runAs = spec.runAs().orElse(null);
+    if (in.hostUid() == 0) {
+      // root may map a range: the ids an image's users have (postgres, redis, nobody...) exist in the isolate, as
+      // unprivileged ids of the host far above its users; 0 inside stays the JVM's own uid
+      b.idMaps(in.hostUid(), in.hostGid(), ID_RANGE_START);
+      if (runAs != null && !runAs.isRoot()) {
+        b.user(runAs.uid(), runAs.gid());
+      }
+    } else if (runAs != null && !runAs.isRoot()) {
+      // another user can map only its own ids: the workload's ids inside are the JVM's outside (and the isolate's
+      // set-up runs as them too, with the namespace's capabilities until the workload starts)
+      b.idMapsOf(runAs.uid(), runAs.gid(), in.hostUid(), in.hostGid());
+    } else {
+      b.idMaps(in.hostUid(), in.hostGid());
+    }
     for (Path procs : in.cgroupProcs()) {
       b.cgroup(procs);
     }

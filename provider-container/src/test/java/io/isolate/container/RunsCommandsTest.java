@@ -149,4 +149,18 @@ class RunsCommandsTest {
       assertTrue(r.usage().peakMemoryBytes().orElse(0) > 100_000, r::toString);
     }
   }
+
+  @Test
+  void runsAsTheUserAskedForWithoutRootsGroups() {
+    Prerequisites.requireOsLevel();
+    Prerequisites.require(io.isolate.container.helper.HelperBinary.currentUid() == 0,
+        "a JVM running as root (mapping a range of ids needs it)");
+    ExitResult r;
+    try (Isolate isolate = Os.command("/bin/sh", "-c", "id -u; id -g; id -G; touch /tmp/mine && stat -c %u /tmp/mine")
+        .mount(io.isolate.Mount.tmpfs("/tmp", 1 << 20)).user(999, 998).build()) {
+      r = isolate.run();
+    }
+    assertEquals(Termination.EXITED, r.termination(), r::toString);
+    assertEquals("999\n998\n998\n999\n", r.stdoutText(), r::toString);
+  }
 }

@@ -112,6 +112,25 @@ public final class HelperCommand {
       return add("--uid-map", "0 " + hostUid + " 1", "--gid-map", "0 " + hostGid + " 1");
     }
 
+    /**
+     * Maps uid and gid 0 inside to {@code hostUid}/{@code hostGid}, and ids 1 to 65535 inside to
+     * {@code rangeStart + 1} onwards outside (a JVM running as root may map more than its own ids).
+     */
+    public Builder idMaps(long hostUid, long hostGid, long rangeStart) {
+      String rest = "\n1 " + (rangeStart + 1) + " 65535";
+      return add("--uid-map", "0 " + hostUid + " 1" + rest, "--gid-map", "0 " + hostGid + " 1" + rest);
+    }
+
+    /** Maps only {@code insideUid}/{@code insideGid} of the user namespace, to {@code hostUid}/{@code hostGid}. */
+    public Builder idMapsOf(int insideUid, int insideGid, long hostUid, long hostGid) {
+      return add("--uid-map", insideUid + " " + hostUid + " 1", "--gid-map", insideGid + " " + hostGid + " 1");
+    }
+
+    /** Runs the workload as {@code uid}:{@code gid} of the user namespace. */
+    public Builder user(int uid, int gid) {
+      return add("--user", Integer.toString(uid), Integer.toString(gid));
+    }
+
     /** A {@code cgroup.procs} (or v1 {@code cgroup.procs}) file the helper writes the isolate's init pid into. */
     public Builder cgroup(Path procsFile) {
       return add("--cgroup", procsFile.toString());

@@ -109,9 +109,10 @@ public final class ImageStore {
    * @param entrypoint the image's Entrypoint, possibly empty
    * @param cmd the image's Cmd, possibly empty
    * @param commandProblem why Entrypoint or Cmd cannot be used (malformed in the configuration), or null
+   * @param user the image's User ({@code name}, {@code uid}, {@code name:group}, {@code uid:gid}...), or null
    */
   public record PreparedImage(List<Path> layers, List<String> env, String workingDir, List<String> entrypoint,
-      List<String> cmd, String commandProblem) {}
+      List<String> cmd, String commandProblem, String user) {}
 
   /**
    * Unpacks what is missing of the image at {@code image} tagged {@code tag} (or its first image).
@@ -224,6 +225,7 @@ public final class ImageStore {
       }
     }
     String workingDir = Json.string(process, "WorkingDir", where);
+    String user = Json.string(process, "User", where);
     List<String> entrypoint;
     List<String> cmd;
     String commandProblem = null;
@@ -237,7 +239,8 @@ public final class ImageStore {
       commandProblem = malformed.getMessage();
     }
     PreparedImage result = new PreparedImage(List.copyOf(dirs), List.copyOf(env),
-        workingDir == null || workingDir.isBlank() ? null : workingDir, entrypoint, cmd, commandProblem);
+        workingDir == null || workingDir.isBlank() ? null : workingDir, entrypoint, cmd, commandProblem,
+        user == null || user.isBlank() ? null : user);
     images.put(key, result);
     LOG.log(System.Logger.Level.DEBUG, "image " + image + " prepared: " + dirs.size() + " layers in " + root);
     return result;

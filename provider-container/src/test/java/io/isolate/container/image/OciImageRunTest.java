@@ -162,4 +162,23 @@ class OciImageRunTest {
             .workload(Workload.command("/bin/true")).build());
     assertTrue(e.getMessage().contains("'2.0'"), e.getMessage());
   }
+
+  @Test
+  void theImagesUserIsLookedUpInItsOwnPasswdAndRunsTheWorkload() throws IOException {
+    Prerequisites.require(io.isolate.container.helper.HelperBinary.currentUid() == 0,
+        "a JVM running as root (an image user other than 0 needs a range of ids)");
+    byte[] users = TestImages.gz(l -> l.dir("etc").file("etc/passwd", "root:x:0:0::/root:/bin/sh\n"
+        + "app:x:1234:1235::/home/app:/bin/sh\n").file("etc/group", "root:x:0:\napp:x:1235:\nstaff:x:50:\n"));
+    for (String[] userAndIds : new String[][] {{"app", "1234 1235"}, {"app:staff", "1234 50"}, {"4321", "4321 0"},
+        {"4321:77", "4321 77"}}) {
+      Path layout = TestImages.ociLayout(dir.resolve("user-" + userAndIds[0].replace(':', '-')), "latest",
+          List.of(layers.get(0), users), TestImages.object("User", userAndIds[0]));
+      ExitResult r = run(Rootfs.ociImage(layout), "echo $(id -u) $(id -g)");
+      assertEquals(userAndIds[1] + "\n", r.stdoutText(), userAndIds[0] + ": " + r);
+    }
+    Path unknown = TestImages.ociLayout(dir.resolve("user-unknown"), "latest", List.of(layers.get(0), users),
+        TestImages.object("User", "nobody-here"));
+    StartFailedException e = assertThrows(StartFailedException.class, () -> run(Rootfs.ociImage(unknown), "true"));
+    assertTrue(e.getMessage().contains("'nobody-here' is not in its /etc/passwd"), e.getMessage());
+  }
 }

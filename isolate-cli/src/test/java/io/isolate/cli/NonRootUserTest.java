@@ -1,0 +1,109 @@
+package io.isolate.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The command as a user who is not root, made for the test with {@code useradd} and run with {@code runuser}: the
+ * demo shows the OS level working and says that limits are off, {@code run --level os} works with
+ * {@code --accept-unenforced-limits} (and its refusal without it names that flag), and {@code --user} runs the
+ * workload as the ids asked for.
+ */
+class NonRootUserTest {
+  static final String USER = "isolate-cli-test";
+  @TempDir static Path dir;
+  static String classPath;
+
+  @BeforeAll
+  static void user() throws Exception {
+    boolean root = new com.sun.security.auth.module.UnixSystem().getUid() == 0;
+    if (!root) {
+      if ("true".equals(System.getenv("CI"))) {
+        fail("CI=true: this test makes a user with useradd and needs root");
+      }
+      Assumptions.abort("making a user needs root");
+    }
+    if (run(List.of("id", USER)).exit != 0) {
+      Answer made = run(List.of("useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", USER));
+      assertEquals(0, made.exit, made.out);
+    }
+    // the user cannot read root's Maven repository: copy the class path where anyone can read it
+    Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    List<String> entries = new ArrayList<>();
+    int i = 0;
+    for (String entry : System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"))
+        .split(File.pathSeparator)) {
+      Path source = Path.of(entry);
+      if (!Files.exists(source) || !(Files.isDirectory(source) || entry.endsWith(".jar"))) {
+        continue;
+      }
+      Path copy = dir.resolve(i++ + "-" + source.getFileName());
+      if (Files.isDirectory(source)) {
+        try (var walk = Files.walk(source)) {
+          for (Path p : walk.toList()) {
+            Path to = copy.resolve(source.relativize(p).toString());
+            if (Files.isDirectory(p)) {
+              Files.createDirectories(to);
+            } else {
+              Files.copy(p, to, StandardCopyOption.REPLACE_EXISTING);
+            }
+          }
+        }
+      } else {
+        Files.copy(source, copy);
+      }
+      entries.add(copy.toString());
+    }
+    run(List.of("chmod", "-R", "a+rX", dir.toString()));
+    classPath = String.join(File.pathSeparator, entries);
+  }
+
+  record Answer(int exit, String out) {}
+
+  static Answer run(List<String> argv) throws Exception {
+    Process p = new ProcessBuilder(argv).redirectErrorStream(true).directory(new File("/")).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(120, TimeUnit.SECONDS), argv + " did not end");
+    return new Answer(p.exitValue(), out);
+  }
+
+  static Answer cli(String... args) throws Exception {
+    List<String> argv = new ArrayList<>(List.of("runuser", "-u", USER, "--",
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", classPath,
+        Main.class.getName()));
+    argv.addAll(List.of(args));
+    return run(argv);
+  }
+
+  @Test
+  void theDemoShowsTheOsLevelWorkingWithLimitsOff() throws Exception {
+    Answer demo = cli("demo");
+    String os = demo.out.lines().filter(l -> l.startsWith("OS ")).findFirst().orElse("");
+    assertTrue(os.contains(" ok") && os.contains("limits NOT enforced"), demo.out);
+  }
+
+  @Test
+  void runAtTheOsLevelWorksWithTheFlagAndItsRefusalNamesIt() throws Exception {
+    Answer refused = cli("run", "--level", "os", "--", "/bin/true");
+    assertEquals(125, refused.exit, refused.out);
+    assertTrue(refused.out.contains("--accept-unenforced-limits"), refused.out);
+    Answer ran = cli("run", "--level", "os", "--accept-unenforced-limits", "--user", "70:71", "--", "/bin/sh", "-c",
+        "id -u; id -g");
+    assertEquals(0, ran.exit, ran.out);
+    assertTrue(ran.out.endsWith("70\n71\n"), ran.out);
+  }
+}
