@@ -113,6 +113,9 @@ struct options {
   int clone_flags;
   const char *uid_map;
   int run_uid, run_gid; /* the workload's ids in the namespace; -1: stay root there */
+  int join_pid;         /* --join: run the command in the namespaces of this running isolate's init */
+  const char *copy_in;  /* with --join: write stdin to this path of the isolate instead of running a command */
+  const char *copy_out; /* with --join: write this path of the isolate to stdout instead of running a command */
   const char *gid_map;
   const char *cgroup_procs[MAX_CGROUPS];
   int n_cgroups;
@@ -233,6 +236,13 @@ static void parse(int argc, char **argv) {
     else if (!strcmp(a, "--unshare-ipc")) opt.clone_flags |= CLONE_NEWIPC;
     else if (!strcmp(a, "--unshare-cgroup")) opt.clone_flags |= CLONE_NEWCGROUP;
     else if (!strcmp(a, "--uid-map")) { NEED(1); opt.uid_map = argv[++i]; }
+    else if (!strcmp(a, "--copy-in")) { NEED(1); opt.copy_in = argv[++i]; }
+    else if (!strcmp(a, "--copy-out")) { NEED(1); opt.copy_out = argv[++i]; }
+    else if (!strcmp(a, "--join")) {
+      NEED(1);
+      opt.join_pid = atoi(argv[++i]);
+      if (opt.join_pid <= 1) DIEX("--join %s: not the pid of an isolate's init", argv[i]);
+    }
     else if (!strcmp(a, "--user")) {
       NEED(2);
       opt.run_uid = atoi(argv[i + 1]);
@@ -288,7 +298,7 @@ static void parse(int argc, char **argv) {
     }
     else DIEX("unknown option '%s'", a);
   }
-  if (i >= argc) DIEX("no command given after --");
+  if (i >= argc && !opt.copy_in && !opt.copy_out) DIEX("no command given after --");
   opt.argv = &argv[i];
 }
 
@@ -603,6 +613,13 @@ static void run_workload(int exec_err_fd) {
     if (setrlimit(opt.rlimit_res[i], &rl) != 0) DIE("setrlimit(%d, %llu)", opt.rlimit_res[i], (unsigned long long)opt.rlimit_val[i]);
   }
   drop_capabilities(1);
+  if (opt.join_pid > 0) {
+    /* A command joined into a running isolate dies with the helper that waits for it (a stop kills the helper);
+     * set after the switch of user, which would clear it. */
+    pid_t parent = getppid();
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) DIE("prctl(PR_SET_PDEATHSIG)");
+    if (getppid() != parent) _exit(137);
+  }
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) DIE("prctl(PR_SET_NO_NEW_PRIVS)");
   if (opt.seccomp_hex) install_seccomp();
   execvp(opt.argv[0], opt.argv);
@@ -776,6 +793,113 @@ static void run_init(int sync_fd) {
   }
 }
 
+/*
+ * --join PID: runs the command inside the running isolate whose init is PID, as its workload runs (same cgroup, user
+ * and namespaces, user, limits, capabilities dropped, seccomp), waits for it and reports its end in the status file
+ * like a run. The cgroup is joined first, while the paths are the host's; the user namespace next, which gives the
+ * capabilities the other joins need; the mount namespace last (it changes the root).
+ */
+/*
+ * --copy-in/--copy-out: copies between the helper's stdin/stdout and a file of the isolate, as its workload would
+ * (its user, no capabilities, its seccomp filter; the path resolves inside the isolate's root, links included, as it
+ * would for the workload). Copy-in writes a new file beside the target and renames it over the target, so that the
+ * target is never half-written.
+ */
+static void copy_file(void) {
+  reset_signals();
+  drop_capabilities(1);
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) DIE("prctl(PR_SET_NO_NEW_PRIVS)");
+  if (opt.seccomp_hex) install_seccomp();
+  int in = 0, out = 1;
+  char tmp[PATH_BUF];
+  if (opt.copy_out) {
+    in = open(opt.copy_out, O_RDONLY | O_CLOEXEC);
+    if (in < 0) DIE("open(%s)", opt.copy_out);
+  } else {
+    if (snprintf(tmp, sizeof tmp, "%s.isolate-copy-%d", opt.copy_in, (int)getpid()) >= (int)sizeof tmp)
+      DIEX("path too long: %s", opt.copy_in);
+    out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (out < 0) DIE("open(%s)", opt.copy_in);
+  }
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(in, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (opt.copy_in) unlink(tmp);
+      DIE("read");
+    }
+    if (n == 0) break;
+    for (ssize_t done = 0; done < n;) {
+      ssize_t w = write(out, buf + done, n - done);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        if (opt.copy_in) unlink(tmp);
+        DIE("write(%s)", opt.copy_in ? opt.copy_in : "stdout");
+      }
+      done += w;
+    }
+  }
+  if (opt.copy_in) {
+    if (fsync(out) != 0 || close(out) != 0) {
+      unlink(tmp);
+      DIE("write(%s)", opt.copy_in);
+    }
+    if (rename(tmp, opt.copy_in) != 0) {
+      int err = errno;
+      unlink(tmp);
+      errno = err;
+      DIE("rename(%s)", opt.copy_in);
+    }
+  }
+  _exit(0);
+}
+
+static void join_main(void) {
+  char self[32];
+  snprintf(self, sizeof self, "%d", (int)getpid());
+  for (int i = 0; i < opt.n_cgroups; i++) write_file(opt.cgroup_procs[i], self);
+  for (int i = 0; i < opt.n_cgroup_tasks; i++) write_file(opt.cgroup_tasks[i], self);
+  static const char *kinds[] = {"user", "ipc", "uts", "net", "pid", "cgroup", "mnt"};
+  int fds[7];
+  for (int k = 0; k < 7; k++) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/%s", opt.join_pid, kinds[k]);
+    fds[k] = open(path, O_RDONLY | O_CLOEXEC);
+    if (fds[k] < 0) DIE("open(%s)", path);
+  }
+  for (int k = 0; k < 7; k++) {
+    if (setns(fds[k], 0) != 0) DIE("setns(%s of %d)", kinds[k], opt.join_pid);
+    close(fds[k]);
+  }
+  if (chdir(opt.chdir_to ? opt.chdir_to : "/") != 0) DIE("chdir(%s)", opt.chdir_to ? opt.chdir_to : "/");
+  int exec_pipe[2];
+  if (pipe2(exec_pipe, O_CLOEXEC) != 0) DIE("pipe2");
+  pid_t child = fork();
+  if (child < 0) DIE("fork");
+  if (child == 0) {
+    close(exec_pipe[0]);
+    if (opt.copy_in || opt.copy_out) copy_file();
+    run_workload(exec_pipe[1]);
+  }
+  close(exec_pipe[1]);
+  int err = 0;
+  if (read(exec_pipe[0], &err, sizeof err) == (ssize_t)sizeof err) {
+    status_line("exec-error %d %s: %s", err, opt.argv[0], strerror(err));
+  } else {
+    status_line("started %d", (int)child);
+  }
+  int status;
+  while (waitpid(child, &status, 0) < 0) {
+    if (errno != EINTR) DIE("waitpid");
+  }
+  if (!err) {
+    if (WIFEXITED(status)) status_line("exit %d", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status)) status_line("signal %d", WTERMSIG(status));
+  }
+  _exit(encode(status));
+}
+
 int main(int argc, char **argv) {
   pid_t original_parent = getppid();
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) DIE("prctl(PR_SET_PDEATHSIG)");
@@ -791,6 +915,7 @@ int main(int argc, char **argv) {
     status_fd = open(opt.status_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (status_fd < 0) DIE("open status file %s", opt.status_path);
   }
+  if (opt.join_pid > 0) join_main();
 
   for (int i = 0; i < opt.n_publish; i++) {
     /* Made in the host's network namespace; init inherits it into the isolate's, where its proxy accepts. */
@@ -831,6 +956,7 @@ int main(int argc, char **argv) {
     run_init(sync_pipe[0]);
   }
   close(sync_pipe[0]);
+  status_line("init %d", (int)pid); /* the isolate's init, whose namespaces a joined command (--join) enters */
   for (int i = 0; i < opt.n_publish; i++) close(opt.publish_fd[i]);
   for (int i = 0; i < opt.n_cgroup_tasks; i++) close(opt.cgroup_task_fd[i]);
   char path[64], line[32];

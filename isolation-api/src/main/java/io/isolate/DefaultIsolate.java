@@ -133,6 +133,47 @@ final class DefaultIsolate implements Isolate {
   }
 
   @Override
+  public ExitResult exec(String... argv) {
+    Objects.requireNonNull(argv, "argv");
+    if (argv.length == 0 || argv[0].isEmpty()) {
+      throw new InvalidSpecException("exec needs a program");
+    }
+    lock.readLock().lock();
+    try {
+      checkOpen();
+      return backend.exec(java.util.List.of(argv));
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public void copyToIsolate(java.nio.file.Path hostFile, String guestPath) throws java.io.IOException {
+    Objects.requireNonNull(hostFile, "hostFile");
+    String checked = GuestPaths.check("guestPath", guestPath);
+    lock.readLock().lock();
+    try {
+      checkOpen();
+      backend.copyIn(hostFile, checked);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public void copyFromIsolate(String guestPath, java.nio.file.Path hostFile) throws java.io.IOException {
+    Objects.requireNonNull(hostFile, "hostFile");
+    String checked = GuestPaths.check("guestPath", guestPath);
+    lock.readLock().lock();
+    try {
+      checkOpen();
+      backend.copyOut(checked, hostFile);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  @Override
   public int mappedPort(int guestPort) {
     PublishedPort published = spec.publishedPorts().stream().filter(p -> p.guestPort() == guestPort).findFirst()
         .orElseThrow(() -> new IllegalArgumentException("guest port " + guestPort + " is not published; published: "

@@ -78,6 +78,36 @@ public interface Isolate extends AutoCloseable {
   byte[] call(String function, byte[] input);
 
   /**
+   * Runs {@code argv} inside the isolate of the running workload, as Testcontainers' {@code execInContainer}: in its
+   * namespaces, cgroup and working directory, as its user, under its limits (its memory and pids count both), with
+   * capabilities dropped and the same seccomp filter; waits for it (within the spec's wall time) and returns its
+   * result, output captured. OS level.
+   *
+   * @throws IllegalStateException when no workload is running
+   * @throws UnsupportedOperationException at another level
+   */
+  ExitResult exec(String... argv);
+
+  /**
+   * Copies the host file {@code hostFile} to {@code guestPath} inside the running workload's isolate, as its
+   * workload would write it (its user, its view of the file system): the file is written beside the target and
+   * renamed over it, never half-written. OS level, as Testcontainers' {@code copyFileToContainer}.
+   *
+   * @throws IOException saying why the copy failed (the guest path's directory does not exist, no permission...)
+   * @throws IllegalStateException when no workload is running
+   */
+  void copyToIsolate(java.nio.file.Path hostFile, String guestPath) throws java.io.IOException;
+
+  /**
+   * Copies {@code guestPath} of the running workload's isolate, as its workload would read it, to the host file
+   * {@code hostFile}, which is replaced whole or left as it was. OS level.
+   *
+   * @throws IOException saying why the copy failed
+   * @throws IllegalStateException when no workload is running
+   */
+  void copyFromIsolate(String guestPath, java.nio.file.Path hostFile) throws java.io.IOException;
+
+  /**
    * The host port on 127.0.0.1 that forwards to {@code guestPort} (see {@link Builder#publishPort(int)}). A port
    * chosen at start is known once the workload has been started; this waits briefly for the isolate to say it.
    *

@@ -28,6 +28,21 @@ public interface IsolateBackend {
     throw new UnsupportedOperationException("this level has no byte calls; use run() or call(String, long...)");
   }
 
+  /** Runs a command inside the running workload's isolate; see {@link io.isolate.Isolate#exec(String...)}. */
+  default io.isolate.ExitResult exec(java.util.List<String> argv) {
+    throw new UnsupportedOperationException("exec is available at level OS only");
+  }
+
+  /** See {@link io.isolate.Isolate#copyToIsolate(java.nio.file.Path, String)}. */
+  default void copyIn(java.nio.file.Path hostFile, String guestPath) throws java.io.IOException {
+    throw new UnsupportedOperationException("copying files into a running isolate is available at level OS only");
+  }
+
+  /** See {@link io.isolate.Isolate#copyFromIsolate(String, java.nio.file.Path)}. */
+  default void copyOut(String guestPath, java.nio.file.Path hostFile) throws java.io.IOException {
+    throw new UnsupportedOperationException("copying files out of a running isolate is available at level OS only");
+  }
+
   /**
    * The host port chosen at start for the published {@code guestPort} (only asked for ports published with host
    * port 0); see {@link io.isolate.Isolate#mappedPort(int)}.

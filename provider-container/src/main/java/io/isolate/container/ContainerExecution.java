@@ -102,6 +102,31 @@ final class ContainerExecution implements RunSupervisor.Guest {
     }
   }
 
+  /** The host pid of the isolate's init, which the helper says before it starts the workload; waits briefly. */
+  long initPid() {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (true) {
+      long pid = HelperStatus.read(statusFile).initPid();
+      if (pid > 1) {
+        return pid;
+      }
+      if (!supervisor.isAlive() || System.nanoTime() - deadline > 0) {
+        throw new IllegalStateException("the isolate's workload is not running");
+      }
+      try {
+        Thread.sleep(1);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for the isolate to start", e);
+      }
+    }
+  }
+
+  /** This run's cgroup, or null without cgroups. */
+  Cgroup cgroup() {
+    return cgroup;
+  }
+
   /** What the application sees of this run. */
   Execution execution() {
     return supervisor;

@@ -1,6 +1,7 @@
 package io.isolate.container;
 
 import io.isolate.Execution;
+import io.isolate.ExitResult;
 import io.isolate.IsolateSpec;
 import io.isolate.Mount;
 import io.isolate.StartFailedException;
@@ -46,6 +47,7 @@ final class ContainerIsolate implements IsolateBackend {
   private final List<Path> stagedFiles = new ArrayList<>();
   private java.nio.channels.FileChannel lock;
   private int runs;
+  private final java.util.concurrent.atomic.AtomicInteger execs = new java.util.concurrent.atomic.AtomicInteger();
   private volatile Execution current;
   private volatile ContainerExecution currentRun;
 
@@ -174,7 +176,7 @@ final class ContainerIsolate implements IsolateBackend {
 
   /** Runs on the calling thread: it waits for the helper itself, sparing hand-offs between threads. */
   @Override
-  public io.isolate.ExitResult run() {
+  public ExitResult run() {
     return launch(true).awaitOnCaller();
   }
 
@@ -225,6 +227,84 @@ final class ContainerIsolate implements IsolateBackend {
         cgroup.close();
       }
       throw new StartFailedException("cannot start the isolate: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Runs {@code argv} inside the running workload's isolate (see {@link SandboxPolicy#joinCommand}) and waits for
+   * it, within the spec's wall time; its output is captured in the result.
+   */
+  @Override
+  public ExitResult exec(List<String> argv) {
+    IsolateSpec execSpec = spec.toBuilder()
+        .workload(io.isolate.Workload.command(argv.get(0), argv.subList(1, argv.size()).toArray(String[]::new)))
+        .stdin(io.isolate.Input.none()).stdout(io.isolate.Output.capture()).stderr(io.isolate.Output.capture())
+        .spec();
+    return joined(execSpec, "exec", (status, init, procs, tasks) -> policy.joinCommand(execSpec, helper, status,
+        HelperBinary.currentUid(), init, procs, tasks, seccomp, argv), null, null);
+  }
+
+  @Override
+  public void copyIn(Path hostFile, String guestPath) throws IOException {
+    if (!Files.isRegularFile(hostFile)) {
+      throw new IOException(hostFile + " is not a regular file");
+    }
+    ExitResult r = joined(spec, "copy", (status, init, procs, tasks) -> policy.copyCommand(spec, helper, status,
+        HelperBinary.currentUid(), init, procs, tasks, seccomp, true, guestPath), hostFile, null);
+    if (!r.isSuccess()) {
+      throw new IOException("cannot copy " + hostFile + " to " + guestPath + " in the isolate: " + r.detail());
+    }
+  }
+
+  @Override
+  public void copyOut(String guestPath, Path hostFile) throws IOException {
+    Path absolute = hostFile.toAbsolutePath();
+    Path tmp = absolute.resolveSibling("." + absolute.getFileName() + ".isolate-copy-" + UUID.randomUUID());
+    try {
+      ExitResult r = joined(spec, "copy", (status, init, procs, tasks) -> policy.copyCommand(spec, helper, status,
+          HelperBinary.currentUid(), init, procs, tasks, seccomp, false, guestPath), null, tmp);
+      if (!r.isSuccess()) {
+        throw new IOException("cannot copy " + guestPath + " out of the isolate: " + r.detail());
+      }
+      // the application's file is replaced whole, or left as it was
+      Files.move(tmp, absolute, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  /** Makes the helper command of something joined into the running isolate. */
+  private interface JoinCommand {
+    HelperCommand make(Path status, long initPid, List<Path> cgroupProcs, List<Path> cgroupTasks);
+  }
+
+  /** Runs a joined helper to its end: its stdin from {@code input}, its stdout to {@code output} (or captured). */
+  private ExitResult joined(IsolateSpec runSpec, String what, JoinCommand make, Path input, Path output) {
+    ContainerExecution run = currentRun;
+    if (run == null || !run.execution().isAlive()) {
+      throw new IllegalStateException(what + " works inside the running workload's isolate: start the workload "
+          + "first" + (run == null ? "" : " (it has ended)"));
+    }
+    long init = run.initPid();
+    Cgroup cgroup = run.cgroup();
+    List<Path> tasks = cgroup == null ? List.of() : cgroup.selfJoinFiles();
+    List<Path> procs = cgroup == null || !tasks.isEmpty() ? List.of() : cgroup.procsFiles();
+    Path status = runDir.resolve(what + "-" + id + "-" + execs.incrementAndGet());
+    ProcessBuilder pb = new ProcessBuilder(make.make(status, init, procs, tasks).argv());
+    pb.environment().clear();
+    pb.environment().putAll(runSpec.env());
+    pb.redirectInput(input != null ? ProcessBuilder.Redirect.from(input.toFile())
+        : ProcessBuilder.Redirect.from(new File("/dev/null")));
+    if (output != null) {
+      pb.redirectOutput(output.toFile());
+    }
+    long startNanos = System.nanoTime();
+    try {
+      Process process = HelperLauncher.startFromBlockedCaller(pb);
+      return new ContainerExecution(runSpec, process, null, status, startNanos, true).awaitOnCaller();
+    } catch (IOException e) {
+      throw new StartFailedException("cannot " + what + " in the isolate: " + e.getMessage(), e);
     }
   }
 

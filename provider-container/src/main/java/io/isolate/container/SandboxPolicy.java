@@ -240,6 +240,44 @@ public final class SandboxPolicy {
   }
 
   /**
+   * The command that runs {@code argv} inside the running isolate of {@code spec} whose init is {@code initPid}: in
+   * its cgroup ({@code cgroupProcs} or, on v1, {@code cgroupTasks}), namespaces and working directory, as its
+   * workload's user, with the same limits, capabilities dropped and seccomp filter.
+   */
+  public HelperCommand joinCommand(IsolateSpec spec, Path helper, Path statusFile, long hostUid, long initPid,
+      List<Path> cgroupProcs, List<Path> cgroupTasks, byte[] seccomp, List<String> argv) {
+    return joinBuilder(spec, helper, statusFile, hostUid, initPid, cgroupProcs, cgroupTasks, seccomp).command(argv)
+        .build();
+  }
+
+  /**
+   * The command that copies into ({@code in}) or out of {@code guestPath} of the running isolate, as its workload
+   * would: joined like {@link #joinCommand}, with its file system view, user and filter.
+   */
+  public HelperCommand copyCommand(IsolateSpec spec, Path helper, Path statusFile, long hostUid, long initPid,
+      List<Path> cgroupProcs, List<Path> cgroupTasks, byte[] seccomp, boolean in, String guestPath) {
+    return joinBuilder(spec, helper, statusFile, hostUid, initPid, cgroupProcs, cgroupTasks, seccomp)
+        .copy(in, guestPath).build();
+  }
+
+  private HelperCommand.Builder joinBuilder(IsolateSpec spec, Path helper, Path statusFile, long hostUid,
+      long initPid, List<Path> cgroupProcs, List<Path> cgroupTasks, byte[] seccomp) {
+    HelperCommand.Builder b = HelperCommand.builder(helper).status(statusFile).join(initPid);
+    cgroupProcs.forEach(b::cgroup);
+    cgroupTasks.forEach(b::cgroupSelf);
+    RunAs runAs = spec.runAs().orElse(null);
+    if (hostUid == 0 && runAs != null && !runAs.isRoot()) {
+      b.user(runAs.uid(), runAs.gid()); // another user's JVM joins as the only ids the namespace has
+    }
+    b.chdir(spec.workingDir());
+    b.rlimit(Rlimit.CORE, 0).rlimit(Rlimit.NOFILE, NOFILE);
+    if (seccomp != null) {
+      b.seccomp(seccomp);
+    }
+    return b;
+  }
+
+  /**
    * Adds {@code op}; when its mount point does not exist below a read-only host bind that covers it, that bind
    * becomes an overlay (writable while mounting, read-only at the end) so the mount point can be created.
    */

@@ -126,6 +126,17 @@ public final class HelperCommand {
       return add("--uid-map", insideUid + " " + hostUid + " 1", "--gid-map", insideGid + " " + hostGid + " 1");
     }
 
+    /** Runs the command in the namespaces of the running isolate whose init is {@code initPid} (host pid). */
+    public Builder join(long initPid) {
+      return add("--join", Long.toString(initPid));
+    }
+
+    /** With {@link #join}: copies the helper's stdin to {@code guestPath} (true) or that file to its stdout. */
+    public Builder copy(boolean in, String guestPath) {
+      command = List.of(); // a copy runs no program
+      return add(in ? "--copy-in" : "--copy-out", guestPath);
+    }
+
     /** Runs the workload as {@code uid}:{@code gid} of the user namespace. */
     public Builder user(int uid, int gid) {
       return add("--user", Integer.toString(uid), Integer.toString(gid));

@@ -13,7 +13,8 @@ import java.util.Map;
 /**
  * What the helper's status file says about one run, parsed once. Lines (see isolate-helper.c): {@code exit N},
  * {@code signal N}, {@code exec-error ERRNO MESSAGE}, {@code setup-error MESSAGE},
- * {@code rusage UTIME_US STIME_US MAXRSS_KB}, {@code init-signal N}, {@code started PID}, {@code port HOST GUEST}.
+ * {@code rusage UTIME_US STIME_US MAXRSS_KB}, {@code init-signal N}, {@code started PID}, {@code port HOST GUEST},
+ * {@code init PID}.
  *
  * @param exitCode the workload's exit code, or -1 when it did not exit by itself
  * @param signal the signal that ended the workload, or 0
@@ -24,9 +25,10 @@ import java.util.Map;
  * @param initSignal the signal that killed the isolate's init from outside, or 0
  * @param started whether the workload was executed (an end without exit or signal was then forced from outside)
  * @param ports the host port of each published guest port, by guest port
+ * @param initPid the host pid of the isolate's init, or -1 before the helper said it
  */
 public record HelperStatus(int exitCode, int signal, String setupError, String execError, Duration cpuTime,
-    long maxRssBytes, int initSignal, boolean started, Map<Integer, Integer> ports) {
+    long maxRssBytes, int initSignal, boolean started, Map<Integer, Integer> ports, long initPid) {
 
   /** Reads and parses the status file; a missing file reads as empty. */
   public static HelperStatus read(Path file) {
@@ -36,7 +38,7 @@ public record HelperStatus(int exitCode, int signal, String setupError, String e
       return parse(List.of());
     } catch (IOException e) {
       return new HelperStatus(-1, 0, "cannot read status file " + file + ": " + e, null, null, -1, 0, false,
-          Map.of());
+          Map.of(), -1);
     }
   }
 
@@ -50,6 +52,7 @@ public record HelperStatus(int exitCode, int signal, String setupError, String e
     long rss = -1;
     boolean started = false;
     Map<Integer, Integer> ports = new HashMap<>();
+    long initPid = -1;
     for (String line : lines) {
       int space = line.indexOf(' ');
       if (space < 0) {
@@ -63,6 +66,7 @@ public record HelperStatus(int exitCode, int signal, String setupError, String e
           case "signal" -> signal = Integer.parseInt(value.trim());
           case "init-signal" -> initSignal = Integer.parseInt(value.trim());
           case "started" -> started = true;
+          case "init" -> initPid = Long.parseLong(value.trim());
           case "port" -> {
             String[] f = value.trim().split(" ");
             ports.put(Integer.parseInt(f[1]), Integer.parseInt(f[0]));
@@ -85,7 +89,8 @@ public record HelperStatus(int exitCode, int signal, String setupError, String e
         // a torn line (the helper was killed mid-write); ignore it
       }
     }
-    return new HelperStatus(exitCode, signal, setupError, execError, cpu, rss, initSignal, started, Map.copyOf(ports));
+    return new HelperStatus(exitCode, signal, setupError, execError, cpu, rss, initSignal, started, Map.copyOf(ports),
+        initPid);
   }
 
   /** True when the workload ran and ended, by exit or by signal. */
