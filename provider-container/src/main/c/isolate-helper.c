@@ -114,6 +114,7 @@ struct options {
   const char *uid_map;
   int run_uid, run_gid; /* the workload's ids in the namespace; -1: stay root there */
   int join_pid;         /* --join: run the command in the namespaces of this running isolate's init */
+  int join_parent;      /* ... whose parent (the isolate's helper) must be this pid */
   const char *copy_in;  /* with --join: write stdin to this path of the isolate instead of running a command */
   const char *copy_out; /* with --join: write this path of the isolate to stdout instead of running a command */
   const char *gid_map;
@@ -239,9 +240,12 @@ static void parse(int argc, char **argv) {
     else if (!strcmp(a, "--copy-in")) { NEED(1); opt.copy_in = argv[++i]; }
     else if (!strcmp(a, "--copy-out")) { NEED(1); opt.copy_out = argv[++i]; }
     else if (!strcmp(a, "--join")) {
-      NEED(1);
-      opt.join_pid = atoi(argv[++i]);
-      if (opt.join_pid <= 1) DIEX("--join %s: not the pid of an isolate's init", argv[i]);
+      NEED(2);
+      opt.join_pid = atoi(argv[i + 1]);
+      opt.join_parent = atoi(argv[i + 2]);
+      if (opt.join_pid <= 1 || opt.join_parent <= 1) DIEX("--join %s %s: not an isolate's init and helper", argv[i + 1],
+                                                          argv[i + 2]);
+      i += 2;
     }
     else if (!strcmp(a, "--user")) {
       NEED(2);
@@ -860,6 +864,22 @@ static void join_main(void) {
   snprintf(self, sizeof self, "%d", (int)getpid());
   for (int i = 0; i < opt.n_cgroups; i++) write_file(opt.cgroup_procs[i], self);
   for (int i = 0; i < opt.n_cgroup_tasks; i++) write_file(opt.cgroup_tasks[i], self);
+  /* The pid must still be the isolate's init when its namespaces are opened, not a process that got the number
+   * after init ended: a pidfd holds on to the process, its parent must be the isolate's helper, and it must still
+   * live once the namespaces are open. */
+  int pidfd = (int)syscall(SYS_pidfd_open, opt.join_pid, 0);
+  if (pidfd < 0) DIE("pidfd_open(%d): the isolate's init has ended", opt.join_pid);
+  char stat_path[64], stat[512];
+  snprintf(stat_path, sizeof stat_path, "/proc/%d/stat", opt.join_pid);
+  int sfd = open(stat_path, O_RDONLY | O_CLOEXEC);
+  ssize_t len = sfd < 0 ? -1 : read(sfd, stat, sizeof stat - 1);
+  if (sfd >= 0) close(sfd);
+  if (len <= 0) DIE("read(%s)", stat_path);
+  stat[len] = 0;
+  char *after_comm = strrchr(stat, ')');
+  int ppid = -1;
+  if (!after_comm || sscanf(after_comm + 1, " %*c %d", &ppid) != 1 || ppid != opt.join_parent)
+    DIEX("process %d is not the isolate's init (its parent is %d, not %d)", opt.join_pid, ppid, opt.join_parent);
   static const char *kinds[] = {"user", "ipc", "uts", "net", "pid", "cgroup", "mnt"};
   int fds[7];
   for (int k = 0; k < 7; k++) {
@@ -868,6 +888,8 @@ static void join_main(void) {
     fds[k] = open(path, O_RDONLY | O_CLOEXEC);
     if (fds[k] < 0) DIE("open(%s)", path);
   }
+  if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) != 0) DIEX("the isolate's init %d has ended", opt.join_pid);
+  close(pidfd);
   for (int k = 0; k < 7; k++) {
     if (setns(fds[k], 0) != 0) DIE("setns(%s of %d)", kinds[k], opt.join_pid);
     close(fds[k]);

@@ -122,6 +122,11 @@ final class ContainerExecution implements RunSupervisor.Guest {
     }
   }
 
+  /** The host pid of this run's helper, the parent of the isolate's init. */
+  long helperPid() {
+    return process.pid();
+  }
+
   /** This run's cgroup, or null without cgroups. */
   Cgroup cgroup() {
     return cgroup;

@@ -276,7 +276,7 @@ final class ContainerIsolate implements IsolateBackend {
 
   /** Makes the helper command of something joined into the running isolate. */
   private interface JoinCommand {
-    HelperCommand make(Path status, long initPid, List<Path> cgroupProcs, List<Path> cgroupTasks);
+    HelperCommand make(Path status, long[] initAndHelper, List<Path> cgroupProcs, List<Path> cgroupTasks);
   }
 
   /** Runs a joined helper to its end: its stdin from {@code input}, its stdout to {@code output} (or captured). */
@@ -286,7 +286,7 @@ final class ContainerIsolate implements IsolateBackend {
       throw new IllegalStateException(what + " works inside the running workload's isolate: start the workload "
           + "first" + (run == null ? "" : " (it has ended)"));
     }
-    long init = run.initPid();
+    long[] init = {run.initPid(), run.helperPid()};
     Cgroup cgroup = run.cgroup();
     List<Path> tasks = cgroup == null ? List.of() : cgroup.selfJoinFiles();
     List<Path> procs = cgroup == null || !tasks.isEmpty() ? List.of() : cgroup.procsFiles();

@@ -244,25 +244,26 @@ public final class SandboxPolicy {
    * its cgroup ({@code cgroupProcs} or, on v1, {@code cgroupTasks}), namespaces and working directory, as its
    * workload's user, with the same limits, capabilities dropped and seccomp filter.
    */
-  public HelperCommand joinCommand(IsolateSpec spec, Path helper, Path statusFile, long hostUid, long initPid,
+  public HelperCommand joinCommand(IsolateSpec spec, Path helper, Path statusFile, long hostUid, long[] initAndHelper,
       List<Path> cgroupProcs, List<Path> cgroupTasks, byte[] seccomp, List<String> argv) {
-    return joinBuilder(spec, helper, statusFile, hostUid, initPid, cgroupProcs, cgroupTasks, seccomp).command(argv)
-        .build();
+    return joinBuilder(spec, helper, statusFile, hostUid, initAndHelper, cgroupProcs, cgroupTasks, seccomp)
+        .command(argv).build();
   }
 
   /**
    * The command that copies into ({@code in}) or out of {@code guestPath} of the running isolate, as its workload
    * would: joined like {@link #joinCommand}, with its file system view, user and filter.
    */
-  public HelperCommand copyCommand(IsolateSpec spec, Path helper, Path statusFile, long hostUid, long initPid,
+  public HelperCommand copyCommand(IsolateSpec spec, Path helper, Path statusFile, long hostUid, long[] initAndHelper,
       List<Path> cgroupProcs, List<Path> cgroupTasks, byte[] seccomp, boolean in, String guestPath) {
-    return joinBuilder(spec, helper, statusFile, hostUid, initPid, cgroupProcs, cgroupTasks, seccomp)
+    return joinBuilder(spec, helper, statusFile, hostUid, initAndHelper, cgroupProcs, cgroupTasks, seccomp)
         .copy(in, guestPath).build();
   }
 
   private HelperCommand.Builder joinBuilder(IsolateSpec spec, Path helper, Path statusFile, long hostUid,
-      long initPid, List<Path> cgroupProcs, List<Path> cgroupTasks, byte[] seccomp) {
-    HelperCommand.Builder b = HelperCommand.builder(helper).status(statusFile).join(initPid);
+      long[] initAndHelper, List<Path> cgroupProcs, List<Path> cgroupTasks, byte[] seccomp) {
+    HelperCommand.Builder b = HelperCommand.builder(helper).status(statusFile).join(initAndHelper[0],
+        initAndHelper[1]);
     cgroupProcs.forEach(b::cgroup);
     cgroupTasks.forEach(b::cgroupSelf);
     RunAs runAs = spec.runAs().orElse(null);

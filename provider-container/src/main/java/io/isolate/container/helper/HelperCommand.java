@@ -126,9 +126,12 @@ public final class HelperCommand {
       return add("--uid-map", insideUid + " " + hostUid + " 1", "--gid-map", insideGid + " " + hostGid + " 1");
     }
 
-    /** Runs the command in the namespaces of the running isolate whose init is {@code initPid} (host pid). */
-    public Builder join(long initPid) {
-      return add("--join", Long.toString(initPid));
+    /**
+     * Runs the command in the namespaces of the running isolate whose init is {@code initPid} (host pid), a child of
+     * the isolate's helper {@code helperPid} (checked, so that a pid reused after init ended is not joined).
+     */
+    public Builder join(long initPid, long helperPid) {
+      return add("--join", Long.toString(initPid), Long.toString(helperPid));
     }
 
     /** With {@link #join}: copies the helper's stdin to {@code guestPath} (true) or that file to its stdout. */
