@@ -211,61 +211,11 @@ public final class ImageStore {
             + settings.imageCacheMaxBytes() + " bytes; it may grow past that until a later trim succeeds", e);
       }
     }
-    String where = "the configuration of " + image;
-    com.fasterxml.jackson.databind.node.ObjectNode process = Json.object(parsed.config(), "config", where);
-    if (process == null) {
-      process = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
-    }
-    List<String> env = new ArrayList<>();
-    com.fasterxml.jackson.databind.node.ArrayNode envArray = Json.array(process, "Env", where);
-    for (int i = 0; envArray != null && i < envArray.size(); i++) {
-      String entry = Json.text(envArray, i);
-      if (entry != null && entry.indexOf('=') > 0 && entry.indexOf('\0') < 0) {
-        env.add(entry);
-      }
-    }
-    String workingDir = Json.string(process, "WorkingDir", where);
-    String user = Json.string(process, "User", where);
-    List<String> entrypoint;
-    List<String> cmd;
-    String commandProblem = null;
-    try {
-      entrypoint = strings(process, "Entrypoint");
-      cmd = strings(process, "Cmd");
-    } catch (IOException malformed) {
-      // matters only to a workload that runs the image's command: refused then, with this reason
-      entrypoint = List.of();
-      cmd = List.of();
-      commandProblem = malformed.getMessage();
-    }
-    PreparedImage result = new PreparedImage(List.copyOf(dirs), List.copyOf(env),
-        workingDir == null || workingDir.isBlank() ? null : workingDir, entrypoint, cmd, commandProblem,
-        user == null || user.isBlank() ? null : user);
+    PreparedImage result = ImageConfig.prepared(List.copyOf(dirs), parsed.config(), image);
     images.put(key, result);
     LOG.log(System.Logger.Level.DEBUG, "image " + image + " prepared: " + dirs.size() + " layers in " + root);
     return result;
   }
-
-  /** A list of strings in the image configuration, empty when absent or null; anything else is malformed. */
-  private static List<String> strings(com.fasterxml.jackson.databind.node.ObjectNode process, String field)
-      throws IOException {
-    com.fasterxml.jackson.databind.JsonNode value = process.get(field);
-    if (value == null || value.isNull()) {
-      return List.of();
-    }
-    if (!value.isArray()) {
-      throw new IOException("the image configuration's " + field + " is not a list of strings");
-    }
-    List<String> out = new ArrayList<>();
-    for (com.fasterxml.jackson.databind.JsonNode item : value) {
-      if (!item.isTextual() || item.textValue().indexOf('\0') >= 0) {
-        throw new IOException("the image configuration's " + field + " holds " + item + ", not a string without NUL");
-      }
-      out.add(item.textValue());
-    }
-    return List.copyOf(out);
-  }
-
 
   private static String identity(Path image) throws IOException {
     Path marker = Files.isDirectory(image) ? image.resolve("index.json") : image;

@@ -1,0 +1,73 @@
+package io.isolate.container.image;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.isolate.container.json.Json;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What an image's configuration sets for its processes (Env, WorkingDir, Entrypoint, Cmd, User), read leniently where
+ * Docker is (an odd Env entry is skipped) and strictly where a wrong reading would run something else (a malformed
+ * Entrypoint or Cmd is kept as a problem, said when a workload asks for the image's command).
+ */
+final class ImageConfig {
+  private ImageConfig() {}
+
+  /** The prepared image: {@code layers} with the defaults {@code config} sets. */
+  static ImageStore.PreparedImage prepared(List<Path> layers, ObjectNode config, String image) throws IOException {
+    String where = "the configuration of " + image;
+    ObjectNode process = Json.object(config, "config", where);
+    if (process == null) {
+      process = JsonNodeFactory.instance.objectNode();
+    }
+    List<String> env = new ArrayList<>();
+    ArrayNode envArray = Json.array(process, "Env", where);
+    for (int i = 0; envArray != null && i < envArray.size(); i++) {
+      String entry = Json.text(envArray, i);
+      if (entry != null && entry.indexOf('=') > 0 && entry.indexOf('\0') < 0) {
+        env.add(entry);
+      }
+    }
+    String workingDir = Json.string(process, "WorkingDir", where);
+    String user = Json.string(process, "User", where);
+    List<String> entrypoint;
+    List<String> cmd;
+    String commandProblem = null;
+    try {
+      entrypoint = strings(process, "Entrypoint");
+      cmd = strings(process, "Cmd");
+    } catch (IOException malformed) {
+      // matters only to a workload that runs the image's command: refused then, with this reason
+      entrypoint = List.of();
+      cmd = List.of();
+      commandProblem = malformed.getMessage();
+    }
+    return new ImageStore.PreparedImage(layers, List.copyOf(env),
+        workingDir == null || workingDir.isBlank() ? null : workingDir, entrypoint, cmd, commandProblem,
+        user == null || user.isBlank() ? null : user);
+  }
+
+  /** A list of strings in the image configuration, empty when absent or null; anything else is malformed. */
+  private static List<String> strings(ObjectNode process, String field) throws IOException {
+    JsonNode value = process.get(field);
+    if (value == null || value.isNull()) {
+      return List.of();
+    }
+    if (!value.isArray()) {
+      throw new IOException("the image configuration's " + field + " is not a list of strings");
+    }
+    List<String> out = new ArrayList<>();
+    for (JsonNode item : value) {
+      if (!item.isTextual() || item.textValue().indexOf('\0') >= 0) {
+        throw new IOException("the image configuration's " + field + " holds " + item + ", not a string without NUL");
+      }
+      out.add(item.textValue());
+    }
+    return List.copyOf(out);
+  }
+}
