@@ -211,4 +211,29 @@ class RegistryPullTest {
         () -> run(Rootfs.image(registry.host() + "/team/absent:1"), null, "true"));
     assertTrue(e.getMessage().contains("404") && e.getMessage().contains("MANIFEST_UNKNOWN"), e.getMessage());
   }
+
+  @Test
+  void concurrentFirstStartsOfOneImagePullItsLayerOnce() throws Exception {
+    byte[] layer = markerLayer("together");
+    String layerHex = TestImages.sha256(layer);
+    registry.push(layout("concurrent", List.of(busybox, layer)), "1", "team/together:1", false);
+    try (CuttingProxy proxy = CuttingProxy.start(registry.port, Long.MAX_VALUE)) {
+      Rootfs image = Rootfs.image("127.0.0.1:" + proxy.port() + "/team/together:1");
+      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+      try {
+        List<java.util.concurrent.Future<ExitResult>> runs = new java.util.ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+          runs.add(pool.submit(() -> run(image, null, "cat /marker")));
+        }
+        for (var f : runs) {
+          assertEquals("together\n", f.get().stdoutText());
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+      long layerGets = proxy.requests().stream()
+          .filter(q -> q.startsWith("GET ") && q.contains("/blobs/sha256:" + layerHex)).count();
+      assertEquals(1, layerGets, "the layer was fetched once for four concurrent first starts");
+    }
+  }
 }
