@@ -229,6 +229,9 @@ public final class ImageStore {
       if (Files.isDirectory(dir)) {
         return dir;
       }
+      // What this JVM remembers of the layer is stale: it was removed since (another JVM's trim, a user clearing the
+      // cache). Forget it, so that it is unpacked again rather than reported missing.
+      layers.invalidate(layer.declaredDigest());
       try {
         return layers.get(layer.declaredDigest(), d -> {
           try {

@@ -144,4 +144,17 @@ class ImageCacheTrimTest {
       assertTrue(Files.isDirectory(layer));
     }
   }
+
+  @Test
+  void aLayerRemovedBehindThisJvmsBackIsUnpackedAgain() throws Exception {
+    Path layer = layerOf(image("removed"));
+    // another image with the same layer, so that this JVM's memory of the image itself does not answer
+    byte[] content = new byte[LAYER_BYTES];
+    new java.util.Random("removed".hashCode()).nextBytes(content);
+    Path twin = TestImages.ociLayout(tmp.resolve("twin"), "latest",
+        List.of(TestImages.gz(l -> l.file("data", content, 0644))));
+    LayerUnpacker.deleteRecursively(layer); // as a user clearing the cache, or another JVM's trim, would
+    assertEquals(layer, store.prepare(twin, null).layers().get(0));
+    assertTrue(Files.isDirectory(layer), "unpacked again, not reported missing");
+  }
 }
