@@ -27,8 +27,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * PostgreSQL start to ready (initdb of a fresh cluster, then the server accepting TCP connections) as the
  * PostgreSQL fixture example runs it (OS level, Debian's server from the host's read-only root, as the postgres
  * user, data in a tmpfs, a free published port), against the same two commands as plain processes of the postgres
- * user (data in /dev/shm, so that neither writes to a disk). Each iteration is one start; the server is stopped
- * after it. Needs root and Debian's postgresql.
+ * user (switched to with setpriv; data in /dev/shm, so that neither writes to a disk). Each iteration is one start;
+ * the server is stopped after it. Needs root and Debian's postgresql.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
@@ -70,8 +70,8 @@ public class PostgresReadyBenchmark {
     try {
       new ProcessBuilder("chown", "postgres", dir.toString()).start().waitFor();
       int port = ServerReady.freePort();
-      return ServerReady.plain(port, "runuser", "-u", "postgres", "--", "/bin/sh", "-c",
-          script(dir.resolve("data").toString(), dir.toString(), port));
+      return ServerReady.plain(port, "setpriv", "--reuid=" + postgres[0], "--regid=" + postgres[1],
+          "--clear-groups", "/bin/sh", "-c", script(dir.resolve("data").toString(), dir.toString(), port));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);

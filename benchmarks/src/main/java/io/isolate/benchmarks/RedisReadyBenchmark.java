@@ -23,7 +23,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Redis start to ready (accepting TCP connections) as the Redis fixture example runs it (OS level, Debian's
  * redis-server as the redis user, a free published port), against the same command as a plain process of the redis
- * user. Each iteration is one start. Needs root and Debian's redis-server.
+ * user (switched to with setpriv). Each iteration is one start. Needs root and Debian's redis-server.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
@@ -58,10 +58,10 @@ public class RedisReadyBenchmark {
     int port = ServerReady.freePort();
     String[] argv = command(port);
     String[] full = new String[argv.length + 4];
-    full[0] = "runuser";
-    full[1] = "-u";
-    full[2] = "redis";
-    full[3] = "--";
+    full[0] = "setpriv";
+    full[1] = "--reuid=" + redis[0];
+    full[2] = "--regid=" + redis[1];
+    full[3] = "--clear-groups";
     System.arraycopy(argv, 0, full, 4, argv.length);
     return ServerReady.plain(port, full);
   }

@@ -40,6 +40,11 @@ final class LocalRegistry implements AutoCloseable {
   }
 
   static LocalRegistry start(Path dir, boolean auth) throws IOException, InterruptedException {
+    return start(dir, auth, null);
+  }
+
+  /** A registry whose authentication is {@code tokens}' bearer tokens (when not null). */
+  static LocalRegistry start(Path dir, boolean auth, TokenService tokens) throws IOException, InterruptedException {
     requireTools();
     Files.createDirectories(dir);
     int port;
@@ -61,10 +66,13 @@ final class LocalRegistry implements AutoCloseable {
       config.append("auth:\n  htpasswd:\n    realm: isolate-test\n    path: ").append(dir.resolve("htpasswd"))
           .append('\n');
     }
+    if (tokens != null) {
+      config.append(tokens.registryAuth());
+    }
     Path file = Files.writeString(dir.resolve("config.yml"), config);
     Process p = new ProcessBuilder("docker-registry", "serve", file.toString())
         .redirectOutput(dir.resolve("registry.log").toFile()).redirectErrorStream(true).start();
-    LocalRegistry r = new LocalRegistry(dir, port, auth, p);
+    LocalRegistry r = new LocalRegistry(dir, port, auth || tokens != null, p);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     while (true) {
       try {

@@ -236,4 +236,37 @@ class RegistryPullTest {
       assertEquals(1, layerGets, "the layer was fetched once for four concurrent first starts");
     }
   }
+
+  @Test
+  void bearerTokensAreFetchedFromTheRealmTheRegistryNames() throws Exception {
+    for (boolean anonymous : new boolean[] {true, false}) {
+      try (TokenService tokens = TokenService.start(dir.resolve("tokens-" + anonymous), anonymous);
+          LocalRegistry secured = LocalRegistry.start(dir.resolve("token-registry-" + anonymous), false, tokens)) {
+        secured.push(layout("token", List.of(busybox, markerLayer("bearer"))), "1", "org/tool:1", false);
+        Rootfs image = Rootfs.image(secured.host() + "/org/tool:1");
+        Path noCredentials = Files.writeString(dir.resolve("no-credentials.json"), "{}");
+        ContainerSettings anonymousSettings = ContainerSettings.fromSystemProperties().withRegistries(
+            RegistrySettings.fromSystemProperties().withDockerConfig(noCredentials));
+        if (anonymous) {
+          // a public repository, as on Docker Hub: an anonymous token for the pull scope
+          ExitResult r = run(image, anonymousSettings, "cat /marker");
+          assertEquals("bearer\n", r.stdoutText(), r::toString);
+          assertTrue(tokens.requests.stream().anyMatch(q -> q.contains("scope=repository%3Aorg%2Ftool%3Apull")
+              && q.endsWith("(anonymous)")), tokens.requests::toString);
+        } else {
+          StartFailedException refused = assertThrows(StartFailedException.class,
+              () -> run(image, anonymousSettings, "true"));
+          assertTrue(refused.getMessage().contains("the token service") && refused.getMessage().contains("401"),
+              refused.getMessage());
+          String auth = Base64.getEncoder().encodeToString((LocalRegistry.USER + ":" + LocalRegistry.PASSWORD)
+              .getBytes(StandardCharsets.UTF_8));
+          Path config = Files.writeString(dir.resolve("token-config.json"),
+              "{\"auths\":{\"" + secured.host() + "\":{\"auth\":\"" + auth + "\"}}}");
+          ExitResult r = run(image, ContainerSettings.fromSystemProperties().withRegistries(
+              RegistrySettings.fromSystemProperties().withDockerConfig(config)), "cat /marker");
+          assertEquals("bearer\n", r.stdoutText(), r::toString);
+        }
+      }
+    }
+  }
 }
