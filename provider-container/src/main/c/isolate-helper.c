@@ -115,6 +115,7 @@ struct options {
   int run_uid, run_gid; /* the workload's ids in the namespace; -1: stay root there */
   int join_pid;         /* --join: run the command in the namespaces of this running isolate's init */
   int join_parent;      /* ... whose parent (the isolate's helper) must be this pid */
+  int join_net;         /* --join-net: share the network namespace of this network keeper (instead of a new one) */
   const char *copy_in;  /* with --join: write stdin to this path of the isolate instead of running a command */
   const char *copy_out; /* with --join: write this path of the isolate to stdout instead of running a command */
   const char *gid_map;
@@ -237,6 +238,11 @@ static void parse(int argc, char **argv) {
     else if (!strcmp(a, "--unshare-ipc")) opt.clone_flags |= CLONE_NEWIPC;
     else if (!strcmp(a, "--unshare-cgroup")) opt.clone_flags |= CLONE_NEWCGROUP;
     else if (!strcmp(a, "--uid-map")) { NEED(1); opt.uid_map = argv[++i]; }
+    else if (!strcmp(a, "--join-net")) {
+      NEED(1);
+      opt.join_net = atoi(argv[++i]);
+      if (opt.join_net <= 1) DIEX("--join-net %s: not the pid of a network keeper", argv[i]);
+    }
     else if (!strcmp(a, "--copy-in")) { NEED(1); opt.copy_in = argv[++i]; }
     else if (!strcmp(a, "--copy-out")) { NEED(1); opt.copy_out = argv[++i]; }
     else if (!strcmp(a, "--join")) {
@@ -860,6 +866,8 @@ static void copy_file(void) {
   _exit(0);
 }
 
+static void join_network(void);
+
 static void join_main(void) {
   char self[32];
   snprintf(self, sizeof self, "%d", (int)getpid());
@@ -891,7 +899,14 @@ static void join_main(void) {
   }
   if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) != 0) DIEX("the isolate's init %d has ended", opt.join_pid);
   close(pidfd);
+  /* An isolate on a network of isolates: its network namespace belongs to the network's keeper, which only this
+   * side of the isolate's user namespace may enter (through the keeper's user namespace when it has one). */
+  if (opt.join_net > 0) join_network();
   for (int k = 0; k < 7; k++) {
+    if (opt.join_net > 0 && !strcmp(kinds[k], "net")) {
+      close(fds[k]);
+      continue;
+    }
     if (setns(fds[k], 0) != 0) DIE("setns(%s of %d)", kinds[k], opt.join_pid);
     close(fds[k]);
   }
@@ -923,6 +938,55 @@ static void join_main(void) {
   _exit(encode(status));
 }
 
+/*
+ * --network-keeper: holds a network namespace of its own (with only its loopback, up) for a network of isolates, in
+ * a user namespace of its own when not root (uid and gid 0 there being the caller's). Says "ready" on stdout, then
+ * lives until its stdin ends (the JVM closed it, or died).
+ */
+static void network_keeper_main(void) {
+  uid_t uid = geteuid();
+  gid_t gid = getegid();
+  if (uid == 0) {
+    if (unshare(CLONE_NEWNET) != 0) DIE("unshare(net)");
+  } else {
+    if (unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0) DIE("unshare(user, net)");
+    char map[64];
+    write_file("/proc/self/setgroups", "deny");
+    snprintf(map, sizeof map, "0 %u 1", (unsigned)uid);
+    write_file("/proc/self/uid_map", map);
+    snprintf(map, sizeof map, "0 %u 1", (unsigned)gid);
+    write_file("/proc/self/gid_map", map);
+  }
+  loopback_up();
+  ssize_t ignored = write(1, "ready\n", 6);
+  (void)ignored;
+  char buf[64];
+  while (read(0, buf, sizeof buf) > 0 || errno == EINTR) {
+  }
+  _exit(0);
+}
+
+/*
+ * --join-net PID: the isolate shares the network namespace of network keeper PID instead of making its own. Called
+ * after the published ports' sockets were made (they listen in the host's namespace) and before the isolate's
+ * namespaces are made. When the keeper has a user namespace of its own (a JVM that is not root), the helper enters
+ * it first: the isolate's user namespace is then made inside it, and its id maps are relative to it.
+ */
+static void join_network(void) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/ns/user", opt.join_net);
+  int userfd = open(path, O_RDONLY | O_CLOEXEC);
+  snprintf(path, sizeof path, "/proc/%d/ns/net", opt.join_net);
+  int netfd = open(path, O_RDONLY | O_CLOEXEC);
+  if (userfd < 0 || netfd < 0) DIE("open the namespaces of network keeper %d", opt.join_net);
+  struct stat mine, theirs;
+  if (stat("/proc/self/ns/user", &mine) != 0 || fstat(userfd, &theirs) != 0) DIE("stat(user namespaces)");
+  if (mine.st_ino != theirs.st_ino && setns(userfd, CLONE_NEWUSER) != 0) DIE("setns(user of %d)", opt.join_net);
+  if (setns(netfd, CLONE_NEWNET) != 0) DIE("setns(net of %d)", opt.join_net);
+  close(userfd);
+  close(netfd);
+}
+
 int main(int argc, char **argv) {
   pid_t original_parent = getppid();
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) DIE("prctl(PR_SET_PDEATHSIG)");
@@ -931,6 +995,7 @@ int main(int argc, char **argv) {
     for (int fd = 3; fd < 1024; fd++) close(fd);
   }
   if (argc == 3 && !strcmp(argv[1], "--unpack")) unpack_main(argv[2]);
+  if (argc == 2 && !strcmp(argv[1], "--network-keeper")) network_keeper_main();
   args_begin = argv[0];
   args_end = argv[argc - 1] + strlen(argv[argc - 1]) + 1;
   parse(argc, argv);
@@ -967,6 +1032,8 @@ int main(int argc, char **argv) {
   /* A root JVM's helper belongs to root's supplementary groups; the isolate's processes must not (a workload that
    * runs as another user would keep group root). Another user cannot drop them, and has no such privilege. */
   if (geteuid() == 0 && setgroups(0, NULL) != 0) DIE("setgroups(0)");
+
+  if (opt.join_net > 0) join_network();
 
   int sync_pipe[2];
   if (pipe2(sync_pipe, O_CLOEXEC) != 0) DIE("pipe2");

@@ -142,6 +142,8 @@ public interface Isolate extends AutoCloseable {
     String workingDir = "/";
     String hostname = "isolate";
     RunAs runAs;
+    IsolateNetwork sharedNetwork;
+    final Set<String> networkAliases = new LinkedHashSet<>();
     final List<HostFunction> hostFunctions = new ArrayList<>();
     final Set<String> deniedSyscalls = new LinkedHashSet<>();
     final Set<String> allowedSyscalls = new LinkedHashSet<>();
@@ -167,6 +169,8 @@ public interface Isolate extends AutoCloseable {
       workingDir = spec.workingDir();
       hostname = spec.hostname();
       runAs = spec.runAs().orElse(null);
+      sharedNetwork = spec.sharedNetwork().orElse(null);
+      networkAliases.addAll(spec.networkAliases());
       hostFunctions.addAll(spec.hostFunctions());
       deniedSyscalls.addAll(spec.deniedSyscalls());
       allowedSyscalls.addAll(spec.allowedSyscalls());
@@ -213,9 +217,26 @@ public interface Isolate extends AutoCloseable {
       return this;
     }
 
-    /** The network; default {@link Network#NONE}. */
+    /**
+     * Joins {@code shared}, a network of isolates (OS level), with {@code aliases} by which its other members reach
+     * this one: the isolate's network is the shared one instead of one of its own (as {@link Network#LOOPBACK}, but
+     * shared).
+     */
+    public Builder network(IsolateNetwork shared, String... aliases) {
+      Objects.requireNonNull(shared, "shared");
+      for (String a : aliases) {
+        networkAliases.add(IsolateNetwork.checkAlias(a));
+      }
+      this.sharedNetwork = shared;
+      this.network = Network.LOOPBACK;
+      return this;
+    }
+
+    /** The network; default {@link Network#NONE}. Leaves a network of isolates joined before. */
     public Builder network(Network network) {
       this.network = Objects.requireNonNull(network, "network");
+      this.sharedNetwork = null;
+      this.networkAliases.clear();
       return this;
     }
 
@@ -399,6 +420,9 @@ public interface Isolate extends AutoCloseable {
       }
       if (rootfs.kind() != Rootfs.Kind.HOST_READ_ONLY && level != IsolationLevel.OS) {
         throw new InvalidSpecException("rootfs (" + rootfs + ") applies only to level OS, not " + level);
+      }
+      if (sharedNetwork != null && level != IsolationLevel.OS) {
+        throw new InvalidSpecException("a network of isolates applies only to level OS, not " + level);
       }
       if (runAs != null && level != IsolationLevel.OS) {
         throw new InvalidSpecException("user " + runAs + " applies only to level OS, not " + level);

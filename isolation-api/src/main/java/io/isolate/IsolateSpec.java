@@ -29,6 +29,8 @@ public final class IsolateSpec {
   private final String workingDir;
   private final String hostname;
   private final RunAs runAs;
+  private final IsolateNetwork sharedNetwork;
+  private final Set<String> networkAliases;
   private final List<HostFunction> hostFunctions;
   private final Set<String> deniedSyscalls;
   private final Set<String> allowedSyscalls;
@@ -52,6 +54,8 @@ public final class IsolateSpec {
     this.workingDir = b.workingDir;
     this.hostname = b.hostname;
     this.runAs = b.runAs;
+    this.sharedNetwork = b.sharedNetwork;
+    this.networkAliases = Set.copyOf(b.networkAliases);
     this.hostFunctions = List.copyOf(b.hostFunctions);
     this.deniedSyscalls = Collections.unmodifiableSet(new LinkedHashSet<>(b.deniedSyscalls));
     this.allowedSyscalls = Collections.unmodifiableSet(new LinkedHashSet<>(b.allowedSyscalls));
@@ -117,6 +121,16 @@ public final class IsolateSpec {
   /** The host name the workload sees (OS level). */
   public String hostname() {
     return hostname;
+  }
+
+  /** The network of isolates this one joins (OS level), if any; its {@link #network()} is then LOOPBACK. */
+  public Optional<IsolateNetwork> sharedNetwork() {
+    return Optional.ofNullable(sharedNetwork);
+  }
+
+  /** The aliases by which the other members of {@link #sharedNetwork()} reach this isolate. */
+  public Set<String> networkAliases() {
+    return networkAliases;
   }
 
   /** The user the workload runs as (OS level), when the builder or the image named one. */

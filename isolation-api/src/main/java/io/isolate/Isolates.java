@@ -121,6 +121,15 @@ public final class Isolates {
     };
   }
 
+  /** A network's backend from the OS level's provider; see {@link IsolateNetwork#create()}. */
+  static io.isolate.spi.NetworkBackend createNetwork() {
+    Availability availability = availability(IsolationLevel.OS);
+    if (!availability.isAvailable()) {
+      throw new LevelUnavailableException(IsolationLevel.OS, availability.explanation());
+    }
+    return PROVIDERS.get(IsolationLevel.OS).createNetwork();
+  }
+
   /**
    * Creates an isolate from a spec; {@link Isolate.Builder#build()} calls this.
    *
@@ -141,6 +150,7 @@ public final class Isolates {
     }
     checkSettings(spec, provider);
     EventPublisher events = EventPublisher.of(spec);
+    spec.sharedNetwork().ifPresent(n -> n.join(spec.networkAliases()));
     IsolateBackend backend = provider.create(spec);
     return new DefaultIsolate(spec, provider.name(), backend, events);
   }

@@ -106,4 +106,14 @@ class NonRootUserTest {
     assertEquals(0, ran.exit, ran.out);
     assertTrue(ran.out.endsWith("70\n71\n"), ran.out);
   }
+
+  @Test
+  void aNetworkOfIsolatesWorksWithoutRoot() throws Exception {
+    List<String> argv = new ArrayList<>(List.of("runuser", "-u", USER, "--",
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", classPath,
+        NetworkOfIsolatesMain.class.getName()));
+    Answer a = run(argv);
+    assertEquals(0, a.exit, a.out);
+    assertTrue(a.out.contains("client 0 200") && a.out.contains("exec as 0"), a.out);
+  }
 }

@@ -8,6 +8,11 @@ import java.util.Set;
 
 /** Implements one {@link IsolationLevel}. Implementations need a public no-argument constructor. */
 public interface IsolationProvider {
+  /** A network isolates of this level can share (see {@link io.isolate.IsolateNetwork}); the OS level has them. */
+  default NetworkBackend createNetwork() {
+    throw new UnsupportedOperationException("level " + level() + " has no networks of isolates");
+  }
+
   /** The level this provider implements. */
   IsolationLevel level();
 

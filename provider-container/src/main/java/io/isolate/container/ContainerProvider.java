@@ -214,6 +214,11 @@ public final class ContainerProvider implements IsolationProvider {
   }
 
   @Override
+  public io.isolate.spi.NetworkBackend createNetwork() {
+    return ContainerNetwork.start(HelperBinary.path(), runRoot());
+  }
+
+  @Override
   public IsolateBackend create(IsolateSpec spec) {
     SandboxPolicy.validate(spec);
     SeccompProfile profile = SeccompProfile.of(spec.allowedSyscalls(), spec.deniedSyscalls());
@@ -224,6 +229,14 @@ public final class ContainerProvider implements IsolationProvider {
           + detection.reason() + "; build with acceptUnenforcedLimits(true) to run without them");
     }
     ContainerSettings settings = ContainerSettings.of(spec); // read once per isolate
+    if (spec.sharedNetwork().isPresent()) {
+      if (!(spec.sharedNetwork().get().backend() instanceof ContainerNetwork net) || !net.isAlive()) {
+        throw new StartFailedException("the isolate's network is not a live network of this JVM's OS level");
+      }
+      if (spec.mounts().stream().noneMatch(m -> m.guestPath().equals("/etc/hosts"))) {
+        spec = spec.toBuilder().mount(io.isolate.Mount.image(net.hosts(), "/etc/hosts")).spec();
+      }
+    }
     List<Path> layers = List.of();
     AutoCloseable lease = () -> { };
     if (spec.rootfs().kind() == Rootfs.Kind.OCI_IMAGE) {

@@ -124,11 +124,18 @@ public final class SandboxPolicy {
   public HelperCommand command(IsolateSpec spec, Inputs in) {
     HelperCommand.Builder b = HelperCommand.builder(in.helper()).status(in.statusFile());
     b.unshare(Namespace.USER, Namespace.PID);
-    if (spec.network() != Network.HOST) {
+    ContainerNetwork shared = spec.sharedNetwork().map(n -> (ContainerNetwork) n.backend()).orElse(null);
+    if (shared != null) {
+      b.joinNetwork(shared.keeperPid());
+    } else if (spec.network() != Network.HOST) {
       b.unshare(Namespace.NET);
     }
     b.unshare(Namespace.UTS, Namespace.IPC, Namespace.CGROUP);
     RunAs runAs = spec.runAs().orElse(null);
+    // Ids are mapped from the user namespace the helper is in when it makes the isolate's: the network keeper's (where
+    // the JVM's ids are 0) when the isolate joins a network of a JVM that is not root, else the host's.
+    long outsideUid = shared != null && shared.ownUserNamespace() ? 0 : in.hostUid();
+    long outsideGid = shared != null && shared.ownUserNamespace() ? 0 : in.hostGid();
     if (in.hostUid() == 0) {
       // root may map a range: the ids an image's users have (postgres, redis, nobody...) exist in the isolate, as
       // unprivileged ids of the host far above its users; 0 inside stays the JVM's own uid
@@ -139,9 +146,9 @@ public final class SandboxPolicy {
     } else if (runAs != null && !runAs.isRoot()) {
       // another user can map only its own ids: the workload's ids inside are the JVM's outside (and the isolate's
       // set-up runs as them too, with the namespace's capabilities until the workload starts)
-      b.idMapsOf(runAs.uid(), runAs.gid(), in.hostUid(), in.hostGid());
+      b.idMapsOf(runAs.uid(), runAs.gid(), outsideUid, outsideGid);
     } else {
-      b.idMaps(in.hostUid(), in.hostGid());
+      b.idMaps(outsideUid, outsideGid);
     }
     for (Path procs : in.cgroupProcs()) {
       b.cgroup(procs);
@@ -150,8 +157,8 @@ public final class SandboxPolicy {
       b.cgroupSelf(tasks);
     }
     b.hostname(spec.hostname());
-    if (spec.network() == Network.LOOPBACK) {
-      b.loopback();
+    if (spec.network() == Network.LOOPBACK && shared == null) {
+      b.loopback(); // a shared network's keeper brought its loopback up
     }
     if (!in.published().isEmpty() && spec.network() != Network.LOOPBACK) {
       throw new InvalidSpecException("published ports need network LOOPBACK, not " + spec.network());
@@ -264,6 +271,7 @@ public final class SandboxPolicy {
       long[] initAndHelper, List<Path> cgroupProcs, List<Path> cgroupTasks, byte[] seccomp) {
     HelperCommand.Builder b = HelperCommand.builder(helper).status(statusFile).join(initAndHelper[0],
         initAndHelper[1]);
+    spec.sharedNetwork().ifPresent(n -> b.joinNetwork(((ContainerNetwork) n.backend()).keeperPid()));
     cgroupProcs.forEach(b::cgroup);
     cgroupTasks.forEach(b::cgroupSelf);
     RunAs runAs = spec.runAs().orElse(null);

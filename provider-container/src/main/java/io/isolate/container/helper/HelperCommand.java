@@ -164,6 +164,11 @@ public final class HelperCommand {
     }
 
     /** Brings the loopback interface of the new network namespace up. */
+    /** Shares the network namespace of network keeper {@code keeperPid} instead of unsharing one. */
+    public Builder joinNetwork(long keeperPid) {
+      return add("--join-net", Long.toString(keeperPid));
+    }
+
     public Builder loopback() {
       return add("--loopback");
     }
