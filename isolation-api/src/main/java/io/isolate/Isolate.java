@@ -93,7 +93,8 @@ public interface Isolate extends AutoCloseable {
    * workload would write it (its user, its view of the file system): the file is written beside the target and
    * renamed over it, never half-written. OS level, as Testcontainers' {@code copyFileToContainer}.
    *
-   * @throws IOException saying why the copy failed (the guest path's directory does not exist, no permission...)
+   * @throws java.io.IOException saying why the copy failed (the guest path's directory does not exist, no
+   *     permission...)
    * @throws IllegalStateException when no workload is running
    */
   void copyToIsolate(java.nio.file.Path hostFile, String guestPath) throws java.io.IOException;
@@ -102,7 +103,7 @@ public interface Isolate extends AutoCloseable {
    * Copies {@code guestPath} of the running workload's isolate, as its workload would read it, to the host file
    * {@code hostFile}, which is replaced whole or left as it was. OS level.
    *
-   * @throws IOException saying why the copy failed
+   * @throws java.io.IOException saying why the copy failed
    * @throws IllegalStateException when no workload is running
    */
   void copyFromIsolate(String guestPath, java.nio.file.Path hostFile) throws java.io.IOException;
