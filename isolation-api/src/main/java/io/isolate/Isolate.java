@@ -433,8 +433,8 @@ public interface Isolate extends AutoCloseable {
             + " isolates have no network");
       }
       if (!publishedPorts.isEmpty() && (level != IsolationLevel.OS || network != Network.LOOPBACK)) {
-        throw new InvalidSpecException("published ports " + publishedPorts + " need level OS with network LOOPBACK, not "
-            + level + " with " + network);
+        throw new InvalidSpecException("published ports " + publishedPorts + " need level OS with network LOOPBACK, "
+            + "not " + level + " with " + network);
       }
       return new IsolateSpec(this);
     }

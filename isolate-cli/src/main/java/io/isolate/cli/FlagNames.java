@@ -55,7 +55,8 @@ final class FlagNames {
     return m;
   }
 
-  private static final Pattern PORT_LIST = Pattern.compile("published ports \\[((?:(?:[0-9]+|any)->[0-9]+(?:, )?)*)\\]");
+  private static final Pattern PORT_LIST =
+      Pattern.compile("published ports \\[((?:(?:[0-9]+|any)->[0-9]+(?:, )?)*)\\]");
 
   /**
    * "published ports [8080->80, any->443]" as the flags that made them: "--publish 8080:80 --publish 443".

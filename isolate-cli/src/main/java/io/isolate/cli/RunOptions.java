@@ -39,7 +39,8 @@ final class RunOptions {
 
   /** Every option, for "did you mean" and the help text's test. */
   static final List<String> OPTIONS = List.of("--level", "--memory", "--output", "--cpus", "--pids", "--timeout",
-      "--cpu-time", "--ro", "--rw", "--image", "--env", "--rootfs", "--net", "--publish", "--user", "--hostname", "--workdir",
+      "--cpu-time", "--ro", "--rw", "--image", "--env", "--rootfs", "--net", "--publish", "--user", "--hostname",
+      "--workdir",
       "--json", "--stdin", "--accept-unenforced-limits", "--help");
 
   static RunOptions parse(List<String> args) {

@@ -117,7 +117,8 @@ class HostileArgumentsTest {
     Random random = new Random(seed);
     String[] commands = {"run", "call", "doctor", "frobnicate", "--help", ""};
     String[] options = {"--level", "--memory", "--timeout", "--output", "--cpus", "--pids", "--cpu-time", "--env",
-        "--ro", "--rw", "--image", "--rootfs", "--net", "--publish", "--user", "--hostname", "--workdir", "--json", "--",
+        "--ro", "--rw", "--image", "--rootfs", "--net", "--publish", "--user", "--hostname", "--workdir", "--json",
+        "--",
         "--bogus", "-x"};
     String[] values = {"", "0", "-1", "1", "64m", "1e300", "1e300s", "NaN", "Infinity", "-Infinity", "0x10",
         "9223372036854775807", "9223372036854775808", "-9223372036854775808", "2147483648", "1.5", "5s", "0s",

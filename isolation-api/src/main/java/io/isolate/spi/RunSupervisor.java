@@ -51,7 +51,9 @@ public final class RunSupervisor implements Execution, Watchdog.Guarded {
     }
   }
 
-  /** How the guest ended by itself, as the provider saw it; the supervisor adds the stop reason, output and wall time. */
+  /**
+   * How the guest ended by itself, as the provider saw it; the supervisor adds the stop reason, output and wall time.
+   */
   public record Ending(Termination termination, int exitCode, String detail, Duration cpuTime, long peakMemoryBytes,
       Map<String, Long> unsupportedCalls, List<String> problems) {
     public Ending {

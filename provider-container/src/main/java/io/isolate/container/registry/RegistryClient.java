@@ -250,7 +250,9 @@ final class RegistryClient {
     return c;
   }
 
-  /** Sends on the endpoint's scheme, finding it first for an insecure endpoint (HTTPS with any certificate, then HTTP). */
+  /**
+   * Sends on the endpoint's scheme, finding it first for an insecure endpoint (HTTPS with any certificate, then HTTP).
+   */
   private HttpResponse<InputStream> sendWithScheme(Endpoint endpoint, String path, Map<String, String> headers,
       String authorization) throws IOException {
     String scheme = endpoint.scheme();
