@@ -152,6 +152,37 @@ public final class Workload {
     return new Workload(kind, path, bytes, newName, args);
   }
 
+  /**
+   * This workload pinned to the SHA-256 of its content, as a plugin host pins a module: the content is read now,
+   * checked, and kept in memory, so that what runs is what was checked (a file that changes later does not matter).
+   *
+   * @param hex the expected SHA-256, 64 hex digits (either case; a {@code sha256:} prefix is allowed)
+   * @throws InvalidSpecException when the content hashes otherwise, or for a command, which has no content
+   */
+  public Workload requireSha256(String hex) {
+    java.util.Objects.requireNonNull(hex, "hex");
+    String expected = hex.startsWith("sha256:") ? hex.substring(7) : hex;
+    if (!expected.matches("[0-9a-fA-F]{64}")) {
+      throw new InvalidSpecException("SHA-256 '" + hex + "' is not 64 hex digits");
+    }
+    if (kind == Kind.COMMAND || kind == Kind.IMAGE_COMMAND) {
+      throw new InvalidSpecException("a command has no content to pin; pin an image by digest instead");
+    }
+    byte[] content = content();
+    String actual;
+    try {
+      actual = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+          .digest(content));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("no SHA-256 in this JVM", e);
+    }
+    if (!actual.equalsIgnoreCase(expected)) {
+      throw new InvalidSpecException(this + " hashes to sha256:" + actual + ", not to the pinned sha256:"
+          + expected.toLowerCase(java.util.Locale.ROOT));
+    }
+    return new Workload(kind, path, content, name, args);
+  }
+
   /** The same workload with other arguments. */
   public Workload withArgs(String... newArgs) {
     return new Workload(kind, path, bytes, name, checkArgs(newArgs));

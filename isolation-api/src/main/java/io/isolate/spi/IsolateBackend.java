@@ -20,12 +20,12 @@ public interface IsolateBackend {
 
   /** Numeric call; see {@link io.isolate.Isolate#call(String, long...)}. */
   default long[] call(String function, long... args) {
-    throw new UnsupportedOperationException("this level has no numeric calls; use run() or call(String, byte[])");
+    throw new io.isolate.CallException("this level has no numeric calls; use run() or call(String, byte[])");
   }
 
   /** Bytes call; see {@link io.isolate.Isolate#call(String, byte[])}. */
   default byte[] call(String function, byte[] input) {
-    throw new UnsupportedOperationException("this level has no byte calls; use run() or call(String, long...)");
+    throw new io.isolate.CallException("this level has no byte calls; use run() or call(String, long...)");
   }
 
   /** Runs a command inside the running workload's isolate; see {@link io.isolate.Isolate#exec(String...)}. */

@@ -245,7 +245,7 @@ final class PvExecution implements RunSupervisor.Guest {
       throw new GuestFailureException(ended.termination(), "the guest is not running: " + ended.detail());
     }
     if (input.length > MAX_CALL_PAYLOAD) {
-      throw new IllegalArgumentException("call input of " + input.length + " bytes exceeds the limit of "
+      throw new io.isolate.CallException("call input of " + input.length + " bytes exceeds the limit of "
           + MAX_CALL_PAYLOAD);
     }
     Duration limit = spec.limits().wallTime();

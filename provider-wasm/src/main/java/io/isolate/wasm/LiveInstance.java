@@ -8,6 +8,7 @@ import com.dylibso.chicory.wasm.types.Export;
 import com.dylibso.chicory.wasm.types.ExternalType;
 import com.dylibso.chicory.wasm.types.FunctionType;
 import com.dylibso.chicory.wasm.types.ValType;
+import io.isolate.CallException;
 import io.isolate.GuestFailureException;
 import io.isolate.Input;
 import io.isolate.IsolateSpec;
@@ -87,8 +88,16 @@ final class LiveInstance implements Watchdog.Guarded {
       Instance instance = instance();
       Exported function = exported(instance, name);
       if (function.params != args.length) {
-        throw new IllegalArgumentException("function " + name + " takes " + function.params + " arguments "
+        throw new CallException("function " + name + " takes " + function.params + " arguments "
             + instance.exportType(name).params() + ", not " + args.length);
+      }
+      List<ValType> types = instance.exportType(name).params();
+      for (int i = 0; i < args.length; i++) {
+        // an i32 takes a signed or an unsigned 32-bit value; anything wider would be cut silently
+        if (types.get(i).equals(ValType.I32) && (args[i] < Integer.MIN_VALUE || args[i] > 0xFFFF_FFFFL)) {
+          throw new CallException("argument " + (i + 1) + " of " + name + " is an i32, and " + args[i]
+              + " does not fit in 32 bits");
+        }
       }
       ExportFunction f = function.function;
       long[] results = guarded(() -> f.apply(args), name);
@@ -114,7 +123,7 @@ final class LiveInstance implements Watchdog.Guarded {
       }
       Instance instance = instance();
       if (!hasFunction(ALLOC)) {
-        throw new UnsupportedOperationException("the module exports no " + ALLOC + "(i32) -> (i32): bytes calls "
+        throw new CallException("the module exports no " + ALLOC + "(i32) -> (i32): bytes calls "
             + "need it to place their input in guest memory (see WasmProvider)");
       }
       Exported alloc = exported(instance, ALLOC);
@@ -123,7 +132,7 @@ final class LiveInstance implements Watchdog.Guarded {
       requireType(instance, name, FunctionType.of(List.of(ValType.I32, ValType.I32), List.of(ValType.I64)));
       Memory memory = instance.memory();
       if (memory == null) {
-        throw new UnsupportedOperationException("the module has no memory: bytes calls need one");
+        throw new CallException("the module has no memory: bytes calls need one");
       }
       long[] ptrAndReply = guarded(() -> {
         long ptr = alloc.function.apply(input.length)[0] & 0xffffffffL;
@@ -157,7 +166,7 @@ final class LiveInstance implements Watchdog.Guarded {
   private static void requireType(Instance instance, String name, FunctionType wanted) {
     FunctionType actual = instance.exportType(name);
     if (!actual.typesMatch(wanted)) {
-      throw new IllegalArgumentException("function " + name + " is " + Imports.describe(actual)
+      throw new CallException("function " + name + " is " + Imports.describe(actual)
           + ", but a bytes call needs " + Imports.describe(wanted));
     }
   }
@@ -183,7 +192,7 @@ final class LiveInstance implements Watchdog.Guarded {
         }
       }
     }
-    throw new IllegalArgumentException("the module exports no function '" + name + "'; it exports "
+    throw new CallException("the module exports no function '" + name + "'; it exports "
         + (functions.isEmpty() ? "no functions" : String.join(", ", functions)));
   }
 

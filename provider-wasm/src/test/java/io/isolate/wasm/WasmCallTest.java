@@ -160,7 +160,7 @@ class WasmCallTest {
           () -> isolate.call("bad_reply", new byte[] {1}));
       assertEquals(Termination.TRAP, outside.termination());
       assertTrue(outside.getMessage().contains("outside guest memory"), outside::getMessage);
-      IllegalArgumentException wrongType = assertThrows(IllegalArgumentException.class,
+      io.isolate.CallException wrongType = assertThrows(io.isolate.CallException.class,
           () -> isolate.call("add", new byte[] {1}));
       assertTrue(wrongType.getMessage().contains("bytes call needs"), wrongType::getMessage);
     }
@@ -172,7 +172,7 @@ class WasmCallTest {
     }
     try (Isolate isolate = Isolate.builder().level(IsolationLevel.PROCESS)
         .workload(Workload.wasm(Fixtures.wasm("huge"))).build()) {
-      UnsupportedOperationException noAlloc = assertThrows(UnsupportedOperationException.class,
+      io.isolate.CallException noAlloc = assertThrows(io.isolate.CallException.class,
           () -> isolate.call("huge", new byte[1]));
       assertTrue(noAlloc.getMessage().contains("isolate_alloc"), noAlloc::getMessage);
     }
@@ -181,9 +181,16 @@ class WasmCallTest {
   @Test
   void rejectsUnknownFunctionsAndWrongArgumentCounts() {
     try (Isolate isolate = lib(HOST_ADD, LOG_IGNORED).build()) {
-      IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class, () -> isolate.call("nope"));
+      io.isolate.CallException unknown = assertThrows(io.isolate.CallException.class, () -> isolate.call("nope"));
       assertTrue(unknown.getMessage().contains("add"), unknown::getMessage);
-      assertThrows(IllegalArgumentException.class, () -> isolate.call("add", 1));
+      assertThrows(io.isolate.CallException.class, () -> isolate.call("add", 1));
+      // an i32 argument wider than 32 bits is refused, not cut (99999999999 would have been 1215752192)
+      io.isolate.CallException wide = assertThrows(io.isolate.CallException.class,
+          () -> isolate.call("add", 99_999_999_999L, 1));
+      assertTrue(wide.getMessage().contains("argument 1 of add") && wide.getMessage().contains("32 bits"),
+          wide.getMessage());
+      assertEquals(-1, (int) isolate.call("add", 0xFFFF_FFFFL, 0)[0], "an unsigned i32 is taken");
+      assertEquals(-2, (int) isolate.call("add", Integer.MIN_VALUE, Integer.MAX_VALUE - 1)[0], "a signed i32 too");
     }
   }
 
