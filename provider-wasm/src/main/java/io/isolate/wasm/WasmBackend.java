@@ -123,6 +123,27 @@ final class WasmBackend implements IsolateBackend {
     return p;
   }
 
+  /**
+   * Loads the module and checks its imports now, within the wall-time limit, for {@link WasmSettings#linkAtBuild()}.
+   *
+   * @throws StartFailedException saying what is missing, or why the module cannot be loaded
+   */
+  void linkNow() {
+    Prepared p;
+    try {
+      p = prepare(System.nanoTime() + spec.limits().wallTime().toNanos());
+    } catch (ModuleCache.LoadTimeoutException e) {
+      throw new StartFailedException("loading " + spec.workload().name() + " took longer than the wall-time limit "
+          + "of " + spec.limits().wallTime());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StartFailedException("interrupted while loading " + spec.workload().name());
+    }
+    if (p.failure != null) {
+      throw new StartFailedException(p.failure);
+    }
+  }
+
   private static void checkSpec(IsolateSpec spec) {
     for (HostFunction f : spec.hostFunctions()) {
       if (f.isBytes()) {

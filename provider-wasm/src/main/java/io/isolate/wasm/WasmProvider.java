@@ -113,6 +113,10 @@ public final class WasmProvider implements IsolationProvider {
 
   @Override
   public IsolateBackend create(IsolateSpec spec) {
-    return WasmBackend.create(spec, ModuleCache.shared());
+    WasmBackend backend = WasmBackend.create(spec, ModuleCache.shared());
+    if (WasmSettings.of(spec).linkAtBuild()) {
+      backend.linkNow();
+    }
+    return backend;
   }
 }

@@ -25,10 +25,13 @@ import java.util.Optional;
  * @param compilerCacheDir {@value #COMPILER_CACHE_DIR}: a directory that keeps compiled modules across JVMs (off by
  *     default; it must not be writable by other users)
  * @param maxMountBytes {@value #MAX_MOUNT_BYTES}: what a run's directory mounts may copy and write (default 256 MiB)
+ * @param linkAtBuild {@value #LINK_AT_BUILD}: load the module and check that every import is provided already in
+ *     {@code build()}, which then fails with what is missing, as a plugin host wants; by default loading waits for
+ *     the first run or call, under its wall-time limit (default false)
  */
 public record WasmSettings(long maxModuleBytes, int maxImports, int compileMaxFunctions, int compileMaxImports,
     long compileMaxBrTableTargets, int compileThreads, long cacheBytes, boolean compiled,
-    Optional<Path> compilerCacheDir, long maxMountBytes) implements ProviderSettings {
+    Optional<Path> compilerCacheDir, long maxMountBytes, boolean linkAtBuild) implements ProviderSettings {
   public static final String MAX_MODULE_BYTES = "isolate.wasm.maxModuleBytes";
   public static final String MAX_IMPORTS = "isolate.wasm.maxImports";
   public static final String COMPILE_MAX_FUNCTIONS = "isolate.wasm.compileMaxFunctions";
@@ -39,10 +42,12 @@ public record WasmSettings(long maxModuleBytes, int maxImports, int compileMaxFu
   public static final String ENGINE = "isolate.wasm.engine";
   public static final String COMPILER_CACHE_DIR = "isolate.wasm.compilerCacheDir";
   public static final String MAX_MOUNT_BYTES = "isolate.wasm.maxMountBytes";
+  public static final String LINK_AT_BUILD = "isolate.wasm.linkAtBuild";
 
   /** The defaults, as documented above. */
   public static final WasmSettings DEFAULTS = new WasmSettings(64L << 20, 10_000, 10_000, 1_000, 10_000,
-      Math.max(2, Runtime.getRuntime().availableProcessors() / 2), 256L << 20, true, Optional.empty(), 256L << 20);
+      Math.max(2, Runtime.getRuntime().availableProcessors() / 2), 256L << 20, true, Optional.empty(), 256L << 20,
+      false);
 
   /**
    * These settings with another cap on what one run's mounts may copy and write, the one setting of this level that
@@ -56,13 +61,24 @@ public record WasmSettings(long maxModuleBytes, int maxImports, int compileMaxFu
       throw new io.isolate.InvalidSpecException("maxMountBytes (" + bytes + ") must not be negative");
     }
     return new WasmSettings(maxModuleBytes, maxImports, compileMaxFunctions, compileMaxImports,
-        compileMaxBrTableTargets, compileThreads, cacheBytes, compiled, compilerCacheDir, bytes);
+        compileMaxBrTableTargets, compileThreads, cacheBytes, compiled, compilerCacheDir, bytes, linkAtBuild);
+  }
+
+  /**
+   * These settings with {@code build()} loading the module and checking its imports (an isolate's own setting).
+   *
+   * @param link whether to
+   * @return the settings
+   */
+  public WasmSettings withLinkAtBuild(boolean link) {
+    return new WasmSettings(maxModuleBytes, maxImports, compileMaxFunctions, compileMaxImports,
+        compileMaxBrTableTargets, compileThreads, cacheBytes, compiled, compilerCacheDir, maxMountBytes, link);
   }
 
   @Override
   public String firstJvmWideDifference(ProviderSettings jvm) {
     WasmSettings j = (WasmSettings) jvm;
-    return withMaxMountBytes(j.maxMountBytes).equals(j) ? null
+    return withMaxMountBytes(j.maxMountBytes).withLinkAtBuild(j.linkAtBuild).equals(j) ? null
         : maxModuleBytes != j.maxModuleBytes ? "maxModuleBytes" : maxImports != j.maxImports ? "maxImports"
         : compileMaxFunctions != j.compileMaxFunctions ? "compileMaxFunctions"
         : compileMaxImports != j.compileMaxImports ? "compileMaxImports"
@@ -97,6 +113,7 @@ public record WasmSettings(long maxModuleBytes, int maxImports, int compileMaxFu
         SystemProperties.bytes(CACHE_BYTES, DEFAULTS.cacheBytes, 0),
         engine.equals("compiler"),
         SystemProperties.directory(COMPILER_CACHE_DIR),
-        SystemProperties.bytes(MAX_MOUNT_BYTES, DEFAULTS.maxMountBytes, 0));
+        SystemProperties.bytes(MAX_MOUNT_BYTES, DEFAULTS.maxMountBytes, 0),
+        SystemProperties.flag(LINK_AT_BUILD));
   }
 }

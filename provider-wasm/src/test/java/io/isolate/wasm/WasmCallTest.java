@@ -206,6 +206,19 @@ class WasmCallTest {
   }
 
   @Test
+  void aPluginHostCanHaveImportsCheckedAtBuild() {
+    HostFunction wrong = HostFunction.of("env", "host_add", List.of(ValueType.I64), List.of(ValueType.I32),
+        (memory, args) -> new long[] {0});
+    WasmSettings linkAtBuild = WasmSettings.fromSystemProperties().withLinkAtBuild(true);
+    io.isolate.StartFailedException e = assertThrows(io.isolate.StartFailedException.class,
+        () -> lib(wrong, LOG_IGNORED).settings(linkAtBuild).build());
+    assertTrue(e.getMessage().contains("env.host_add"), e::getMessage);
+    try (Isolate linked = lib(HOST_ADD, LOG_IGNORED).settings(linkAtBuild).build()) {
+      assertArrayEquals(new long[] {3}, linked.call("add", 1, 2));
+    }
+  }
+
+  @Test
   void callsAfterCloseFail() {
     Isolate isolate = lib(HOST_ADD, LOG_IGNORED).build();
     isolate.call("add", 1, 2);

@@ -42,7 +42,7 @@ class WasmSettingsTest {
     WasmSettings jvm = WasmSettings.fromSystemProperties();
     WasmSettings bigger = new WasmSettings(jvm.maxModuleBytes(), jvm.maxImports(), jvm.compileMaxFunctions(),
         jvm.compileMaxImports(), jvm.compileMaxBrTableTargets(), jvm.compileThreads(), jvm.cacheBytes() * 2,
-        jvm.compiled(), jvm.compilerCacheDir(), jvm.maxMountBytes());
+        jvm.compiled(), jvm.compilerCacheDir(), jvm.maxMountBytes(), jvm.linkAtBuild());
     InvalidSpecException e = assertThrows(InvalidSpecException.class,
         () -> Fixtures.process("hello").settings(bigger).build());
     assertTrue(e.getMessage().contains("WasmSettings.cacheBytes belongs to the whole JVM"), e.getMessage());
