@@ -25,6 +25,8 @@ final class WasiImports {
 
   // WASI preview 1 numbers (wasi_snapshot_preview1 witx).
   private static final int ESUCCESS = 0;
+  private static final int FILETYPE_UNKNOWN = 0;
+  private static final int FILETYPE_CHARACTER_DEVICE = 2;
   private static final int ENOSYS = 52;
   private static final int EROFS = 69;
   private static final int OFLAGS_CREAT = 1;
@@ -64,7 +66,8 @@ final class WasiImports {
     HostFunction[] functions = wasi.toHostFunctions();
     for (int i = 0; i < functions.length; i++) {
       HostFunction f = functions[i];
-      if (UNSUPPORTED_BY_CHICORY.contains(f.name()) || (anyReadOnly && READ_ONLY_GUARDED.contains(f.name()))) {
+      if (UNSUPPORTED_BY_CHICORY.contains(f.name()) || (anyReadOnly && READ_ONLY_GUARDED.contains(f.name()))
+          || f.name().equals("fd_fdstat_get")) {
         functions[i] = new HostFunction(f.module(), f.name(), f.functionType(), wrap(f.name(), f.handle()));
       }
     }
@@ -118,6 +121,17 @@ final class WasiImports {
         if (result[0] == ESUCCESS) {
           Boolean ro = readOnlyFds.remove((int) args[0]);
           readOnlyFds.put((int) args[1], ro != null && ro);
+        }
+        return result;
+      };
+      case "fd_fdstat_get" -> (instance, args) -> {
+        // Chicory calls the standard streams character devices, which C's isatty() takes for a terminal; an
+        // isolate's stdio is captured, a stream or a pipe, never a terminal (a program such as SQLite's shell
+        // would turn interactive): their filetype is "unknown", as a runtime says of a pipe
+        long[] result = counted.apply(instance, args);
+        if (result[0] == ESUCCESS && args[0] >= 0 && args[0] <= 2
+            && instance.memory().read((int) args[1]) == FILETYPE_CHARACTER_DEVICE) {
+          instance.memory().writeByte((int) args[1], (byte) FILETYPE_UNKNOWN);
         }
         return result;
       };

@@ -190,4 +190,40 @@ final class ModuleBytes {
         .section(10, vector(1, i -> body(bytes(0x0b))))
         .toByteArray();
   }
+
+  /**
+   * A command that asks {@code fd_fdstat_get} about descriptors 0, 1 and 2 and exits with their three filetypes
+   * packed into one code ({@code type0 + 8 * type1 + 64 * type2}), as C's {@code isatty} looks at them.
+   */
+  static byte[] stdioFiletypes() {
+    ByteArrayOutputStream imports = new ByteArrayOutputStream();
+    writeU32(imports, 2);
+    writeName(imports, "wasi_snapshot_preview1");
+    writeName(imports, "fd_fdstat_get");
+    imports.write(0);
+    writeU32(imports, 0); // (i32 fd, i32 buf) -> i32 errno
+    writeName(imports, "wasi_snapshot_preview1");
+    writeName(imports, "proc_exit");
+    imports.write(0);
+    writeU32(imports, 1); // (i32) -> ()
+    ByteArrayOutputStream code = new ByteArrayOutputStream();
+    for (int fd = 0; fd < 3; fd++) {
+      // fd_fdstat_get(fd, 16 * fd + 16); drop the errno
+      code.writeBytes(bytes(0x41, fd, 0x41, 16 * fd + 16, 0x10, 0x00, 0x1a));
+    }
+    // proc_exit(load8_u[16] + 8 * load8_u[32] + 64 * load8_u[48])
+    code.writeBytes(bytes(0x41, 16, 0x2d, 0x00, 0x00)); // i32.load8_u offset 0 of address 16
+    code.writeBytes(bytes(0x41, 32, 0x2d, 0x00, 0x00, 0x41, 8, 0x6c, 0x6a)); // + 8 * type1
+    code.writeBytes(bytes(0x41, 48, 0x2d, 0x00, 0x00, 0x41, 0xc0, 0x00, 0x6c, 0x6a)); // + 64 * type2
+    code.writeBytes(bytes(0x10, 0x01, 0x0b)); // call proc_exit; end
+    return new ModuleBytes()
+        .section(1, vector(3, i -> i == 0 ? funcType(new int[] {I32, I32}, new int[] {I32})
+            : i == 1 ? funcType(new int[] {I32}, new int[0]) : funcType(new int[0], new int[0])))
+        .section(2, imports.toByteArray())
+        .section(3, vector(1, i -> new byte[] {2}))
+        .section(5, vector(1, i -> bytes(0x00, 0x01))) // one memory of one page
+        .section(7, vector(2, i -> i == 0 ? export("_start", 0, 2) : export("memory", 2, 0)))
+        .section(10, vector(1, i -> body(code.toByteArray())))
+        .toByteArray();
+  }
 }

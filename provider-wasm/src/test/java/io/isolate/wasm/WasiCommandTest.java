@@ -20,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** WASI commands: arguments, environment, stdio and exit codes. */
@@ -237,6 +238,28 @@ class WasiCommandTest {
       ExitResult r = isolate.run();
       assertEquals(Termination.FAILED_TO_START, r.termination());
       assertTrue(r.detail().contains("no _start"), r::toString);
+    }
+  }
+
+  @Test
+  void stdioIsNoTerminal() {
+    // an isolate's stdio is captured, a stream or a pipe, never a terminal: C's isatty() must say 0 (a program such
+    // as SQLite's shell would otherwise turn interactive), so the filetype is not CHARACTER_DEVICE (2)
+    for (io.isolate.Input stdin : List.of(io.isolate.Input.none(), io.isolate.Input.pipe())) {
+      try (Isolate isolate = Isolate.builder().level(IsolationLevel.PROCESS)
+          .workload(io.isolate.Workload.wasm(ModuleBytes.stdioFiletypes())).stdin(stdin).build()) {
+        io.isolate.Execution e = isolate.start();
+        if (stdin.kind() == io.isolate.Input.Kind.PIPE) {
+          try {
+            e.stdin().close();
+          } catch (java.io.IOException ignored) {
+            // the guest may have ended
+          }
+        }
+        ExitResult r = e.await();
+        assertEquals(Termination.EXITED, r.termination(), r::toString);
+        assertEquals(0, r.exitCode(), "filetypes (0: unknown, 2: character device) packed: " + r.exitCode());
+      }
     }
   }
 }
