@@ -116,6 +116,7 @@ struct options {
   int join_pid;         /* --join: run the command in the namespaces of this running isolate's init */
   int join_parent;      /* ... whose parent (the isolate's helper) must be this pid */
   int join_net;         /* --join-net: share the network namespace of this network keeper (instead of a new one) */
+  int stop_signal;      /* --stop-signal: what a graceful stop (SIGTERM to the helper) sends the workload */
   const char *copy_in;  /* with --join: write stdin to this path of the isolate instead of running a command */
   const char *copy_out; /* with --join: write this path of the isolate to stdout instead of running a command */
   const char *gid_map;
@@ -186,8 +187,12 @@ static pid_t clone_init(unsigned long flags, int *born_in_cgroup) {
 }
 static volatile pid_t forward_to = 0;
 
+/* Set in the isolate's init: there a SIGTERM (a graceful stop from the JVM, which the helper passed on) reaches the
+ * workload as the image's StopSignal (--stop-signal), as "docker stop" sends it. */
+static volatile int stop_signal_in_init = 0;
+
 static void forward_signal(int sig) {
-  if (forward_to > 0) kill(forward_to, sig);
+  if (forward_to > 0) kill(forward_to, sig == SIGTERM && stop_signal_in_init > 0 ? stop_signal_in_init : sig);
 }
 
 static const int FORWARDED[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
@@ -238,6 +243,12 @@ static void parse(int argc, char **argv) {
     else if (!strcmp(a, "--unshare-ipc")) opt.clone_flags |= CLONE_NEWIPC;
     else if (!strcmp(a, "--unshare-cgroup")) opt.clone_flags |= CLONE_NEWCGROUP;
     else if (!strcmp(a, "--uid-map")) { NEED(1); opt.uid_map = argv[++i]; }
+    else if (!strcmp(a, "--stop-signal")) {
+      NEED(1);
+      opt.stop_signal = atoi(argv[++i]);
+      if (opt.stop_signal < 1 || opt.stop_signal > 64 || opt.stop_signal == SIGKILL || opt.stop_signal == SIGSTOP)
+        DIEX("--stop-signal %s: not a signal a workload can handle", argv[i]);
+    }
     else if (!strcmp(a, "--join-net")) {
       NEED(1);
       opt.join_net = atoi(argv[++i]);
@@ -765,6 +776,7 @@ static void run_init(int sync_fd) {
   int exec_pipe[2];
   if (pipe2(exec_pipe, O_CLOEXEC) != 0) DIE("pipe2");
   forward_to = 0;
+  stop_signal_in_init = opt.stop_signal;
   install_forwarding();
   pid_t pid = fork();
   if (pid < 0) DIE("fork workload");

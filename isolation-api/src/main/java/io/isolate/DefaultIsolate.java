@@ -79,6 +79,11 @@ final class DefaultIsolate implements Isolate {
         public void kill() {
           execution.kill();
         }
+
+        @Override
+        public void stop(java.time.Duration grace) {
+          execution.stop(Objects.requireNonNull(grace, "grace"));
+        }
       };
     } finally {
       lock.readLock().unlock();

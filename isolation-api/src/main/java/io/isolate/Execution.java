@@ -53,4 +53,13 @@ public interface Execution {
 
   /** Stops the workload now; it ends with {@link Termination#KILLED}. Idempotent. */
   void kill();
+
+  /**
+   * Asks the workload to end, as {@code docker stop} does, and kills it if it has not ended after {@code grace}. At
+   * the OS level the workload gets SIGTERM (or its image's StopSignal) and ends as it chooses: its result is its own
+   * exit or the signal's; at the other levels, which have no such request, it is killed at once. Returns at once.
+   */
+  default void stop(Duration grace) {
+    kill();
+  }
 }

@@ -31,6 +31,8 @@ import java.util.concurrent.ExecutorService;
  */
 public final class RunSupervisor implements Execution, Watchdog.Guarded {
   private static final ExecutorService STDIN_FEEDERS = DaemonThreads.cached("isolate-stdin");
+  private static final java.util.concurrent.ScheduledExecutorService GRACE_TIMERS =
+      DaemonThreads.scheduler("isolate-stop-grace");
 
   /** The provider's side: how to stop the guest and measure it. */
   public interface Guest {
@@ -43,6 +45,13 @@ public final class RunSupervisor implements Execution, Watchdog.Guarded {
     /** The CPU time the guest has used in this run, in nanoseconds, or -1 when unknown (no CPU-time limit then). */
     default long cpuTimeNanos() {
       return -1;
+    }
+
+    /**
+     * Asks the guest to end by itself (a graceful stop); false when it cannot be asked, and is then killed at once.
+     */
+    default boolean requestEnd() {
+      return false;
     }
 
     /** Words added to a stop's standard detail, saying what the guest was doing (empty by default). */
@@ -488,5 +497,26 @@ public final class RunSupervisor implements Execution, Watchdog.Guarded {
   @Override
   public void kill() {
     stop(Termination.KILLED);
+  }
+
+  /** Asks the guest to end (see {@link Guest#requestEnd()}) and kills it after {@code grace} if it has not. */
+  @Override
+  public void stop(Duration grace) {
+    Guest g;
+    synchronized (this) {
+      if (guestEnded || result.isDone()) {
+        return;
+      }
+      g = guest;
+    }
+    if (g == null || !g.requestEnd()) {
+      kill();
+      return;
+    }
+    GRACE_TIMERS.schedule(() -> {
+      if (isAlive()) {
+        kill();
+      }
+    }, grace.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
   }
 }

@@ -208,6 +208,12 @@ final class ContainerExecution implements RunSupervisor.Guest {
     return reason == Termination.CPU_LIMIT ? " (" + lastStats.cpuTime() + " used by all its processes)" : "";
   }
 
+  /** SIGTERM to the helper, which its init passes on to the workload (as the image's StopSignal, when it has one). */
+  @Override
+  public boolean requestEnd() {
+    return process.toHandle().destroy();
+  }
+
   @Override
   public void stop(Termination reason) {
     // SIGKILL through the handle: Process.destroyForcibly() would also close our ends of the pipes and lose the

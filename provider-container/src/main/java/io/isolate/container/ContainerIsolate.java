@@ -47,12 +47,15 @@ final class ContainerIsolate implements IsolateBackend {
   private final List<Path> stagedFiles = new ArrayList<>();
   private java.nio.channels.FileChannel lock;
   private int runs;
+  /** The image's StopSignal, what a graceful stop sends the workload (0: SIGTERM). */
+  private final int stopSignal;
   private final java.util.concurrent.atomic.AtomicInteger execs = new java.util.concurrent.atomic.AtomicInteger();
   private volatile Execution current;
   private volatile ContainerExecution currentRun;
 
   ContainerIsolate(IsolateSpec spec, Path helper, CgroupDriver cgroups, SandboxPolicy policy, byte[] seccomp,
-      List<Path> imageLayers, Path runRoot, AutoCloseable layerLease) {
+      List<Path> imageLayers, Path runRoot, AutoCloseable layerLease, int stopSignal) {
+    this.stopSignal = stopSignal;
     this.layerLease = layerLease;
     this.spec = spec;
     this.helper = helper;
@@ -203,7 +206,7 @@ final class ContainerIsolate implements IsolateBackend {
       HelperCommand command = policy.command(spec, new SandboxPolicy.Inputs(helper, status, Path.of("/tmp"),
           HelperBinary.currentUid(), HelperBinary.currentGid(), procs, tasks, imageLayers, stagedFiles, seccomp,
           runRoot.resolve(ContainerProvider.EMPTY_FILE), runRoot.resolve(ContainerProvider.EMPTY_DIR),
-          spec.publishedPorts()));
+          spec.publishedPorts())).withStopSignal(stopSignal);
       ProcessBuilder pb = new ProcessBuilder(command.argv());
       pb.environment().clear();
       pb.environment().putAll(spec.env());

@@ -238,6 +238,7 @@ public final class ContainerProvider implements IsolationProvider {
       }
     }
     List<Path> layers = List.of();
+    int stopSignal = 0;
     AutoCloseable lease = () -> { };
     if (spec.rootfs().kind() == Rootfs.Kind.OCI_IMAGE) {
       ImageStore store = ImageStore.shared();
@@ -261,6 +262,7 @@ public final class ContainerProvider implements IsolationProvider {
         }
       }
       layers = image.layers();
+      stopSignal = image.stopSignal();
       try {
         spec = withImageDefaults(spec, image);
       } catch (RuntimeException e) {
@@ -270,7 +272,7 @@ public final class ContainerProvider implements IsolationProvider {
     }
     try {
       return new ContainerIsolate(spec, HelperBinary.path(), driver, new SandboxPolicy(HostLayout.REAL),
-          profile.toBpf(), layers, runRoot(settings), lease);
+          profile.toBpf(), layers, runRoot(settings), lease, stopSignal);
     } catch (RuntimeException e) {
       closeQuietly(lease);
       throw e;

@@ -163,4 +163,27 @@ class RunsCommandsTest {
     assertEquals(Termination.EXITED, r.termination(), r::toString);
     assertEquals("999\n998\n998\n999\n", r.stdoutText(), r::toString);
   }
+
+  @Test
+  void aGracefulStopLetsTheWorkloadEndAsItChoosesAndKillsItAfterTheGrace() throws Exception {
+    try (Isolate isolate = Os.command("/bin/sh", "-c",
+        "trap 'echo got-term; exit 3' TERM; echo ready; while :; do sleep 0.05; done").build()) {
+      io.isolate.Execution e = isolate.start();
+      Thread.sleep(300); // the shell sets its trap first
+      e.stop(java.time.Duration.ofSeconds(10));
+      ExitResult r = e.await();
+      assertEquals(Termination.EXITED, r.termination(), r::toString);
+      assertEquals(3, r.exitCode(), r::toString);
+      assertTrue(r.stdoutText().contains("got-term"), r::toString);
+    }
+    try (Isolate isolate = Os.command("/bin/sh", "-c", "trap '' TERM; echo ready; sleep 30").build()) {
+      io.isolate.Execution e = isolate.start();
+      Thread.sleep(300); // the shell sets its trap first
+      long t0 = System.nanoTime();
+      e.stop(java.time.Duration.ofMillis(300));
+      ExitResult r = e.await();
+      assertEquals(Termination.KILLED, r.termination(), "ignored SIGTERM, killed after the grace: " + r);
+      assertTrue(System.nanoTime() - t0 < 5_000_000_000L, "within seconds of the grace");
+    }
+  }
 }

@@ -71,6 +71,19 @@ public final class HelperCommand {
     return argv;
   }
 
+  /**
+   * This command with a graceful stop (SIGTERM to the helper) reaching the workload as {@code signal} (an image's
+   * StopSignal); 0 or SIGTERM leaves it as it is.
+   */
+  public HelperCommand withStopSignal(int signal) {
+    if (signal == 0 || signal == 15) {
+      return this;
+    }
+    List<String> all = new ArrayList<>(argv);
+    all.addAll(1, List.of("--stop-signal", Integer.toString(signal)));
+    return new HelperCommand(all);
+  }
+
   @Override
   public String toString() {
     return String.join(" ", argv);

@@ -35,6 +35,7 @@ final class ImageConfig {
     }
     String workingDir = Json.string(process, "WorkingDir", where);
     String user = Json.string(process, "User", where);
+    int stopSignal = signalNumber(Json.string(process, "StopSignal", where));
     List<String> entrypoint;
     List<String> cmd;
     String commandProblem = null;
@@ -49,7 +50,29 @@ final class ImageConfig {
     }
     return new ImageStore.PreparedImage(layers, List.copyOf(env),
         workingDir == null || workingDir.isBlank() ? null : workingDir, entrypoint, cmd, commandProblem,
-        user == null || user.isBlank() ? null : user);
+        user == null || user.isBlank() ? null : user, stopSignal);
+  }
+
+  private static final List<String> SIGNALS = List.of("", "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE",
+      "KILL", "USR1", "SEGV", "USR2", "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU",
+      "URG", "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS");
+
+  /**
+   * A StopSignal ({@code SIGINT}, {@code INT}, {@code 2}) as its number; 0 for none, for one that cannot be caught
+   * or sent as a stop (KILL, STOP), or for a name this level does not know (the stop then sends SIGTERM).
+   */
+  static int signalNumber(String name) {
+    if (name == null || name.isBlank()) {
+      return 0;
+    }
+    String n = name.trim().toUpperCase(java.util.Locale.ROOT);
+    int number;
+    if (n.matches("[0-9]{1,2}")) {
+      number = Integer.parseInt(n);
+    } else {
+      number = SIGNALS.indexOf(n.startsWith("SIG") ? n.substring(3) : n);
+    }
+    return number <= 0 || number > 64 || number == 9 || number == 19 ? 0 : number;
   }
 
   /** A list of strings in the image configuration, empty when absent or null; anything else is malformed. */

@@ -110,9 +110,10 @@ public final class ImageStore {
    * @param cmd the image's Cmd, possibly empty
    * @param commandProblem why Entrypoint or Cmd cannot be used (malformed in the configuration), or null
    * @param user the image's User ({@code name}, {@code uid}, {@code name:group}, {@code uid:gid}...), or null
+   * @param stopSignal the image's StopSignal as a number (0 when it names none, or one this level cannot send)
    */
   public record PreparedImage(List<Path> layers, List<String> env, String workingDir, List<String> entrypoint,
-      List<String> cmd, String commandProblem, String user) {}
+      List<String> cmd, String commandProblem, String user, int stopSignal) {}
 
   /**
    * Unpacks what is missing of the image at {@code image} tagged {@code tag} (or its first image).

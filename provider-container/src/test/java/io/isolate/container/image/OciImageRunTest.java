@@ -181,4 +181,24 @@ class OciImageRunTest {
     StartFailedException e = assertThrows(StartFailedException.class, () -> run(Rootfs.ociImage(unknown), "true"));
     assertTrue(e.getMessage().contains("'nobody-here' is not in its /etc/passwd"), e.getMessage());
   }
+
+  @Test
+  void aGracefulStopSendsTheImagesStopSignal() throws Exception {
+    Path layout = TestImages.ociLayout(dir.resolve("stop-signal"), "latest", List.of(layers.get(0)),
+        TestImages.object("StopSignal", "SIGUSR1"));
+    try (Isolate isolate = Isolate.builder().level(IsolationLevel.OS).rootfs(Rootfs.ociImage(layout))
+        .workload(Workload.command("/bin/sh", "-c", "trap 'exit 4' USR1; trap 'exit 5' TERM; "
+            + "while :; do sleep 0.05; done")).build()) {
+      io.isolate.Execution e = isolate.start();
+      Thread.sleep(300); // the traps are set
+      e.stop(java.time.Duration.ofSeconds(10));
+      ExitResult r = e.await();
+      assertEquals(4, r.exitCode(), "SIGUSR1, the image's StopSignal, not SIGTERM: " + r);
+    }
+    assertEquals(2, ImageConfig.signalNumber("SIGINT"));
+    assertEquals(2, ImageConfig.signalNumber("int"));
+    assertEquals(10, ImageConfig.signalNumber("10"));
+    assertEquals(0, ImageConfig.signalNumber("SIGKILL"), "a stop that cannot be handled is SIGTERM's");
+    assertEquals(0, ImageConfig.signalNumber("SIGNOPE"));
+  }
 }
