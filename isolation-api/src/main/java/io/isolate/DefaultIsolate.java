@@ -179,10 +179,16 @@ final class DefaultIsolate implements Isolate {
   }
 
   @Override
+  public java.util.List<PublishedPort> publishedPorts() {
+    java.util.List<PublishedPort> effective = backend.publishedPorts();
+    return effective != null ? effective : spec.publishedPorts();
+  }
+
+  @Override
   public int mappedPort(int guestPort) {
-    PublishedPort published = spec.publishedPorts().stream().filter(p -> p.guestPort() == guestPort).findFirst()
+    PublishedPort published = publishedPorts().stream().filter(p -> p.guestPort() == guestPort).findFirst()
         .orElseThrow(() -> new IllegalArgumentException("guest port " + guestPort + " is not published; published: "
-            + spec.publishedPorts()));
+            + publishedPorts()));
     if (!published.isRandom()) {
       return published.hostPort();
     }

@@ -109,6 +109,12 @@ public interface Isolate extends AutoCloseable {
   void copyFromIsolate(String guestPath, java.nio.file.Path hostFile) throws java.io.IOException;
 
   /**
+   * The ports this isolate publishes: its spec's, or, when the spec publishes none on a loopback network, its image's
+   * ExposedPorts (OS level), each on a free host port.
+   */
+  java.util.List<PublishedPort> publishedPorts();
+
+  /**
    * The host port on 127.0.0.1 that forwards to {@code guestPort} (see {@link Builder#publishPort(int)}). A port
    * chosen at start is known once the workload has been started; this waits briefly for the isolate to say it.
    *

@@ -44,6 +44,14 @@ public interface IsolateBackend {
   }
 
   /**
+   * The ports this isolate publishes when they are more than its spec's (an image's ExposedPorts at the OS level);
+   * null for the spec's.
+   */
+  default java.util.List<io.isolate.PublishedPort> publishedPorts() {
+    return null;
+  }
+
+  /**
    * The host port chosen at start for the published {@code guestPort} (only asked for ports published with host
    * port 0); see {@link io.isolate.Isolate#mappedPort(int)}.
    */

@@ -222,10 +222,6 @@ public final class IsolateFixture implements AutoCloseable {
     }
   }
 
-  IsolateSpec spec() {
-    return spec;
-  }
-
   @Override
   public String toString() {
     return "fixture '" + name + "' (" + spec.level() + " " + spec.workload() + ")";

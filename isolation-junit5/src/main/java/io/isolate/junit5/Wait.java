@@ -46,7 +46,7 @@ public final class Wait {
    */
   public static WaitStrategy forListeningPort() {
     return new Polling("the published ports to be listened on", DEFAULT_TIMEOUT, f -> {
-      var published = f.spec().publishedPorts();
+      var published = f.isolate().publishedPorts();
       if (published.isEmpty()) {
         throw new FixtureException(f + " publishes no port: forListeningPort needs Isolate.Builder.publishPort");
       }
@@ -111,7 +111,7 @@ public final class Wait {
     public void waitUntilReady(IsolateFixture fixture) {
       java.util.Set<Integer> wanted = statuses.isEmpty() ? java.util.Set.of(200) : statuses;
       new Polling(toString(), timeout, f -> {
-        int port = guestPort > 0 ? guestPort : f.spec().publishedPorts().stream().findFirst()
+        int port = guestPort > 0 ? guestPort : f.isolate().publishedPorts().stream().findFirst()
             .orElseThrow(() -> new FixtureException(f + " publishes no port: forHttp needs Isolate.Builder"
                 + ".publishPort")).guestPort();
         java.net.URI uri = java.net.URI.create("http://127.0.0.1:" + f.mappedPort(port) + path);

@@ -312,6 +312,11 @@ final class ContainerIsolate implements IsolateBackend {
   }
 
   @Override
+  public List<io.isolate.PublishedPort> publishedPorts() {
+    return spec.publishedPorts(); // with the image's defaults (see ContainerProvider)
+  }
+
+  @Override
   public int mappedPort(int guestPort) {
     ContainerExecution run = currentRun;
     if (run == null) {

@@ -193,6 +193,13 @@ public final class ContainerProvider implements IsolationProvider {
         // an odd working directory in the image: keep /
       }
     }
+    if (spec.network() == io.isolate.Network.LOOPBACK && spec.publishedPorts().isEmpty()) {
+      // the image's ExposedPorts, as a fixture's default published ports: each on a free host port
+      for (int port : image.exposedTcpPorts()) {
+        b.publishPort(port);
+        changed = true;
+      }
+    }
     if (spec.runAs().isEmpty() && image.user() != null) {
       RunAs user;
       try {

@@ -36,6 +36,17 @@ final class ImageConfig {
     String workingDir = Json.string(process, "WorkingDir", where);
     String user = Json.string(process, "User", where);
     int stopSignal = signalNumber(Json.string(process, "StopSignal", where));
+    List<Integer> exposed = new ArrayList<>();
+    ObjectNode ports = Json.object(process, "ExposedPorts", where);
+    for (java.util.Iterator<String> it = ports == null ? java.util.Collections.emptyIterator() : ports.fieldNames();
+        it.hasNext() && exposed.size() < MAX_EXPOSED; ) {
+      String port = it.next().toLowerCase(java.util.Locale.ROOT); // "6379/tcp", "53/udp", "80"
+      String number = port.endsWith("/tcp") ? port.substring(0, port.length() - 4) : port;
+      if (number.matches("[0-9]{1,5}") && Integer.parseInt(number) >= 1 && Integer.parseInt(number) <= 65535
+          && !exposed.contains(Integer.parseInt(number))) {
+        exposed.add(Integer.parseInt(number)); // other protocols are not published: the relay is TCP
+      }
+    }
     List<String> entrypoint;
     List<String> cmd;
     String commandProblem = null;
@@ -50,8 +61,11 @@ final class ImageConfig {
     }
     return new ImageStore.PreparedImage(layers, List.copyOf(env),
         workingDir == null || workingDir.isBlank() ? null : workingDir, entrypoint, cmd, commandProblem,
-        user == null || user.isBlank() ? null : user, stopSignal);
+        user == null || user.isBlank() ? null : user, stopSignal, List.copyOf(exposed));
   }
+
+  /** At most this many of an image's ExposedPorts are published (each takes a host port and a relay process). */
+  static final int MAX_EXPOSED = 16;
 
   private static final List<String> SIGNALS = List.of("", "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE",
       "KILL", "USR1", "SEGV", "USR2", "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU",

@@ -111,9 +111,10 @@ public final class ImageStore {
    * @param commandProblem why Entrypoint or Cmd cannot be used (malformed in the configuration), or null
    * @param user the image's User ({@code name}, {@code uid}, {@code name:group}, {@code uid:gid}...), or null
    * @param stopSignal the image's StopSignal as a number (0 when it names none, or one this level cannot send)
+   * @param exposedTcpPorts the TCP ports of the image's ExposedPorts
    */
   public record PreparedImage(List<Path> layers, List<String> env, String workingDir, List<String> entrypoint,
-      List<String> cmd, String commandProblem, String user, int stopSignal) {}
+      List<String> cmd, String commandProblem, String user, int stopSignal, List<Integer> exposedTcpPorts) {}
 
   /**
    * Unpacks what is missing of the image at {@code image} tagged {@code tag} (or its first image).

@@ -201,4 +201,30 @@ class OciImageRunTest {
     assertEquals(0, ImageConfig.signalNumber("SIGKILL"), "a stop that cannot be handled is SIGTERM's");
     assertEquals(0, ImageConfig.signalNumber("SIGNOPE"));
   }
+
+  @Test
+  void anImagesExposedPortsArePublishedWhenTheIsolatePublishesNone(@org.junit.jupiter.api.io.TempDir Path www)
+      throws Exception {
+    java.nio.file.Files.writeString(www.resolve("index.html"), "exposed\n");
+    Path layout = TestImages.ociLayout(dir.resolve("exposed"), "latest", List.of(layers.get(0)),
+        TestImages.object("ExposedPorts", TestImages.object("8080/tcp", TestImages.object(), "53/udp",
+            TestImages.object())));
+    try (Isolate isolate = Isolate.builder().level(IsolationLevel.OS).rootfs(Rootfs.ociImage(layout))
+        .network(io.isolate.Network.LOOPBACK).mount(io.isolate.Mount.readOnly(www, "/www"))
+        .workload(Workload.command("/bin/busybox", "httpd", "-f", "-p", "127.0.0.1:8080", "-h", "/www")).build()) {
+      assertEquals(List.of(new io.isolate.PublishedPort(0, 8080)), isolate.publishedPorts(), "TCP only");
+      isolate.start();
+      int port = isolate.mappedPort(8080);
+      String body = null;
+      for (int i = 0; i < 200 && body == null; i++) {
+        try (java.io.InputStream in = java.net.URI.create("http://127.0.0.1:" + port + "/index.html").toURL()
+            .openStream()) {
+          body = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException notYet) {
+          Thread.sleep(20);
+        }
+      }
+      assertEquals("exposed\n", body);
+    }
+  }
 }
