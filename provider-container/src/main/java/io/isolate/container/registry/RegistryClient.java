@@ -145,8 +145,16 @@ final class RegistryClient {
           return new Answer(r, endpoint.host);
         }
         last = new RegistryException(r.statusCode(), describe(r, endpoint, repository, path));
-      } catch (IOException e) {
+      } catch (RegistryException e) {
         last = e;
+      } catch (java.net.ConnectException | java.net.UnknownHostException | SSLException e) {
+        // the JDK's connection errors often carry no message: say which endpoint and what happened
+        last = new IOException("cannot reach " + endpoint.host + " (" + (e instanceof java.net.ConnectException
+            ? "connection refused" : e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName())
+            + ")", e);
+      } catch (IOException e) {
+        last = e.getMessage() != null ? e : new IOException("cannot reach " + endpoint.host + " ("
+            + e.getClass().getSimpleName() + ")", e);
       }
     }
     throw last;

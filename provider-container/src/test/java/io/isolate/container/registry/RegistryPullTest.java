@@ -269,4 +269,23 @@ class RegistryPullTest {
       }
     }
   }
+
+  @Test
+  void aMirrorIsAskedBeforeTheRegistry() throws Exception {
+    // the "registry" the reference names does not exist (nothing listens on its port); its mirror has the image
+    int absent;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      absent = s.getLocalPort();
+    }
+    registry.push(layout("mirrored", List.of(busybox, markerLayer("from the mirror"))), "1", "team/mirrored:1", false);
+    String origin = "127.0.0.1:" + absent;
+    ContainerSettings viaMirror = ContainerSettings.fromSystemProperties().withRegistries(
+        RegistrySettings.fromSystemProperties().withMirrors(java.util.Map.of(origin, List.of(registry.host()))));
+    ExitResult r = run(Rootfs.image(origin + "/team/mirrored:1"), viaMirror, "cat /marker");
+    assertEquals("from the mirror\n", r.stdoutText(), r::toString);
+    // without the mirror, the registry itself is asked, and cannot be reached
+    StartFailedException unreachable = assertThrows(StartFailedException.class,
+        () -> run(Rootfs.image(origin + "/team/other:1"), null, "true"));
+    assertTrue(unreachable.getMessage().contains("cannot reach " + origin), unreachable.getMessage());
+  }
 }
