@@ -140,11 +140,12 @@ final class ContainerIsolate implements IsolateBackend {
     return SHARED.values().stream().anyMatch(shared -> shared.dir().equals(dir));
   }
 
-  /** Removes run directories left by JVMs that died: their lock is free. */
+  /** Removes run directories of isolates and networks left by JVMs that died: their lock is free. */
   static void sweepStaleRunDirectories(Path runRoot) {
     try (Stream<Path> dirs = Files.list(runRoot)) {
-      for (Path dir : dirs.filter(d -> d.getFileName().toString().startsWith("iso-")).toList()) {
-        if (isSharedRunDir(dir)) {
+      for (Path dir : dirs.filter(d -> d.getFileName().toString().startsWith("iso-")
+          || d.getFileName().toString().startsWith("net-")).toList()) {
+        if (isSharedRunDir(dir) || ContainerNetwork.isLive(dir)) {
           // ours: not even opened, since closing any channel on a locked file can release this JVM's lock on it
           continue;
         }

@@ -23,14 +23,20 @@ import java.util.UUID;
  * place (same inode, so every member sees it) when a member brings aliases.
  */
 final class ContainerNetwork implements NetworkBackend {
+  /** The run directories of this JVM's live networks: a sweep must not even open their locks (see ContainerIsolate). */
+  private static final Set<Path> LIVE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   private final Process keeper;
+  private final java.nio.channels.FileChannel lock;
   private final Path dir;
   private final Path hosts;
   private final boolean ownUserNamespace;
   private final Set<String> aliases = new LinkedHashSet<>();
 
-  private ContainerNetwork(Process keeper, Path dir, Path hosts, boolean ownUserNamespace) {
+  private ContainerNetwork(Process keeper, java.nio.channels.FileChannel lock, Path dir, Path hosts,
+      boolean ownUserNamespace) {
     this.keeper = keeper;
+    this.lock = lock;
     this.dir = dir;
     this.hosts = hosts;
     this.ownUserNamespace = ownUserNamespace;
@@ -39,9 +45,15 @@ final class ContainerNetwork implements NetworkBackend {
   static ContainerNetwork start(Path helper, Path runRoot) {
     Path dir = runRoot.resolve("net-" + UUID.randomUUID().toString().replace("-", "").substring(0, 16));
     Process keeper = null;
+    java.nio.channels.FileChannel lock = null;
     try {
       Files.createDirectories(runRoot);
       Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+      LIVE.add(dir);
+      // held while the network lives; a network directory whose lock is free belongs to a JVM that died (the sweep)
+      lock = java.nio.channels.FileChannel.open(dir.resolve(ContainerIsolate.LOCK), StandardOpenOption.CREATE,
+          StandardOpenOption.WRITE);
+      lock.lock();
       Path hosts = dir.resolve("hosts");
       Files.writeString(hosts, hostsFile(Set.of()));
       keeper = HelperLauncher.start(new ProcessBuilder(helper.toString(), "--network-keeper")
@@ -52,12 +64,13 @@ final class ContainerNetwork implements NetworkBackend {
         throw new IOException("the network's helper ended before its namespace was ready (exit "
             + keeper.waitFor() + ")");
       }
-      return new ContainerNetwork(keeper, dir, hosts, io.isolate.container.helper.HelperBinary.currentUid() != 0);
+      return new ContainerNetwork(keeper, lock, dir, hosts,
+          io.isolate.container.helper.HelperBinary.currentUid() != 0);
     } catch (IOException | InterruptedException | RuntimeException e) {
       if (keeper != null) {
         keeper.destroyForcibly();
       }
-      deleteQuietly(dir);
+      release(lock, dir);
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();
       }
@@ -112,15 +125,26 @@ final class ContainerNetwork implements NetworkBackend {
     } catch (IOException e) {
       keeper.destroyForcibly();
     }
-    deleteQuietly(dir);
+    release(lock, dir);
   }
 
-  private static void deleteQuietly(Path dir) {
+  /** Whether {@code dir} is the run directory of one of this JVM's live networks. */
+  static boolean isLive(Path dir) {
+    return LIVE.contains(dir);
+  }
+
+  private static void release(java.nio.channels.FileChannel lock, Path dir) {
     try {
+      if (lock != null) {
+        lock.close();
+      }
       Files.deleteIfExists(dir.resolve("hosts"));
+      Files.deleteIfExists(dir.resolve(ContainerIsolate.LOCK));
       Files.deleteIfExists(dir);
     } catch (IOException ignored) {
       // a run directory the next sweep removes
+    } finally {
+      LIVE.remove(dir);
     }
   }
 }

@@ -106,4 +106,18 @@ class NetworkTest {
       assertNotEquals(0, r.exitCode(), "a member of another network reached the server: " + r);
     }
   }
+
+  @Test
+  void aDeadJvmsNetworkDirectoryIsSweptAndALiveOneIsNot() throws Exception {
+    java.nio.file.Path runRoot = ContainerProvider.runRoot();
+    java.nio.file.Path stale = java.nio.file.Files.createDirectories(runRoot.resolve("net-0123456789abcdef"));
+    java.nio.file.Files.writeString(stale.resolve("lock"), ""); // no one holds it: its JVM died
+    java.nio.file.Files.writeString(stale.resolve("hosts"), "127.0.0.1\tlocalhost\n");
+    try (IsolateNetwork live = IsolateNetwork.create();
+        Isolate member = Os.command("/bin/true").network(live, "member").build()) {
+      ContainerIsolate.sweepStaleRunDirectories(runRoot);
+      assertTrue(!java.nio.file.Files.exists(stale), "a dead JVM's network directory is removed");
+      assertEquals(0, member.run().exitCode(), "the live network's directory (its hosts file) is kept");
+    }
+  }
 }
