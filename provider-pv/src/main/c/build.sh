@@ -1,11 +1,12 @@
 #!/bin/sh
-# build.sh OUT_DIR - builds the PARAVIRT guest SDK (headers, libisolate.a, linker script) and the example guest
-# images into OUT_DIR. Maven runs it at generate-resources; the output ships in the jar under
+# build.sh OUT_DIR - builds the PARAVIRT guest SDK (headers, libisolate.a, linker script; sources in the
+# repository's guest-sdk/) and the example guest images into OUT_DIR. Maven runs it at generate-resources; the output ships in the jar under
 # META-INF/isolate/guest-sdk/. Requires gcc for x86-64 (set CC to use another compiler).
 set -eu
 
 OUT=${1:?usage: build.sh OUT_DIR}
 SRC=$(cd "$(dirname "$0")" && pwd)
+SDK_SRC=$(cd "$SRC/../../../../guest-sdk" && pwd)
 CC=${CC:-gcc}
 
 if ! command -v "$CC" >/dev/null 2>&1; then
@@ -26,13 +27,13 @@ SDK_CFLAGS="-std=c11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-pie -fno-stac
 
 rm -rf "$OUT"
 mkdir -p "$OUT/include" "$OUT/lib" "$OUT/examples" "$OUT/obj"
-cp "$SRC/sdk/include/isolate_guest.h" "$OUT/include/"
-cp "$SRC/sdk/src/isolate.ld" "$OUT/lib/"
+cp "$SDK_SRC/include/isolate_guest.h" "$OUT/include/"
+cp "$SDK_SRC/paravirt/isolate.ld" "$OUT/lib/"
 
-for f in "$SRC"/sdk/src/*.c; do
-  "$CC" $SDK_CFLAGS -I"$SRC/sdk/include" -c "$f" -o "$OUT/obj/$(basename "$f" .c).o"
+for f in "$SDK_SRC"/paravirt/*.c "$SDK_SRC"/common/*.c; do
+  "$CC" $SDK_CFLAGS -I"$SDK_SRC/include" -c "$f" -o "$OUT/obj/$(basename "$f" .c).o"
 done
-"$CC" -c "$SRC/sdk/src/entry.S" -o "$OUT/obj/entry.o"
+"$CC" -c "$SDK_SRC/paravirt/entry.S" -o "$OUT/obj/entry.o"
 rm -f "$OUT/lib/libisolate.a"
 ar rcs "$OUT/lib/libisolate.a" "$OUT"/obj/*.o
 rm -rf "$OUT/obj"
@@ -51,7 +52,11 @@ guest_cc "$OUT/examples/echo.elf" "$SRC/examples/echo/echo.c"
 guest_cc "$OUT/examples/sha256.elf" "$SRC/examples/sha256/main.c" "$SRC/examples/sha256/sha256.c"
 guest_cc "$OUT/examples/stream.elf" "$SRC/examples/stream/stream.c"
 guest_cc "$OUT/examples/wc.elf" "$SRC/examples/wc/wc.c"
+# the plugins whose same source also builds for PROCESS (guest-sdk/examples)
+guest_cc "$OUT/examples/text.elf" "$SDK_SRC/examples/text/text.c"
+guest_cc "$OUT/examples/kv.elf" "$SDK_SRC/examples/kv/kv.c"
 
 mkdir -p "$OUT/examples/src"
-cp -r "$SRC/examples/echo" "$SRC/examples/sha256" "$SRC/examples/stream" "$SRC/examples/wc" "$OUT/examples/src/"
+cp -r "$SRC/examples/echo" "$SRC/examples/sha256" "$SRC/examples/stream" "$SRC/examples/wc" \
+  "$SDK_SRC/examples/text" "$SDK_SRC/examples/kv" "$OUT/examples/src/"
 echo "provider-pv: guest SDK and examples built in $OUT"

@@ -125,6 +125,17 @@ final class DefaultIsolate implements Isolate {
   }
 
   @Override
+  public java.util.Set<String> functions() {
+    lock.readLock().lock();
+    try {
+      checkOpen();
+      return java.util.Set.copyOf(backend.functions());
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  @Override
   public byte[] call(String function, byte[] input) {
     Objects.requireNonNull(function, "function");
     Objects.requireNonNull(input, "input");

@@ -10,8 +10,8 @@ import java.util.function.UnaryOperator;
  *
  * <p>Two shapes exist. {@link #of} declares a WebAssembly import with typed parameters and results, for the
  * PROCESS level: the implementation gets the arguments and a view of the guest's memory, every access of which
- * is bounds-checked. {@link #ofBytes} declares a bytes-in, bytes-out function, for guests that call the host by
- * name (PARAVIRT).
+ * is bounds-checked. {@link #ofBytes} declares a bytes-in, bytes-out function that a plugin built with the guest
+ * SDK calls by name with {@code isolate_host_call}, at PROCESS and PARAVIRT alike.
  *
  * <pre>{@code
  * HostFunction log = HostFunction.of("env", "log", List.of(ValueType.I32, ValueType.I32), List.of(),
@@ -49,6 +49,11 @@ public final class HostFunction {
     long[] apply(Memory memory, long[] args);
   }
 
+  /** The import module of the guest SDK's own functions at PROCESS, which applications cannot declare. */
+  public static final String SDK_MODULE = "isolate";
+  /** The prefix of the guest SDK's own bytes functions (such as its configuration), reserved likewise. */
+  public static final String SDK_PREFIX = "isolate.";
+
   private final String module;
   private final String name;
   private final List<ValueType> params;
@@ -71,6 +76,10 @@ public final class HostFunction {
       Implementation implementation) {
     checkName("module", module);
     checkName("name", name);
+    if (module.equals(SDK_MODULE)) {
+      throw new InvalidSpecException("host function module '" + SDK_MODULE + "' belongs to the guest SDK; "
+          + "choose another import module, or declare a bytes function with ofBytes(name, body)");
+    }
     Objects.requireNonNull(params, "params");
     Objects.requireNonNull(results, "results");
     Objects.requireNonNull(implementation, "implementation");
@@ -80,6 +89,10 @@ public final class HostFunction {
   /** A bytes-in, bytes-out function the guest calls by {@code name}. */
   public static HostFunction ofBytes(String name, UnaryOperator<byte[]> implementation) {
     checkName("name", name);
+    if (name.startsWith(SDK_PREFIX)) {
+      throw new InvalidSpecException("host function name '" + name + "' begins with '" + SDK_PREFIX
+          + "', which the guest SDK reserves for its own functions");
+    }
     Objects.requireNonNull(implementation, "implementation");
     return new HostFunction("", name, List.of(), List.of(), null, implementation);
   }

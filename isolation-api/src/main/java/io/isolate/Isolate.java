@@ -78,6 +78,21 @@ public interface Isolate extends AutoCloseable {
   byte[] call(String function, byte[] input);
 
   /**
+   * The names that {@link #call(String, byte[])} and {@link #call(String, long...)} can reach: at PROCESS the
+   * module's exported functions and, for a plugin built with the guest SDK, the handlers it registered; at
+   * PARAVIRT the handlers the guest registered before it began to serve; none at the levels without calls. Like a
+   * call, this starts the guest if it does not run yet, and waits (within the wall-time limit) until it serves.
+   *
+   * @throws GuestFailureException when the guest fails before it serves
+   */
+  java.util.Set<String> functions();
+
+  /** Whether {@link #functions()} has {@code name}. */
+  default boolean hasFunction(String name) {
+    return functions().contains(Objects.requireNonNull(name, "name"));
+  }
+
+  /**
    * Runs {@code argv} inside the isolate of the running workload, as Testcontainers' {@code execInContainer}: in its
    * namespaces, cgroup and working directory, as its user, under its limits (its memory and pids count both), with
    * capabilities dropped and the same seccomp filter; waits for it (within the spec's wall time) and returns its
@@ -152,6 +167,7 @@ public interface Isolate extends AutoCloseable {
     IsolateNetwork sharedNetwork;
     final Set<String> networkAliases = new LinkedHashSet<>();
     final List<HostFunction> hostFunctions = new ArrayList<>();
+    final Map<String, String> config = new LinkedHashMap<>();
     final Set<String> deniedSyscalls = new LinkedHashSet<>();
     final Set<String> allowedSyscalls = new LinkedHashSet<>();
     final java.util.List<PublishedPort> publishedPorts = new java.util.ArrayList<>();
@@ -179,6 +195,7 @@ public interface Isolate extends AutoCloseable {
       sharedNetwork = spec.sharedNetwork().orElse(null);
       networkAliases.addAll(spec.networkAliases());
       hostFunctions.addAll(spec.hostFunctions());
+      config.putAll(spec.config());
       deniedSyscalls.addAll(spec.deniedSyscalls());
       allowedSyscalls.addAll(spec.allowedSyscalls());
       publishedPorts.addAll(spec.publishedPorts());
@@ -312,7 +329,42 @@ public interface Isolate extends AutoCloseable {
       return this;
     }
 
-    /** Exposes a host function to the guest; default none. */
+    /**
+     * Sets one configuration value that a plugin reads with the guest SDK's {@code isolate_config(key)} (levels
+     * PROCESS and PARAVIRT, which serve calls); default none. The key is 1 to 255 bytes of UTF-8, and neither holds
+     * NUL; the value is at most 64 KiB. Unlike {@link #env(String, String)}, a value is read only when the plugin
+     * asks for its key.
+     */
+    public Builder config(String key, String value) {
+      Objects.requireNonNull(key, "config key");
+      Objects.requireNonNull(value, "config value");
+      int keyBytes = key.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+      if (keyBytes == 0 || keyBytes > 255 || key.indexOf('\0') >= 0) {
+        throw new InvalidSpecException("config key '" + key + "' must be 1 to 255 bytes without NUL");
+      }
+      if (value.indexOf('\0') >= 0) {
+        throw new InvalidSpecException("config value of '" + key + "' contains NUL");
+      }
+      if (value.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_CONFIG_VALUE_BYTES) {
+        throw new InvalidSpecException("config value of '" + key + "' is longer than 64 KiB");
+      }
+      config.put(key, value);
+      return this;
+    }
+
+    /** Sets configuration values; see {@link #config(String, String)}. */
+    public Builder config(Map<String, String> values) {
+      values.forEach(this::config);
+      return this;
+    }
+
+    private static final int MAX_CONFIG_VALUE_BYTES = 64 << 10;
+
+    /**
+     * Exposes a host function to the guest (levels PROCESS and PARAVIRT); default none. Names beginning with
+     * {@code isolate.} (bytes functions) and the import module {@code isolate} (typed functions) belong to the
+     * guest SDK.
+     */
     public Builder hostFunction(HostFunction function) {
       Objects.requireNonNull(function, "hostFunction");
       for (HostFunction f : hostFunctions) {
@@ -433,6 +485,15 @@ public interface Isolate extends AutoCloseable {
       }
       if (runAs != null && level != IsolationLevel.OS) {
         throw new InvalidSpecException("user " + runAs + " applies only to level OS, not " + level);
+      }
+      boolean servesCalls = level == IsolationLevel.PROCESS || level == IsolationLevel.PARAVIRT;
+      if (!hostFunctions.isEmpty() && !servesCalls) {
+        throw new InvalidSpecException("host functions (" + hostFunctions.size() + ") apply only to levels PROCESS "
+            + "and PARAVIRT, whose guests call the host; not " + level);
+      }
+      if (!config.isEmpty() && !servesCalls) {
+        throw new InvalidSpecException("config " + config.keySet() + " is read by plugins through the guest SDK, at "
+            + "levels PROCESS and PARAVIRT; at " + level + " pass environment variables with env(name, value)");
       }
       if (network != Network.NONE && level != IsolationLevel.OS) {
         throw new InvalidSpecException("network " + network + " is only available at level OS; " + level

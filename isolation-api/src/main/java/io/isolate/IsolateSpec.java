@@ -32,6 +32,7 @@ public final class IsolateSpec {
   private final IsolateNetwork sharedNetwork;
   private final Set<String> networkAliases;
   private final List<HostFunction> hostFunctions;
+  private final Map<String, String> config;
   private final Set<String> deniedSyscalls;
   private final Set<String> allowedSyscalls;
   private final List<PublishedPort> publishedPorts;
@@ -57,6 +58,7 @@ public final class IsolateSpec {
     this.sharedNetwork = b.sharedNetwork;
     this.networkAliases = Set.copyOf(b.networkAliases);
     this.hostFunctions = List.copyOf(b.hostFunctions);
+    this.config = Collections.unmodifiableMap(new LinkedHashMap<>(b.config));
     this.deniedSyscalls = Collections.unmodifiableSet(new LinkedHashSet<>(b.deniedSyscalls));
     this.allowedSyscalls = Collections.unmodifiableSet(new LinkedHashSet<>(b.allowedSyscalls));
     this.publishedPorts = List.copyOf(b.publishedPorts);
@@ -140,6 +142,11 @@ public final class IsolateSpec {
 
   public List<HostFunction> hostFunctions() {
     return hostFunctions;
+  }
+
+  /** The values a plugin reads with the guest SDK's {@code isolate_config}; see {@link Isolate.Builder#config}. */
+  public Map<String, String> config() {
+    return config;
   }
 
   /** System calls denied on top of the level's default profile (OS level), by name. */

@@ -23,6 +23,11 @@ public interface IsolateBackend {
     throw new io.isolate.CallException("this level has no numeric calls; use run() or call(String, byte[])");
   }
 
+  /** The callable names; see {@link io.isolate.Isolate#functions()}. None by default (a level without calls). */
+  default java.util.Set<String> functions() {
+    return java.util.Set.of();
+  }
+
   /** Bytes call; see {@link io.isolate.Isolate#call(String, byte[])}. */
   default byte[] call(String function, byte[] input) {
     throw new io.isolate.CallException("this level has no byte calls; use run() or call(String, long...)");

@@ -98,7 +98,17 @@ final class PvBackend implements IsolateBackend {
   }
 
   @Override
+  public java.util.Set<String> functions() {
+    return serving().functions();
+  }
+
+  @Override
   public byte[] call(String function, byte[] input) {
+    return serving().call(function, input);
+  }
+
+  /** The live guest that serves calls, started if none runs. */
+  private PvExecution serving() {
     PvExecution live;
     synchronized (this) {
       if (closed) {
@@ -114,7 +124,7 @@ final class PvBackend implements IsolateBackend {
       throw new GuestFailureException(r.termination() == Termination.EXITED ? Termination.FAILED_TO_START
           : r.termination(), "the guest did not start serving calls: " + r.detail());
     }
-    return live.call(function, input);
+    return live;
   }
 
   @Override

@@ -18,6 +18,7 @@ import io.isolate.pv.virtio.VirtioDevice;
 import io.isolate.pv.vmm.PvExit;
 import io.isolate.pv.vmm.PvMachine;
 import io.isolate.spi.DaemonThreads;
+import io.isolate.spi.GuestSdk;
 import io.isolate.spi.RunSupervisor;
 import io.isolate.spi.SystemProperties;
 import io.isolate.vm.elf.ElfException;
@@ -129,6 +130,8 @@ final class PvExecution implements RunSupervisor.Guest {
     for (HostFunction f : spec.hostFunctions()) {
       hostFunctions.put(f.name(), f.bytesImplementation());
     }
+    hostFunctions.put(GuestSdk.CONFIG, GuestSdk.configFunction(spec.config()));
+    hostFunctions.put(GuestSdk.SERVE, this::serving);
     calls = new CallChannel(MAX_CALL_PAYLOAD, hostFunctions, HOST_FUNCTIONS, this::log);
     console = ConsoleDevice.builder()
         .stdout(supervisor.stdout()::write)
@@ -238,6 +241,42 @@ final class PvExecution implements RunSupervisor.Guest {
     machine.close(); // on the vCPU thread after its loop: resets the devices, releases the VM in the background
   }
 
+  /** The handler names the guest announced when it began to serve ({@link GuestSdk#SERVE}). */
+  private final CompletableFuture<java.util.Set<String>> handlers = new CompletableFuture<>();
+
+  private byte[] serving(byte[] announced) {
+    try {
+      handlers.complete(java.util.Set.copyOf(GuestSdk.handlerNames(announced)));
+    } catch (IllegalArgumentException e) {
+      handlers.completeExceptionally(new GuestFailureException(Termination.TRAP, e.getMessage()));
+    }
+    return new byte[0];
+  }
+
+  /** The handlers the guest serves, once it serves: waits for its announcement within the wall-time limit. */
+  java.util.Set<String> functions() {
+    Duration limit = spec.limits().wallTime();
+    try {
+      CompletableFuture.anyOf(handlers, supervisor.onExit()).get(limit.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      throw new GuestFailureException(Termination.TIMEOUT, "the guest did not begin to serve within " + limit);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new GuestFailureException(Termination.KILLED, "interrupted while waiting for the guest to serve");
+    } catch (ExecutionException e) {
+      // told apart below
+    }
+    if (handlers.isDone()) {
+      try {
+        return handlers.join();
+      } catch (java.util.concurrent.CompletionException e) {
+        throw (GuestFailureException) e.getCause();
+      }
+    }
+    ExitResult r = supervisor.onExit().join();
+    throw new GuestFailureException(r.termination(), "the guest ended before it served calls: " + r.detail());
+  }
+
   /** Calls a guest handler, bounded by the wall-time limit. */
   byte[] call(String function, byte[] input) {
     ExitResult ended = supervisor.onExit().getNow(null);
@@ -276,6 +315,11 @@ final class PvExecution implements RunSupervisor.Guest {
         throw new GuestFailureException(r.termination(), "call '" + function + "': the guest ended: " + r.detail());
       }
       CallFailedException f = (CallFailedException) e.getCause();
+      if (f.status() == CallFrame.NO_SUCH_FUNCTION) {
+        java.util.Set<String> served = handlers.isCompletedExceptionally() ? null : handlers.getNow(null);
+        throw new io.isolate.CallException("the guest has no handler '" + function + "'"
+            + (served == null ? "" : "; it serves " + String.join(", ", new java.util.TreeSet<>(served))));
+      }
       throw new GuestFailureException(Termination.TRAP, "call '" + function + "': " + f.getMessage());
     } finally {
       if (callBudget != null) {

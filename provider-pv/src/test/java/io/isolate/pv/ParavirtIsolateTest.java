@@ -51,7 +51,7 @@ class ParavirtIsolateTest {
 
   @BeforeAll
   static void prepare() throws Exception {
-    for (String name : List.of("echo", "sha256", "stream", "wc")) {
+    for (String name : List.of("echo", "sha256", "stream", "wc", "text", "kv")) {
       try (InputStream in = ParavirtIsolateTest.class.getResourceAsStream(
           "/META-INF/isolate/guest-sdk/examples/" + name + ".elf")) {
         IMAGES.put(name, in.readAllBytes());
@@ -80,6 +80,49 @@ class ParavirtIsolateTest {
   private static Isolate.Builder isolate(String image, String... args) {
     return Isolate.builder().level(IsolationLevel.PARAVIRT)
         .workload(Workload.guestImage(IMAGES.get(image), image + ".elf", args));
+  }
+
+  /**
+   * The example plugins, built by the build from guest-sdk/examples, answer through the public API the call table
+   * that PROCESS answers (guest-sdk/examples/calls.tsv), list their handlers, and refuse unknown ones alike.
+   */
+  @Test
+  void examplePluginsAnswerTheCallTableSharedWithProcess() throws Exception {
+    java.util.function.UnaryOperator<byte[]> kvGet = key -> {
+      String v = Map.of("alpha", "one", "beta", "two").get(new String(key, StandardCharsets.UTF_8));
+      if (v == null) {
+        throw new IllegalArgumentException("no key " + new String(key, StandardCharsets.UTF_8));
+      }
+      return v.getBytes(StandardCharsets.UTF_8);
+    };
+    Path module = Path.of(System.getProperty("isolate.pv.sources", "."));
+    List<String> lines = Files.readAllLines(module.resolve("../guest-sdk/examples/calls.tsv"));
+    int checked = 0;
+    for (String plugin : List.of("text", "kv")) {
+      try (Isolate isolate = isolate(plugin).hostFunction(io.isolate.HostFunction.ofBytes("kv.get", kvGet))
+          .config("prefix", "value: ").config("mode", "strict").build()) {
+        for (String line : lines) {
+          String[] c = line.split("\t", -1);
+          if (line.startsWith("#") || !c[0].equals(plugin)) {
+            continue;
+          }
+          byte[] input = c[2].replace("\\n", "\n").getBytes(StandardCharsets.UTF_8);
+          String expected = c[3].substring(2).replace("\\n", "\n");
+          if (c[3].startsWith("=")) {
+            assertEquals(expected, new String(isolate.call(c[1], input), StandardCharsets.UTF_8), line);
+          } else {
+            io.isolate.GuestFailureException e = assertThrows(io.isolate.GuestFailureException.class,
+                () -> isolate.call(c[1], input), line);
+            assertTrue(e.getMessage().contains("FAILED: ") && e.getMessage().contains(expected), line + ": " + e);
+          }
+          checked++;
+        }
+        assertTrue(isolate.functions().contains(plugin.equals("text") ? "upper" : "lookup"),
+            isolate.functions()::toString);
+        assertThrows(io.isolate.CallException.class, () -> isolate.call("absent", new byte[0]));
+      }
+    }
+    assertEquals(11, checked, "calls in the table");
   }
 
   @Test

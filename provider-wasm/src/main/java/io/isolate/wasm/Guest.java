@@ -14,8 +14,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * One instance of a module with everything it is linked to: its WASI (arguments, environment, stdio,
@@ -30,20 +32,25 @@ final class Guest implements AutoCloseable {
   private final GuestFileSystem fs;
   private final WasiPreview1 wasi;
   private final WasiImports wasiImports;
+  private final Plugin plugin;
   private volatile LimitedMemory memory;
   private Instance instance;
 
-  private Guest(GuestFileSystem fs, WasiPreview1 wasi, WasiImports wasiImports) {
+  private Guest(GuestFileSystem fs, WasiPreview1 wasi, WasiImports wasiImports, Plugin plugin) {
     this.fs = fs;
     this.wasi = wasi;
     this.wasiImports = wasiImports;
+    this.plugin = plugin;
   }
 
   /** Sets up the file systems and WASI; nothing of the module runs yet. */
   static Guest prepare(LoadedModule module, IsolateSpec spec, InputStream stdin, OutputStream stdout,
       OutputStream stderr) throws IOException {
+    Plugin plugin = Plugin.isPlugin(module.module()) || Imports.usesSdk(module.module())
+        ? new Plugin(bytesFunctions(spec.hostFunctions()), spec.config(), stderr)
+        : null;
     if (!Imports.usesWasi(module.module())) {
-      return new Guest(null, null, null);
+      return new Guest(null, null, null, plugin);
     }
     // the cap is read only for a run that has mounts: a run without them pays no property reads
     GuestFileSystem fs = GuestFileSystem.create(spec.mounts(),
@@ -63,7 +70,17 @@ final class Guest implements AutoCloseable {
       options.withDirectory(p.guestPath, p.root);
     }
     WasiPreview1 wasi = WasiPreview1.builder().withOptions(options.build()).build();
-    return new Guest(fs, wasi, new WasiImports(fs.preopens()));
+    return new Guest(fs, wasi, new WasiImports(fs.preopens()), plugin);
+  }
+
+  private static Map<String, UnaryOperator<byte[]>> bytesFunctions(List<HostFunction> functions) {
+    Map<String, UnaryOperator<byte[]>> bytes = new HashMap<>();
+    for (HostFunction f : functions) {
+      if (f.isBytes()) {
+        bytes.put(f.name(), f.bytesImplementation());
+      }
+    }
+    return bytes;
   }
 
   /** Instantiates the module (its data segments and start section run; {@code _start} does not). */
@@ -73,7 +90,12 @@ final class Guest implements AutoCloseable {
       imports.addFunction(wasiImports.functions(wasi));
     }
     for (HostFunction f : hostFunctions) {
-      imports.addFunction(HostFunctions.adapt(f));
+      if (!f.isBytes()) { // bytes functions are reached through the plugin's host_call
+        imports.addFunction(HostFunctions.adapt(f));
+      }
+    }
+    if (plugin != null) {
+      plugin.imports().forEach(imports::addFunction);
     }
     instance = Instance.builder(module.module())
         .withImportValues(imports.build())
@@ -130,6 +152,11 @@ final class Guest implements AutoCloseable {
 
   Instance instance() {
     return instance;
+  }
+
+  /** The guest SDK's side of the host, or null when the module was not built with the SDK. */
+  Plugin plugin() {
+    return plugin;
   }
 
   /** The guest's memory, null until created (or when the module has none). */

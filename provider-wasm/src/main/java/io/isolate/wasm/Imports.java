@@ -41,6 +41,11 @@ final class Imports {
     return module.importSection().stream().anyMatch(i -> i.module().equals(WasiImports.MODULE));
   }
 
+  /** Whether the module imports the guest SDK's host functions (module {@value Plugin#MODULE}). */
+  static boolean usesSdk(WasmModule module) {
+    return module.importSection().stream().anyMatch(i -> i.module().equals(Plugin.MODULE));
+  }
+
   /**
    * Every import of {@code module} that the host does not provide, described for a human; empty when the
    * module links.
@@ -48,7 +53,9 @@ final class Imports {
   static List<String> missing(WasmModule module, List<HostFunction> hostFunctions) {
     Map<String, HostFunction> byName = new HashMap<>();
     for (HostFunction f : hostFunctions) {
-      byName.put(f.module() + "." + f.name(), f);
+      if (!f.isBytes()) {
+        byName.put(f.module() + "." + f.name(), f);
+      }
     }
     List<String> problems = new ArrayList<>();
     for (int i = 0; i < module.importSection().importCount(); i++) {
@@ -66,6 +73,13 @@ final class Imports {
         if (provided == null) {
           problems.add("module imports " + name + " " + describe(wanted)
               + " which the host does not provide: it is not a WASI preview 1 function");
+          continue;
+        }
+      } else if (imp.module().equals(Plugin.MODULE)) {
+        provided = Plugin.IMPORTS.get(imp.name());
+        if (provided == null) {
+          problems.add("module imports " + name + " " + describe(wanted) + " which the host does not provide: the "
+              + "guest SDK's host functions are " + String.join(", ", new java.util.TreeSet<>(Plugin.IMPORTS.keySet())));
           continue;
         }
       } else {

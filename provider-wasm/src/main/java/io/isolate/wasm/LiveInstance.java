@@ -51,6 +51,8 @@ final class LiveInstance implements Watchdog.Guarded {
   private final Map<String, Exported> exported = new HashMap<>();
   private LoadedModule module;
   private Guest guest;
+  /** The guest SDK's side, once the plugin serves; null for a module without the SDK. */
+  private Plugin plugin;
   private GuestFailureException instantiationFailure;
   private Watchdog.Guarded registration;
 
@@ -80,6 +82,7 @@ final class LiveInstance implements Watchdog.Guarded {
   }
 
   long[] call(String name, long[] args) {
+    refuseReentry(name);
     lock.lock();
     try {
       if (closed) {
@@ -107,55 +110,99 @@ final class LiveInstance implements Watchdog.Guarded {
     }
   }
 
-  /** The allocator a module exports for {@link #call(String, byte[])}. */
+  /** The allocator a module without the guest SDK exports for {@link #call(String, byte[])} (the raw ABI). */
   static final String ALLOC = "isolate_alloc";
 
   /**
-   * A bytes call: the input is copied into memory the guest's {@value #ALLOC} gives out, the handler gets
+   * A bytes call. A plugin built with the guest SDK is called through it ({@link Plugin}); any other module
+   * through the raw ABI: the input is copied into memory the guest's {@value #ALLOC} gives out, the handler gets
    * {@code (ptr, len)} and answers {@code (replyPtr << 32) | replyLen}; the reply, bounds-checked and at most the
-   * output limit long, is copied out. See {@link WasmProvider} for the contract.
+   * output limit long, is copied out. See {@link WasmProvider} for both contracts.
    */
   byte[] call(String name, byte[] input) {
+    refuseReentry(name);
     lock.lock();
     try {
       if (closed) {
         throw new GuestFailureException(Termination.KILLED, "the isolate was closed");
       }
       Instance instance = instance();
-      if (!hasFunction(ALLOC)) {
-        throw new CallException("the module exports no " + ALLOC + "(i32) -> (i32): bytes calls "
-            + "need it to place their input in guest memory (see WasmProvider)");
+      if (plugin != null) {
+        plugin.checkCall(name, input);
+        byte[][] reply = new byte[1][];
+        guarded(() -> {
+          reply[0] = plugin.call(instance, name, input, spec.limits().outputBytes());
+          return null;
+        }, name);
+        return reply[0];
       }
-      Exported alloc = exported(instance, ALLOC);
-      requireType(instance, ALLOC, FunctionType.of(List.of(ValType.I32), List.of(ValType.I32)));
-      Exported handler = exported(instance, name);
-      requireType(instance, name, FunctionType.of(List.of(ValType.I32, ValType.I32), List.of(ValType.I64)));
-      Memory memory = instance.memory();
-      if (memory == null) {
-        throw new CallException("the module has no memory: bytes calls need one");
-      }
-      long[] ptrAndReply = guarded(() -> {
-        long ptr = alloc.function.apply(input.length)[0] & 0xffffffffL;
-        if (ptr == 0 || ptr + input.length > sizeOf(memory)) {
-          throw new HostFunctions.HostFunctionFailure(ALLOC + "(" + input.length + ") returned " + ptr
-              + ": no room for the input in guest memory (" + sizeOf(memory) + " bytes)");
-        }
-        memory.write((int) ptr, input);
-        return new long[] {ptr, handler.function.apply(ptr, input.length)[0]};
-      }, name);
-      long replyPtr = ptrAndReply[1] >>> 32;
-      long replyLength = ptrAndReply[1] & 0xffffffffL;
-      if (replyPtr + replyLength > sizeOf(memory)) {
-        throw new GuestFailureException(Termination.TRAP, "the reply of " + name + " (" + replyLength
-            + " bytes at address " + replyPtr + ") lies outside guest memory (" + sizeOf(memory) + " bytes)");
-      }
-      if (replyLength > spec.limits().outputBytes()) {
-        throw new GuestFailureException(Termination.OUTPUT_LIMIT, "the reply of " + name + " (" + replyLength
-            + " bytes) is longer than the output limit (" + SizeUnit.format(spec.limits().outputBytes()) + ")");
-      }
-      return memory.readBytes((int) replyPtr, (int) replyLength);
+      return rawCall(instance, name, input);
     } finally {
       lock.unlock();
+    }
+  }
+
+  /** What {@link io.isolate.Isolate#functions()} lists: the exported functions and a plugin's handlers. */
+  java.util.Set<String> functions() {
+    lock.lock();
+    try {
+      if (closed) {
+        throw new GuestFailureException(Termination.KILLED, "the isolate was closed");
+      }
+      instance();
+      java.util.Set<String> names = new java.util.TreeSet<>(exportedFunctions());
+      if (plugin != null) {
+        names.addAll(plugin.handlers());
+      }
+      return names;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private byte[] rawCall(Instance instance, String name, byte[] input) {
+    if (!hasFunction(ALLOC)) {
+      throw new CallException("the module exports no " + ALLOC + "(i32) -> (i32): bytes calls "
+          + "need it to place their input in guest memory, or a plugin built with the guest SDK (see WasmProvider)");
+    }
+    Exported alloc = exported(instance, ALLOC);
+    requireType(instance, ALLOC, FunctionType.of(List.of(ValType.I32), List.of(ValType.I32)));
+    Exported handler = exported(instance, name);
+    requireType(instance, name, FunctionType.of(List.of(ValType.I32, ValType.I32), List.of(ValType.I64)));
+    Memory memory = instance.memory();
+    if (memory == null) {
+      throw new CallException("the module has no memory: bytes calls need one");
+    }
+    long[] ptrAndReply = guarded(() -> {
+      long ptr = alloc.function.apply(input.length)[0] & 0xffffffffL;
+      if (ptr == 0 || ptr + input.length > sizeOf(memory)) {
+        throw new HostFunctions.HostFunctionFailure(ALLOC + "(" + input.length + ") returned " + ptr
+            + ": no room for the input in guest memory (" + sizeOf(memory) + " bytes)");
+      }
+      memory.write((int) ptr, input);
+      return new long[] {ptr, handler.function.apply(ptr, input.length)[0]};
+    }, name);
+    long replyPtr = ptrAndReply[1] >>> 32;
+    long replyLength = ptrAndReply[1] & 0xffffffffL;
+    if (replyPtr + replyLength > sizeOf(memory)) {
+      throw new GuestFailureException(Termination.TRAP, "the reply of " + name + " (" + replyLength
+          + " bytes at address " + replyPtr + ") lies outside guest memory (" + sizeOf(memory) + " bytes)");
+    }
+    if (replyLength > spec.limits().outputBytes()) {
+      throw new GuestFailureException(Termination.OUTPUT_LIMIT, "the reply of " + name + " (" + replyLength
+          + " bytes) is longer than the output limit (" + SizeUnit.format(spec.limits().outputBytes()) + ")");
+    }
+    return memory.readBytes((int) replyPtr, (int) replyLength);
+  }
+
+  /**
+   * A host function that calls its own isolate would run guest code inside guest code: the SDK would free the
+   * outer call's memory, and the outer call would lose its deadline. One call at a time, as on every other thread.
+   */
+  private void refuseReentry(String name) {
+    if (lock.isHeldByCurrentThread()) {
+      throw new CallException("call '" + name + "' came from a host function of the same isolate, during a call: "
+          + "an isolate serves one call at a time");
     }
   }
 
@@ -178,6 +225,18 @@ final class LiveInstance implements Watchdog.Guarded {
       exported.put(name, function);
     }
     return function;
+  }
+
+  private List<String> exportedFunctions() {
+    var exports = module.module().exportSection();
+    List<String> functions = new ArrayList<>();
+    for (int i = 0; i < exports.exportCount(); i++) {
+      Export e = exports.getExport(i);
+      if (e.exportType() == ExternalType.FUNCTION) {
+        functions.add(e.name());
+      }
+    }
+    return functions;
   }
 
   private ExportFunction exportedFunction(Instance instance, String name) {
@@ -221,6 +280,10 @@ final class LiveInstance implements Watchdog.Guarded {
         Instance instance = guest.instantiate(module, spec.hostFunctions(), memoryLimitPages);
         if (instance.exports() != null && hasFunction("_initialize")) {
           instance.export("_initialize").apply();
+        }
+        if (guest.plugin() != null && Plugin.isPlugin(module.module())) {
+          guest.plugin().start(instance); // the plugin's main, up to isolate_serve()
+          plugin = guest.plugin();
         }
         return null;
       }, "instantiation");

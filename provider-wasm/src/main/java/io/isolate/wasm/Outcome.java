@@ -52,6 +52,11 @@ final class Outcome {
       if (t instanceof LimitedMemory.MemoryLimitException) {
         return new Outcome(Termination.MEMORY_LIMIT, -1, t.getMessage());
       }
+      if (t instanceof io.isolate.GuestFailureException g) {
+        String prefix = g.termination() + ": ";
+        String m = messageOf(g);
+        return new Outcome(g.termination(), -1, m.startsWith(prefix) ? m.substring(prefix.length()) : m);
+      }
       if (t instanceof HostFunctions.HostFunctionFailure) {
         return trap(t.getMessage(), memory);
       }

@@ -6,7 +6,6 @@ import io.isolate.Execution;
 import io.isolate.ExitResult;
 import io.isolate.Input;
 import io.isolate.GuestFailureException;
-import io.isolate.HostFunction;
 import io.isolate.InvalidSpecException;
 import io.isolate.IsolateSpec;
 import io.isolate.StartFailedException;
@@ -145,12 +144,6 @@ final class WasmBackend implements IsolateBackend {
   }
 
   private static void checkSpec(IsolateSpec spec) {
-    for (HostFunction f : spec.hostFunctions()) {
-      if (f.isBytes()) {
-        throw new InvalidSpecException("host function " + f + " is a bytes function; PROCESS isolates need "
-            + "typed WebAssembly imports made with HostFunction.of(module, name, params, results, body)");
-      }
-    }
     if (spec.limits().cpus() < 1.0 && !spec.acceptUnenforcedLimits()) {
       throw new InvalidSpecException("cpus (" + spec.limits().cpus() + ") below 1 cannot be enforced at level "
           + "PROCESS: a guest runs on one thread and uses up to one CPU. Use cpus(1) or "
@@ -257,6 +250,11 @@ final class WasmBackend implements IsolateBackend {
   @Override
   public byte[] call(String function, byte[] input) {
     return liveInstance().call(function, input);
+  }
+
+  @Override
+  public java.util.Set<String> functions() {
+    return liveInstance().functions();
   }
 
   private LiveInstance liveInstance() {

@@ -35,17 +35,21 @@ import java.util.Set;
  *       unless unenforced limits are accepted; pids, hostname, rootfs and network do not apply (a guest has no
  *       processes, no host name and no sockets);
  *   <li>mounts: see {@link GuestFileSystem} (copied into memory, confined, read-only enforced);
- *   <li>host functions: typed WebAssembly imports, see {@link io.isolate.HostFunction#of}.
+ *   <li>host functions: typed WebAssembly imports ({@link io.isolate.HostFunction#of}), and bytes functions that
+ *       plugins call by name ({@link io.isolate.HostFunction#ofBytes}).
  * </ul>
  *
  * <p><b>Calls.</b> {@link io.isolate.Isolate#call(String, long...)} calls an exported function with numeric
- * arguments. {@link io.isolate.Isolate#call(String, byte[])} passes bytes by a small contract: the module exports
- * its memory, an allocator {@code isolate_alloc(size: i32) -> i32} (returning 0 when it has no room) and the
- * handler {@code name(ptr: i32, len: i32) -> i64}. The host calls {@code isolate_alloc(input.length)}, copies the
- * input there, calls the handler, and reads its reply from the returned {@code (replyPtr << 32) | replyLen}:
- * bounds-checked against guest memory and at most the output limit long. Freeing is the guest's business (a bump
- * allocator reset per call is enough). A module without {@code isolate_alloc} has no bytes calls
- * ({@link UnsupportedOperationException}).
+ * arguments (an i32 argument must fit in 32 bits). {@link io.isolate.Isolate#call(String, byte[])} calls a
+ * handler of a plugin built with the guest SDK ({@code guest-sdk/}, the same source as at PARAVIRT): see
+ * {@link Plugin} for the contract, bytes host functions ({@link io.isolate.HostFunction#ofBytes}) and the
+ * configuration ({@code Isolate.Builder.config}) it reaches, and its memory rule (the SDK frees each call's memory
+ * when the next begins). A module without the SDK may still take bytes calls by the raw contract: it exports its
+ * memory, an allocator {@code isolate_alloc(size: i32) -> i32} (returning 0 when it has no room) and the handler
+ * {@code name(ptr: i32, len: i32) -> i64}; the host calls {@code isolate_alloc(input.length)}, copies the input
+ * there, calls the handler, and reads its reply from the returned {@code (replyPtr << 32) | replyLen},
+ * bounds-checked against guest memory and at most the output limit long; freeing is then the module's business.
+ * A module with neither has no bytes calls ({@link io.isolate.CallException}).
  * Modules are parsed and compiled once per content hash ({@link ModuleCache}).
  */
 public final class WasmProvider implements IsolationProvider {

@@ -103,9 +103,9 @@ class GuestSdkBuildTest {
 
   @Test
   void formatterAgreesWithLibcSnprintf() throws Exception {
-    Path sdk = NativeBuild.module().resolve("src/main/c/sdk");
+    Path sdk = NativeBuild.sdkSources();
     NativeBuild.gcc(tmp, "-O2", "-Wno-format", "-I", sdk.resolve("include").toString(), "-o", "format-host",
-        NativeBuild.module().resolve("src/test/c/format_check.c").toString(), sdk.resolve("src/format.c").toString());
+        NativeBuild.module().resolve("src/test/c/format_check.c").toString(), sdk.resolve("paravirt/format.c").toString());
     var r = NativeBuild.run(tmp, Map.of(), new byte[0], List.of(tmp.resolve("format-host").toString()));
     assertEquals(0, r.exitCode(), r.stderr());
   }

@@ -40,26 +40,31 @@ class GuestSdkRunTest {
 
   @BeforeAll
   static void compileGuests() throws Exception {
-    Path sdk = NativeBuild.module().resolve("src/main/c/sdk");
+    Path sdk = NativeBuild.sdkSources();
     Path examples = NativeBuild.module().resolve("src/main/c/examples");
     Path tests = NativeBuild.module().resolve("src/test/c");
     List<String> common = new ArrayList<>(List.of("-std=gnu11", "-O2", "-Wall", "-Werror", "-DISOLATE_HOST_HARNESS",
-        "-Dmain=isolate_guest_main", "-I", sdk.resolve("include").toString(), "-I", sdk.resolve("src").toString(),
+        "-Dmain=isolate_guest_main", "-I", sdk.resolve("include").toString(), "-I", sdk.resolve("paravirt").toString(),
         "-c"));
     for (String f : List.of("alloc", "blk", "console", "devices", "format", "hypercall", "rng", "start", "virtio")) {
-      compile(common, sdk.resolve("src/" + f + ".c"), "sdk-" + f + ".o");
+      compile(common, sdk.resolve("paravirt/" + f + ".c"), "sdk-" + f + ".o");
     }
+    compile(common, sdk.resolve("common/config.c"), "sdk-config.o");
     compile(common, examples.resolve("echo/echo.c"), "echo.o");
     compile(common, examples.resolve("sha256/main.c"), "sha256-main.o");
     compile(common, examples.resolve("sha256/sha256.c"), "sha256.o");
     compile(common, examples.resolve("stream/stream.c"), "stream.o");
     compile(common, tests.resolve("guests/services.c"), "services.o");
+    compile(common, sdk.resolve("examples/text/text.c"), "text.o");
+    compile(common, sdk.resolve("examples/kv/kv.c"), "kv.o");
     NativeBuild.gcc(build, "-O2", "-Wall", "-Werror", "-I", sdk.resolve("include").toString(), "-c",
         tests.resolve("harness.c").toString(), "-o", "harness.o");
     link("echo", "echo.o");
     link("sha256", "sha256-main.o", "sha256.o");
     link("stream", "stream.o");
     link("services", "services.o");
+    link("text", "text.o");
+    link("kv", "kv.o");
   }
 
   private static void compile(List<String> flags, Path source, String object) throws Exception {
@@ -193,5 +198,48 @@ class GuestSdkRunTest {
       assertTrue(g.logs.contains("INFO clock ok"), g.logs::toString);
       assertTrue(g.errors.isEmpty(), g.errors::toString);
     }
+  }
+
+  /**
+   * The example plugins of guest-sdk/examples answer the call table that the PROCESS level answers too
+   * (guest-sdk/examples/calls.tsv; provider-wasm's PluginTest runs it against the same sources built for wasm32).
+   */
+  @Test
+  void examplePluginsAnswerTheCallTableSharedWithProcess() throws Exception {
+    Map<String, UnaryOperator<byte[]>> host = new java.util.HashMap<>();
+    host.put("kv.get", key -> {
+      String v = Map.of("alpha", "one", "beta", "two").get(new String(key, StandardCharsets.UTF_8));
+      if (v == null) {
+        throw new IllegalArgumentException("no key " + new String(key, StandardCharsets.UTF_8));
+      }
+      return v.getBytes(StandardCharsets.UTF_8);
+    });
+    host.put(io.isolate.spi.GuestSdk.CONFIG, io.isolate.spi.GuestSdk.configFunction(
+        Map.of("prefix", "value: ", "mode", "strict")));
+    List<String> lines = java.nio.file.Files.readAllLines(NativeBuild.sdkSources().resolve("examples/calls.tsv"));
+    int checked = 0;
+    for (String plugin : List.of("text", "kv")) {
+      try (SdkGuestProcess g = new SdkGuestProcess(build.resolve(plugin), List.of(), host)) {
+        for (String line : lines) {
+          String[] c = line.split("\t", -1);
+          if (line.startsWith("#") || !c[0].equals(plugin)) {
+            continue;
+          }
+          byte[] input = c[2].replace("\\n", "\n").getBytes(StandardCharsets.UTF_8);
+          String expected = c[3].substring(2).replace("\\n", "\n");
+          if (c[3].startsWith("=")) {
+            assertEquals(expected, new String(call(g, c[1], input), StandardCharsets.UTF_8), line);
+          } else {
+            ExecutionException e = assertThrows(ExecutionException.class,
+                () -> g.calls.call(c[1], input).get(20, TimeUnit.SECONDS), line);
+            assertTrue(e.getCause().getMessage().contains("FAILED: ") && e.getCause().getMessage().contains(expected),
+                line + ": " + e.getCause().getMessage());
+          }
+          checked++;
+        }
+        assertTrue(g.errors.isEmpty(), g.errors::toString);
+      }
+    }
+    assertEquals(11, checked, "calls in the table");
   }
 }

@@ -20,6 +20,11 @@ final class NativeBuild {
     return Path.of(System.getProperty("isolate.pv.sources", ".")).toAbsolutePath();
   }
 
+  /** The guest SDK's sources (the repository's guest-sdk/, shared with PROCESS). */
+  static Path sdkSources() {
+    return module().resolve("../guest-sdk").normalize();
+  }
+
   /** The guest SDK built by Maven (target/classes/META-INF/isolate/guest-sdk). */
   static Path sdk() {
     String p = System.getProperty("isolate.pv.guestSdk");

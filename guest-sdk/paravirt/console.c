@@ -532,6 +532,19 @@ int isolate_serve(void) {
     isolate_log(ISOLATE_ERROR, "isolate_serve: the host offers no '%s' port", ISOLATE_CALL_PORT_NAME);
     return -1;
   }
+  /* Announces the handlers (io.isolate.spi.GuestSdk.SERVE): each name followed by a NUL. The host's reply is not
+   * waited for; handle() drops it like any host reply nobody waits for. */
+  static char names[MAX_HANDLERS * (ISOLATE_CALL_MAX_NAME + 1)];
+  size_t at = 0;
+  for (int i = 0; i < handler_count; i++) {
+    size_t n = strlen(handlers[i].name);
+    memcpy(names + at, handlers[i].name, n);
+    at += n;
+    names[at++] = '\0';
+  }
+  if (send_frame(ISOLATE_FRAME_HOST_CALL, 0, next_host_call++, "isolate.serve", names, at) < 0) {
+    return -1;
+  }
   uintptr_t base = isolate_heap_mark();
   for (;;) {
     if (!pending_first && !in.cur && in.header_fill == 0) {
