@@ -6,12 +6,11 @@ import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * The one {@link Isolate} implementation: state checks, events and idempotent close around a provider's backend.
- * Calls and starts hold the read lock, close takes the write lock after killing, so a backend never sees a call
- * racing with its own close.
+ * Calls and starts are counted in flight; close refuses new ones, closes the backend (which ends running work) and
+ * returns only once every counted one has left, so no call outlives close().
  */
 final class DefaultIsolate implements Isolate {
   /** Lifecycle at DEBUG (every state change of every isolate), a provider's broken close at WARNING. */
@@ -23,12 +22,16 @@ final class DefaultIsolate implements Isolate {
   private final IsolateBackend backend;
   private final EventPublisher events;
   private final AtomicBoolean closed = new AtomicBoolean();
-  private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+  /** Calls and starts in flight; close waits until none is (cheaper per call than a read-write lock). */
+  /** The backend's close itself waits for calls to leave: calls skip the count (a call costs tens of ns). */
+  private final boolean callsFencedByBackend;
+  private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
 
   DefaultIsolate(IsolateSpec spec, String provider, IsolateBackend backend, EventPublisher events) {
     this.spec = spec;
     this.provider = provider;
     this.backend = backend;
+    this.callsFencedByBackend = backend.closeAwaitsCalls();
     this.events = events;
     publish(IsolateEvent.Type.CREATED, null);
   }
@@ -50,9 +53,8 @@ final class DefaultIsolate implements Isolate {
 
   @Override
   public Execution start() {
-    lock.readLock().lock();
+    enter();
     try {
-      checkOpen();
       Execution execution = backend.start();
       publish(IsolateEvent.Type.STARTED, null);
       CompletableFuture<ExitResult> observed = execution.onExit().thenApply(r -> {
@@ -86,21 +88,20 @@ final class DefaultIsolate implements Isolate {
         }
       };
     } finally {
-      lock.readLock().unlock();
+      exit();
     }
   }
 
   @Override
   public ExitResult run() {
-    lock.readLock().lock();
+    enter();
     try {
-      checkOpen();
       publish(IsolateEvent.Type.STARTED, null);
       ExitResult r = backend.run();
       publish(typeOf(r.termination()), r);
       return r;
     } finally {
-      lock.readLock().unlock();
+      exit();
     }
   }
 
@@ -115,23 +116,27 @@ final class DefaultIsolate implements Isolate {
   public long[] call(String function, long... args) {
     Objects.requireNonNull(function, "function");
     Objects.requireNonNull(args, "args");
-    lock.readLock().lock();
+    if (callsFencedByBackend) {
+      if (closed.get()) {
+        throw new IllegalStateException("isolate " + id + " is closed");
+      }
+      return backend.call(function, args);
+    }
+    enter();
     try {
-      checkOpen();
       return backend.call(function, args);
     } finally {
-      lock.readLock().unlock();
+      exit();
     }
   }
 
   @Override
   public java.util.Set<String> functions() {
-    lock.readLock().lock();
+    enter();
     try {
-      checkOpen();
       return java.util.Set.copyOf(backend.functions());
     } finally {
-      lock.readLock().unlock();
+      exit();
     }
   }
 
@@ -139,12 +144,17 @@ final class DefaultIsolate implements Isolate {
   public byte[] call(String function, byte[] input) {
     Objects.requireNonNull(function, "function");
     Objects.requireNonNull(input, "input");
-    lock.readLock().lock();
+    if (callsFencedByBackend) {
+      if (closed.get()) {
+        throw new IllegalStateException("isolate " + id + " is closed");
+      }
+      return backend.call(function, input);
+    }
+    enter();
     try {
-      checkOpen();
       return backend.call(function, input);
     } finally {
-      lock.readLock().unlock();
+      exit();
     }
   }
 
@@ -154,12 +164,11 @@ final class DefaultIsolate implements Isolate {
     if (argv.length == 0 || argv[0].isEmpty()) {
       throw new InvalidSpecException("exec needs a program");
     }
-    lock.readLock().lock();
+    enter();
     try {
-      checkOpen();
       return backend.exec(java.util.List.of(argv));
     } finally {
-      lock.readLock().unlock();
+      exit();
     }
   }
 
@@ -167,12 +176,11 @@ final class DefaultIsolate implements Isolate {
   public void copyToIsolate(java.nio.file.Path hostFile, String guestPath) throws java.io.IOException {
     Objects.requireNonNull(hostFile, "hostFile");
     String checked = GuestPaths.check("guestPath", guestPath);
-    lock.readLock().lock();
+    enter();
     try {
-      checkOpen();
       backend.copyIn(hostFile, checked);
     } finally {
-      lock.readLock().unlock();
+      exit();
     }
   }
 
@@ -180,12 +188,11 @@ final class DefaultIsolate implements Isolate {
   public void copyFromIsolate(String guestPath, java.nio.file.Path hostFile) throws java.io.IOException {
     Objects.requireNonNull(hostFile, "hostFile");
     String checked = GuestPaths.check("guestPath", guestPath);
-    lock.readLock().lock();
+    enter();
     try {
-      checkOpen();
       backend.copyOut(checked, hostFile);
     } finally {
-      lock.readLock().unlock();
+      exit();
     }
   }
 
@@ -203,19 +210,25 @@ final class DefaultIsolate implements Isolate {
     if (!published.isRandom()) {
       return published.hostPort();
     }
-    lock.readLock().lock();
+    enter();
     try {
-      checkOpen();
       return backend.mappedPort(guestPort);
     } finally {
-      lock.readLock().unlock();
+      exit();
     }
   }
 
-  private void checkOpen() {
+  /** Counts a call or start in, refusing it once the isolate is closed. */
+  private void enter() {
+    inFlight.incrementAndGet();
     if (closed.get()) {
+      exit();
       throw new IllegalStateException("isolate " + id + " is closed");
     }
+  }
+
+  private void exit() {
+    inFlight.decrementAndGet();
   }
 
   @Override
@@ -223,7 +236,7 @@ final class DefaultIsolate implements Isolate {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    // The backend's close kills running work first, which releases callers holding the read lock.
+    // The backend's close kills running work first, which releases the callers still in flight.
     try {
       backend.close();
     } catch (RuntimeException e) {
@@ -231,8 +244,10 @@ final class DefaultIsolate implements Isolate {
       LOG.log(System.Logger.Level.WARNING, "the " + provider + " provider failed to close isolate " + id
           + "; some of its host resources may remain", e);
     }
-    lock.writeLock().lock();
-    lock.writeLock().unlock();
+    // calls that entered before `closed` was set leave once the backend's close has ended their work
+    while (inFlight.get() != 0) {
+      java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+    }
     publish(IsolateEvent.Type.CLOSED, null);
   }
 

@@ -22,6 +22,18 @@ final class Fixtures {
     }
   }
 
+  /** A resource of a provider's jar (such as the guest SDK's example plugins), by its path there. */
+  static byte[] providerResource(String path) {
+    try (InputStream in = Fixtures.class.getResourceAsStream("/" + path)) {
+      if (in == null) {
+        throw new IllegalStateException("/" + path + " is missing from the class path");
+      }
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /**
    * A static executable of {@code src/main/c/vm} (built by {@code build-elf.sh} into /fixtures/vm/), copied to an
    * executable temporary file so that the HARDWARE level and the native baseline run the very same file.

@@ -23,7 +23,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -34,7 +33,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Calls run on the caller's thread, one at a time (a lock; Wasm instances are not thread-safe), so a call
  * costs no thread hand-off. The wall-time limit applies to each call: the {@link Watchdog} interrupts the caller's
- * thread when it runs out, the call throws {@link GuestFailureException} with {@link Termination#TIMEOUT} and the
+ * thread when it runs out (between the limit and the limit plus 10 ms; a call reads no clock), the call throws {@link GuestFailureException} with {@link Termination#TIMEOUT} and the
  * thread's interrupt flag is cleared again. A call that traps leaves the instance usable, as WebAssembly allows;
  * whatever the trap left half-done in guest memory stays so. The guest's stdout and stderr across all calls share
  * one output budget; stdin is empty unless it was given as bytes or a stream ({@link Input#pipe()} needs a run).
@@ -56,18 +55,33 @@ final class LiveInstance implements Watchdog.Guarded {
   private GuestFailureException instantiationFailure;
   private Watchdog.Guarded registration;
 
-  // Written by the calling thread (holding lock) and read by the watchdog: a call arms the deadline and then
-  // publishes its thread with volatile writes, and disarms under this object's monitor, which stop() also holds,
-  // so an interrupt can never land after the call has returned. Hence one monitor per call, not three.
-  private volatile Thread caller;
-  private volatile long deadline = Long.MAX_VALUE;
-  private volatile long callCpuStart = -1;
+  // A call's state, the one field the calling thread and the stoppers (watchdog, output sink, close) meet on. The
+  // caller writes caller, callGeneration and callCpuStart plainly and publishes them with state = RUNNING; it ends
+  // with one CAS RUNNING -> IDLE. A stopper first wins RUNNING -> STOPPING (the call can then neither end nor another
+  // begin), re-checks its reason against the pinned call, interrupts, and sets STOPPED; a call that finds its CAS
+  // lost waits for STOPPED and takes the interrupt back, so that none ever lands after the call returned. One
+  // fence to begin and one CAS to end: a call into a live instance is mostly this.
+  private static final int IDLE = 0;
+  private static final int RUNNING = 1;
+  private static final int STOPPING = 2;
+  private static final int STOPPED = 3;
+  private final java.util.concurrent.atomic.AtomicInteger state = new java.util.concurrent.atomic.AtomicInteger();
+  private Thread caller;
+  private long callGeneration;
+  private long callCpuStart = -1;
+  // The wall-time clock of a call starts when the watchdog first sees it running (within one check period, 5 ms, of
+  // its start), so that a call reads no clock: System.nanoTime() alone would cost as much as the rest of a call on
+  // some virtual machines. A call is then stopped between its limit and its limit plus two check periods. Both
+  // fields belong to the watchdog thread.
+  private long seenGeneration = -1;
+  private long seenAtNanos;
+  private final long wallNanos;
   /** The CPU-time budget per call in ns, or -1 for none. */
   private final long cpuBudgetNanos;
   private static final java.lang.management.ThreadMXBean THREADS =
       java.lang.management.ManagementFactory.getThreadMXBean();
   private volatile boolean closed;
-  // guarded by this
+  // written by the stopper that won RUNNING -> STOPPING, read by the caller after STOPPED
   private Termination stopReason;
   private String stopDetail;
 
@@ -76,6 +90,7 @@ final class LiveInstance implements Watchdog.Guarded {
     this.moduleSource = moduleSource;
     this.memoryLimitPages = memoryLimitPages;
     this.cpuBudgetNanos = spec.limits().cpuTime().map(java.time.Duration::toNanos).orElse(-1L);
+    this.wallNanos = spec.limits().wallTime().toNanos();
     OutputSink.Budget budget = new OutputSink.Budget(spec.limits().outputBytes());
     this.stdout = new OutputSink(spec.stdout(), budget);
     this.stderr = new OutputSink(spec.stderr(), budget);
@@ -94,10 +109,9 @@ final class LiveInstance implements Watchdog.Guarded {
         throw new CallException("function " + name + " takes " + function.params + " arguments "
             + instance.exportType(name).params() + ", not " + args.length);
       }
-      List<ValType> types = instance.exportType(name).params();
       for (int i = 0; i < args.length; i++) {
         // an i32 takes a signed or an unsigned 32-bit value; anything wider would be cut silently
-        if (types.get(i).equals(ValType.I32) && (args[i] < Integer.MIN_VALUE || args[i] > 0xFFFF_FFFFL)) {
+        if (function.i32[i] && (args[i] < Integer.MIN_VALUE || args[i] > 0xFFFF_FFFFL)) {
           throw new CallException("argument " + (i + 1) + " of " + name + " is an i32, and " + args[i]
               + " does not fit in 32 bits");
         }
@@ -221,7 +235,7 @@ final class LiveInstance implements Watchdog.Guarded {
   private Exported exported(Instance instance, String name) {
     Exported function = exported.get(name);
     if (function == null) {
-      function = new Exported(exportedFunction(instance, name), instance.exportType(name).params().size());
+      function = new Exported(exportedFunction(instance, name), instance.exportType(name).params());
       exported.put(name, function);
     }
     return function;
@@ -303,7 +317,7 @@ final class LiveInstance implements Watchdog.Guarded {
     WasmBackend.Prepared[] prepared = new WasmBackend.Prepared[1];
     guarded(() -> {
       try {
-        prepared[0] = moduleSource.prepare(deadline);
+        prepared[0] = moduleSource.prepare(System.nanoTime() + wallNanos);
       } catch (InterruptedException e) {
         // our stop (the deadline) or the application's interrupt: guarded tells them apart
         Thread.currentThread().interrupt();
@@ -328,13 +342,20 @@ final class LiveInstance implements Watchdog.Guarded {
     return false;
   }
 
+  /** An export as calls use it, looked up and typed once. */
   private static final class Exported {
     final ExportFunction function;
     final int params;
+    /** Which parameters are i32s, whose arguments must fit in 32 bits. */
+    final boolean[] i32;
 
-    Exported(ExportFunction function, int params) {
+    Exported(ExportFunction function, List<ValType> types) {
       this.function = function;
-      this.params = params;
+      this.params = types.size();
+      this.i32 = new boolean[params];
+      for (int i = 0; i < params; i++) {
+        i32[i] = types.get(i).equals(ValType.I32);
+      }
     }
   }
 
@@ -351,10 +372,12 @@ final class LiveInstance implements Watchdog.Guarded {
       throw new IllegalStateException("the CPU-time limit of a call cannot be measured on this thread (a virtual "
           + "thread's CPU time cannot be read): call from a platform thread");
     }
-    deadline = System.nanoTime() + spec.limits().wallTime().toNanos();
+    callGeneration++;
     callCpuStart = cpuBudgetNanos < 0 || !THREADS.isCurrentThreadCpuTimeSupported() ? -1
         : THREADS.getCurrentThreadCpuTime();
     caller = Thread.currentThread();
+    state.setRelease(RUNNING); // publishes the fields above; the end-of-call CAS is the fence
+
     boolean started = guest != null && guest.instance() != null;
     Outcome failure = null;
     long[] result = null;
@@ -367,17 +390,12 @@ final class LiveInstance implements Watchdog.Guarded {
       }
       failure = Outcome.of(t, guest == null ? null : guest.memory(), started);
     } finally {
-      synchronized (this) {
-        caller = null;
-        deadline = Long.MAX_VALUE;
-        stoppedByUs = stopReason != null;
-        if (stoppedByUs) {
-          failure = new Outcome(stopReason, -1, stopDetail);
-          // our interrupt, not the application's: take it back
-          Thread.interrupted();
-        }
+      stoppedByUs = !state.compareAndSet(RUNNING, IDLE) && awaitStopped();
+      if (stoppedByUs) {
+        failure = new Outcome(stopReason, -1, stopDetail);
         stopReason = null;
         stopDetail = null;
+        state.set(IDLE);
       }
     }
     if (failure != null) {
@@ -398,71 +416,105 @@ final class LiveInstance implements Watchdog.Guarded {
         + " to stdout and stderr (the output limit)");
   }
 
-  private synchronized void stop(Termination reason, String detail) {
-    if (caller == null || stopReason != null) {
-      return;
+  /**
+   * After a lost end-of-call CAS: waits until the stopper that pinned this call has interrupted it, takes the
+   * interrupt back (it was ours, not the application's), and says whether the call was stopped. A stopper that
+   * found it had pinned the wrong moment sets RUNNING again, and the call ends normally.
+   */
+  private boolean awaitStopped() {
+    while (true) {
+      int s = state.get();
+      if (s == STOPPED) {
+        Thread.interrupted();
+        return true;
+      }
+      if (s == RUNNING && state.compareAndSet(RUNNING, IDLE)) {
+        return false;
+      }
+      Thread.onSpinWait();
     }
+  }
+
+  /** Stops the running call, if one runs; the first reason wins. */
+  private void stop(Termination reason, String detail) {
+    if (state.compareAndSet(RUNNING, STOPPING)) {
+      interrupt(reason, detail);
+    }
+  }
+
+  /** Having won RUNNING -> STOPPING: records the reason and interrupts the pinned call. */
+  private void interrupt(Termination reason, String detail) {
     stopReason = reason;
     stopDetail = detail;
     caller.interrupt();
+    state.set(STOPPED);
   }
 
   @Override
   public long deadlineNanos() {
-    return deadline;
+    return state.get() == RUNNING && callGeneration == seenGeneration ? seenAtNanos + wallNanos : Long.MAX_VALUE;
   }
 
-  /** The CPU-time budget of a call: the calling thread's CPU time since the call began. */
+  /** Starts the wall-time clock of a call the watchdog sees for the first time; the CPU-time budget of a call. */
   @Override
   public void tick() {
-    Thread t = caller;
-    long start = callCpuStart;
-    if (cpuBudgetNanos < 0 || t == null || start < 0) {
+    if (state.get() != RUNNING) {
       return;
     }
-    if (THREADS.getThreadCpuTime(t.getId()) - start > cpuBudgetNanos) {
-      synchronized (this) {
-        if (caller == t && callCpuStart == start) { // the same call still: none can end or begin meanwhile
-          stop(Termination.CPU_LIMIT, "the CPU-time limit of " + spec.limits().cpuTime().orElseThrow()
-              + " per call ran out");
-        }
+    if (callGeneration != seenGeneration) {
+      seenGeneration = callGeneration;
+      seenAtNanos = System.nanoTime();
+    }
+    Thread t = caller;
+    long start = callCpuStart;
+    if (cpuBudgetNanos < 0 || t == null || start < 0
+        || THREADS.getThreadCpuTime(t.getId()) - start <= cpuBudgetNanos) {
+      return;
+    }
+    if (state.compareAndSet(RUNNING, STOPPING)) {
+      if (caller == t && callCpuStart == start) { // the call measured, not one that began since
+        interrupt(Termination.CPU_LIMIT, "the CPU-time limit of " + spec.limits().cpuTime().orElseThrow()
+            + " per call ran out");
+      } else {
+        state.set(RUNNING);
       }
     }
   }
 
   @Override
-  public synchronized void expire(long nowNanos) {
-    // Checked and acted on under the monitor: the call cannot end, and another begin, in between.
-    if (caller == null || stopReason != null || nowNanos - deadline < 0) {
+  public void expire(long nowNanos) {
+    if (state.get() != RUNNING || callGeneration != seenGeneration || nowNanos - (seenAtNanos + wallNanos) < 0) {
       return;
     }
-    deadline = Long.MAX_VALUE;
-    stop(Termination.TIMEOUT, "the wall-time limit of " + spec.limits().wallTime() + " per call ran out");
+    if (state.compareAndSet(RUNNING, STOPPING)) {
+      if (callGeneration == seenGeneration) { // the call pinned is the one past its deadline, not one that began since
+        interrupt(Termination.TIMEOUT, "the wall-time limit of " + spec.limits().wallTime() + " per call ran out");
+      } else {
+        state.set(RUNNING);
+      }
+    }
   }
 
-  /** Stops a running call, waits briefly for it to leave, writes back read-write mounts, releases everything. */
+  /**
+   * Stops a running call, waits for it to leave (the stop interrupts it within microseconds; a host function that
+   * ignores interrupts is waited for, as the application's own code), writes back read-write mounts and releases
+   * everything. A call that comes after this fails with KILLED: close needs no count of calls above it.
+   */
   void close() {
     closed = true;
     stop(Termination.KILLED, "the isolate was closed during the call");
-    boolean locked = false;
+    lock.lock();
     try {
-      locked = lock.tryLock(1, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    try {
-      if (locked && registration != null) {
+      if (registration != null) {
         Watchdog.get().unregister(registration);
       }
-      if (guest != null && locked) {
+      if (guest != null) {
         guest.writeBack();
         guest.close();
         guest = null;
       }
     } finally {
-      if (locked) {
-        lock.unlock();
-      }
+      lock.unlock();
     }
   }
 }

@@ -257,6 +257,12 @@ final class WasmBackend implements IsolateBackend {
     return liveInstance().functions();
   }
 
+  /** {@link LiveInstance#close()} waits for the call in progress; a later call fails there. */
+  @Override
+  public boolean closeAwaitsCalls() {
+    return true;
+  }
+
   private LiveInstance liveInstance() {
     LiveInstance instance = live;
     if (instance != null && !closed) {

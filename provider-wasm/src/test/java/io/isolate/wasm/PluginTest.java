@@ -203,6 +203,40 @@ class PluginTest {
     }
   }
 
+  /**
+   * Calls racing their deadline: whichever of the call and the watchdog gets there first, a call either returns
+   * its full reply or fails with TIMEOUT, and never leaves an interrupt behind on the calling thread.
+   */
+  @Test
+  void callsRacingTheirDeadlineEndCleanlyEitherWay() throws IOException {
+    byte[] input = new byte[6 << 20];
+    int timeouts = 0;
+    int answered = 0;
+    try (Isolate isolate = testPlugin("probe").limits(Limits.builder().wallTime(Duration.ofMillis(4)).build())
+        .build()) {
+      for (int tries = 0; ; tries++) { // loading and starting the plugin take longer than 4 ms: not part of the race
+        try {
+          isolate.call("echo", new byte[1]);
+          break;
+        } catch (GuestFailureException e) {
+          assertTrue(tries < 500, e.getMessage());
+        }
+      }
+      for (int i = 0; i < 600; i++) {
+        int length = (i * 7919) % input.length;
+        try {
+          assertEquals(length, isolate.call("copy", java.util.Arrays.copyOf(input, length)).length);
+          answered++;
+        } catch (GuestFailureException e) {
+          assertEquals(Termination.TIMEOUT, e.termination(), e.getMessage());
+          timeouts++;
+        }
+        assertTrue(!Thread.currentThread().isInterrupted(), "call " + i + " left an interrupt behind");
+      }
+    }
+    assertTrue(answered > 0 && timeouts > 0, answered + " answered, " + timeouts + " timed out");
+  }
+
   private static int pages(Isolate isolate) {
     return ByteBuffer.wrap(isolate.call("pages", new byte[0])).order(ByteOrder.LITTLE_ENDIAN).getInt();
   }
