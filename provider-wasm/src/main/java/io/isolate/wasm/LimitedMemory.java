@@ -1,6 +1,6 @@
 package io.isolate.wasm;
 
-import com.dylibso.chicory.runtime.ByteBufferMemory;
+import com.dylibso.chicory.runtime.ByteArrayMemory;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Memory;
 import com.dylibso.chicory.wasm.types.DataSegment;
@@ -12,17 +12,18 @@ import com.dylibso.chicory.wasm.types.MemoryLimits;
  * <p>WebAssembly says a refused growth returns -1 to the guest and nothing else happens; the guest decides what
  * to do. A C program usually aborts (a trap) when malloc fails, which would look like an ordinary trap. Because
  * this memory remembers the refusal, a run that traps after one is reported as {@code MEMORY_LIMIT}, naming
- * the limit: see {@link Outcome}. Reads and writes go straight to Chicory's default memory, a final class, so
- * the JIT inlines through this wrapper.
+ * the limit: see {@link Outcome}. Reads and writes go straight to Chicory's byte-array memory, a final class, so
+ * the JIT inlines through this wrapper; it is the faster of Chicory's two (Lua 5.4's fib(30) on raw Chicory, JIT
+ * warm: 0.52 s against 0.70 s with its ByteBuffer memory).
  */
 // Memory still requires lock, waitOn and notify, which Chicory has deprecated for removal: delegated as they are.
 @SuppressWarnings("removal")
 final class LimitedMemory implements Memory {
-  private final ByteBufferMemory delegate;
+  private final ByteArrayMemory delegate;
   private final int limitPages;
   private volatile String refusedGrowth;
 
-  private LimitedMemory(ByteBufferMemory delegate, int limitPages) {
+  private LimitedMemory(ByteArrayMemory delegate, int limitPages) {
     this.delegate = delegate;
     this.limitPages = limitPages;
   }
@@ -39,7 +40,7 @@ final class LimitedMemory implements Memory {
     }
     int maximum = Math.min(declared.maximumPages(), limitPages);
     MemoryLimits capped = new MemoryLimits(declared.initialPages(), maximum, declared.shared());
-    return new LimitedMemory(new ByteBufferMemory(capped), limitPages);
+    return new LimitedMemory(new ByteArrayMemory(capped), limitPages);
   }
 
   static String describePages(long pages) {

@@ -319,6 +319,10 @@ final class ModuleCache {
           "not compiled: " + overCap, bytes.length);
     }
     compilations.incrementAndGet();
+    String huge = HugeMethods.warning(key.substring(0, 12), HugeMethods.countHuge(module));
+    if (huge != null) {
+      LOG.log(System.Logger.Level.WARNING, huge);
+    }
     try {
       return new LoadedModule(key, module, compile(module, InterpreterFallback.FAIL), LoadedModule.Engine.COMPILED,
           "", bytes.length);
