@@ -7,6 +7,7 @@
  *   isolate_call_buffer(size) -> ptr          frees the previous call's memory, then gives `size` bytes for
  *                                             the next call's name followed by its input (0: no room)
  *   isolate_dispatch(name_len, in_len) -> ptr runs the handler; the result record {status, reply ptr, reply len}
+ *   isolate_alloc(size) -> ptr                call memory (0: no room), for the host's typed host functions
  *
  * and the plugin imports from the host, module "isolate":
  *
@@ -40,7 +41,8 @@ struct block {
 
 static struct block *call_blocks;
 
-void *isolate_alloc(size_t size) {
+/* Exported too: a typed host function reaches it through HostFunction.Memory.allocate to hand bytes back. */
+EXPORT("isolate_alloc") void *isolate_alloc(size_t size) {
   if (size > SIZE_MAX - sizeof(struct block)) {
     return NULL;
   }

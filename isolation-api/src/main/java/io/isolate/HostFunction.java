@@ -41,6 +41,30 @@ public final class HostFunction {
 
     /** The memory's current size in bytes. */
     long size();
+
+    /**
+     * Allocates {@code length} bytes of call memory in a plugin built with the guest SDK and returns their address:
+     * how a typed host function hands bytes or a string back (write them there, return the address and length).
+     * The memory belongs to the SDK and is freed with the call, like the plugin's own {@code isolate_alloc}.
+     *
+     * @throws GuestFailureException with {@link Termination#TRAP} when the module was not built with the guest SDK,
+     *     or {@link Termination#MEMORY_LIMIT} when the plugin has no room
+     */
+    default long allocate(int length) {
+      throw new GuestFailureException(Termination.TRAP, "this guest memory cannot allocate");
+    }
+
+    /** Allocates call memory holding {@code bytes} (see {@link #allocate(int)}) and returns its address. */
+    default long allocate(byte[] bytes) {
+      long address = allocate(bytes.length);
+      write(address, bytes);
+      return address;
+    }
+
+    /** Allocates call memory holding {@code text} as UTF-8 (see {@link #allocate(int)}) and returns its address. */
+    default long allocate(String text) {
+      return allocate(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
   }
 
   /** The body of a typed host function. An exception thrown here traps the guest with its message. */

@@ -128,5 +128,24 @@ final class HostFunctions {
       Memory m = instance.memory();
       return m == null ? 0 : (long) m.pages() * Memory.PAGE_SIZE;
     }
+
+    @Override
+    public long allocate(int length) {
+      if (length < 0) {
+        throw new IllegalArgumentException("length " + length + " is negative");
+      }
+      if (!Plugin.isPlugin(instance.module())) {
+        throw new GuestFailureException(Termination.TRAP, "host function " + function + " allocated guest memory, "
+            + "but the module was not built with the guest SDK (it exports no " + Plugin.ABI_EXPORT + ")");
+      }
+      // a nested guest call on this thread, inside the host function's own call: the SDK's call memory
+      long address = instance.export(Plugin.ALLOC).apply(length)[0] & 0xffffffffL;
+      if (address == 0) {
+        throw new GuestFailureException(Termination.MEMORY_LIMIT, "host function " + function + " asked the plugin "
+            + "for " + length + " bytes, and it has no room");
+      }
+      check("allocation", address, length);
+      return address;
+    }
   }
 }

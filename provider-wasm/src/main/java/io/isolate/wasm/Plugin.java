@@ -42,6 +42,8 @@ final class Plugin {
   static final String START = "isolate_start";
   static final String CALL_BUFFER = "isolate_call_buffer";
   static final String DISPATCH = "isolate_dispatch";
+  /** The SDK's call-memory allocator, which typed host functions reach through {@code HostFunction.Memory}. */
+  static final String ALLOC = "isolate_alloc";
 
   static final int OK = 0;
   static final int NO_SUCH_FUNCTION = 1;

@@ -43,7 +43,7 @@ class PluginTest {
 
   @BeforeAll
   static void buildTestPlugins() throws Exception {
-    for (String name : List.of("probe", "no_serve")) {
+    for (String name : List.of("probe", "no_serve", "greeter")) {
       Path source = Path.of("src/test/c/plugins", name + ".c").toAbsolutePath();
       Process p = new ProcessBuilder("clang", "--target=wasm32-wasi", "-O2", "-mexec-model=reactor",
           "-Wl,--strip-debug", "-Wall", "-Werror", "-I", sdk().resolve("include").toString(), "-o",
@@ -283,6 +283,34 @@ class PluginTest {
       GuestFailureException e = assertThrows(GuestFailureException.class, () -> isolate.call("echo", utf8("x")));
       assertTrue(e.getMessage().contains("the plugin's main returned 3 without calling isolate_serve()"),
           e.getMessage());
+    }
+  }
+
+  @Test
+  void aTypedHostFunctionHandsAStringBackInCallMemory() throws IOException {
+    HostFunction greet = HostFunction.of("env", "greet", List.of(HostFunction.ValueType.I32,
+        HostFunction.ValueType.I32), List.of(HostFunction.ValueType.I64), (memory, args) -> {
+          byte[] greeting = utf8("hello, " + memory.readString(args[0], (int) args[1]));
+          return new long[] {memory.allocate(greeting) << 32 | greeting.length};
+        });
+    try (Isolate isolate = testPlugin("greeter").hostFunction(greet).build()) {
+      for (int i = 0; i < 2_000; i++) { // call memory: freed call after call
+        assertEquals("hello, world " + i, text(isolate.call("greet", utf8("world " + i))));
+      }
+    }
+  }
+
+  @Test
+  void allocatingInAModuleWithoutTheSdkTrapsWithTheReason() {
+    HostFunction log = HostFunction.of("env", "log", List.of(HostFunction.ValueType.I32,
+        HostFunction.ValueType.I32), List.of(), (memory, args) -> {
+          memory.allocate(16);
+          return new long[0];
+        });
+    try (Isolate isolate = plugin(Fixtures.wasm("lib")).hostFunction(WasmCallTest.HOST_ADD).hostFunction(log)
+        .build()) {
+      GuestFailureException e = assertThrows(GuestFailureException.class, () -> isolate.call("greet"));
+      assertTrue(e.getMessage().contains("was not built with the guest SDK"), e.getMessage());
     }
   }
 
