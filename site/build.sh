@@ -53,6 +53,20 @@ for generated in "$SITE/docs/img/"*.svg; do
     || echo "site/build.sh: warning: $name was generated but docs/performance.md does not show it" >&2
 done
 
+# --- 1b. guest SDK downloads ---------------------------------------------------------------------------------
+# The guest SDK as each provider's jar ships it (header, library, example plugins and their sources), as archives
+# the PROCESS and PARAVIRT pages link to.
+echo "== guest SDK downloads"
+mkdir -p "$SITE/docs/downloads"
+rm -f "$SITE/docs/downloads/"*.tar.gz
+for sdk in "provider-wasm:guest-sdk-wasm" "provider-pv:guest-sdk"; do
+  module="${sdk%%:*}"
+  folder="${sdk##*:}"
+  dir="$ROOT/$module/target/classes/META-INF/isolate"
+  [ -d "$dir/$folder" ] || fail "$dir/$folder does not exist: build first (cd $ROOT && mvn -q -DskipTests install)"
+  tar -czf "$SITE/docs/downloads/isolate-$folder.tar.gz" -C "$dir" "$folder"
+done
+
 # --- 2. strict build ------------------------------------------------------------------------------------------
 echo "== mkdocs build --strict"
 (cd "$SITE" && mkdocs build --strict --clean) \
@@ -111,5 +125,11 @@ for svg in "${wanted[@]}"; do
 done
 check_page performance /performance/ 1280,2000 \
   --heading "Performance" --heading "Method" --heading "Plots" --heading "Figures" "${plot_args[@]}"
+
+for archive in isolate-guest-sdk-wasm.tar.gz isolate-guest-sdk.tar.gz; do
+  python3 -c "import urllib.request, sys; r = urllib.request.urlopen('$BASE/downloads/$archive', timeout=5); \
+sys.exit(0 if r.status == 200 and r.read(2) == b'\\x1f\\x8b' else 1)" \
+    || fail "$BASE/downloads/$archive is not served as a gzip archive"
+done
 
 echo "== site OK: $BUILD (screenshots in $SHOTS)"
