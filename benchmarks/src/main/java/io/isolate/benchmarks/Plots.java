@@ -44,6 +44,12 @@ public final class Plots {
       String benchmark = r.path("benchmark").asText();
       int dot = benchmark.lastIndexOf('.');
       String cls = benchmark.substring(benchmark.lastIndexOf('.', dot - 1) + 1, dot);
+      // a parameterized benchmark is one group per parameter set: its methods compare within it
+      var params = r.path("params").fields();
+      while (params.hasNext()) {
+        var param = params.next();
+        cls += "-" + param.getKey() + "-" + param.getValue().asText();
+      }
       JsonNode metric = r.path("primaryMetric");
       JsonNode p = metric.path("scorePercentiles");
       double median = p.has("50.0") ? p.path("50.0").asDouble() : metric.path("score").asDouble();

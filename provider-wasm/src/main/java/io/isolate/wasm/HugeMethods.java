@@ -13,7 +13,8 @@ import java.util.List;
  * {@code sqlite3VdbeExec}) is far above the limit. Measured on this project's machine, Lua 5.4 running fib(30) and a
  * table loop on raw Chicory: 5.4 s with the JVM's default, 0.70 s with {@code -XX:-DontCompileHugeMethods}
  * (natively 0.067 s). The flag cannot be changed in a running JVM, so a module with such functions is named in a
- * WARNING when it loads into a JVM without it; the {@code isolate} command starts its JVM with it.
+ * WARNING when it loads into a JVM without it (the first such module; later ones at DEBUG); the {@code isolate}
+ * command starts its JVM with it.
  */
 final class HugeMethods {
   /** The flag that lets HotSpot compile methods of any size. */
@@ -23,7 +24,15 @@ final class HugeMethods {
 
   private static final boolean SKIPPED = skipsHugeMethods(ManagementFactory.getRuntimeMXBean().getInputArguments());
 
+  private static final java.util.concurrent.atomic.AtomicBoolean WARNED =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
   private HugeMethods() {}
+
+  /** True the first time it is asked in this JVM: the warning is said once, later modules at DEBUG. */
+  static boolean firstWarning() {
+    return WARNED.compareAndSet(false, true);
+  }
 
   /** Whether this JVM leaves huge methods to its bytecode interpreter (the last flag given wins; on by default). */
   static boolean jvmSkipsHugeMethods() {

@@ -321,7 +321,8 @@ final class ModuleCache {
     compilations.incrementAndGet();
     String huge = HugeMethods.warning(key.substring(0, 12), HugeMethods.countHuge(module));
     if (huge != null) {
-      LOG.log(System.Logger.Level.WARNING, huge);
+      // once per JVM at WARNING (printf alone is such a function in every C module that links it), then DEBUG
+      LOG.log(HugeMethods.firstWarning() ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG, huge);
     }
     try {
       return new LoadedModule(key, module, compile(module, InterpreterFallback.FAIL), LoadedModule.Engine.COMPILED,
