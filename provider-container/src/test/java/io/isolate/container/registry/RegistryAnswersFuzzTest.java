@@ -4,20 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import io.isolate.ImageReference;
 import io.isolate.InvalidSpecException;
-import io.isolate.container.RegistrySettings;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Map;
-import java.util.Set;
 
 /**
  * Fuzz target: a hostile registry's answers. A server on 127.0.0.1 answers with the input's documents, separated by
@@ -31,10 +21,7 @@ import java.util.Set;
  */
 class RegistryAnswersFuzzTest {
   private static final String SEPARATOR = "\n----\n";
-  private static HttpServer server;
-  private static volatile String[] docs = new String[0];
-  private static Path cache;
-  private static int count;
+  private static HostileRegistry registry;
 
   @FuzzTest
   void resolvesOrRefusesAnyAnswers(byte[] input) throws IOException {
@@ -44,7 +31,6 @@ class RegistryAnswersFuzzTest {
     } catch (InvalidSpecException refused) {
       assertNotNull(refused.getMessage());
     }
-    start();
     String[] parts = text.split(SEPARATOR, 5);
     String challenge = parts[0];
     String config = parts.length > 3 ? parts[3] : "{}";
@@ -53,21 +39,16 @@ class RegistryAnswersFuzzTest {
     String secondHex = ImagePuller.sha256(second.getBytes(StandardCharsets.UTF_8));
     String first = fill(parts.length > 1 ? parts[1] : "", configHex, config, secondHex, second);
     String token = parts.length > 4 ? parts[4] : "{\"token\":\"t\"}";
-    docs = new String[] {challenge, first, second, config, token};
-    // each input its own cache, so that nothing an earlier input left decides this one
-    RegistrySettings settings = new RegistrySettings(Set.of(), Map.of(), java.util.Optional.of(cache.resolve(
-        "no-config.json")), true, null);
-    ImagePuller puller = new ImagePuller(cache.resolve("run-" + count++), settings);
     try {
-      ImagePuller.Resolved r = puller.resolve(ImageReference.parse("127.0.0.1:" + server.getAddress().getPort()
-          + "/fuzz/image:1"));
+      // each input a cache of its own, so that nothing an earlier input left decides this one
+      ImagePuller.Resolved r = registry().resolve(challenge, first, second, config, token);
       assertEquals(configHex, ImagePuller.sha256(r.config()));
     } catch (IOException refused) {
       assertNotNull(refused.getMessage());
     }
   }
 
-  private static String fill(String doc, String configHex, String config, String manifestHex, String manifest) {
+  static String fill(String doc, String configHex, String config, String manifestHex, String manifest) {
     String out = doc.replace("<CS>", Integer.toString(config.getBytes(StandardCharsets.UTF_8).length))
         .replace("<C>", "sha256:" + configHex);
     if (manifestHex != null) {
@@ -77,53 +58,12 @@ class RegistryAnswersFuzzTest {
     return out;
   }
 
-  private static synchronized void start() throws IOException {
-    if (server != null) {
-      return;
+  private static synchronized HostileRegistry registry() throws IOException {
+    if (registry == null) {
+      HostileRegistry r = new HostileRegistry();
+      Runtime.getRuntime().addShutdownHook(new Thread(r::close));
+      registry = r;
     }
-    cache = Files.createTempDirectory("isolate-registry-fuzz");
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> delete(cache)));
-    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
-    server.createContext("/", RegistryAnswersFuzzTest::answer);
-    server.start();
-  }
-
-  private static void answer(HttpExchange x) throws IOException {
-    String[] d = docs;
-    String path = x.getRequestURI().getPath();
-    String body;
-    int status = 200;
-    if (path.startsWith("/token")) {
-      body = d[4];
-    } else if (!d[0].isBlank() && x.getRequestHeaders().getFirst("Authorization") == null) {
-      x.getResponseHeaders().add("WWW-Authenticate", d[0].replace("<REALM>", "http://127.0.0.1:"
-          + server.getAddress().getPort() + "/token").replaceAll("[\\r\\n]", " "));
-      status = 401;
-      body = "";
-    } else if (path.contains("/manifests/sha256:")) {
-      body = d[2];
-    } else if (path.contains("/manifests/")) {
-      body = d[1];
-    } else if (path.contains("/blobs/")) {
-      body = d[3];
-    } else {
-      status = 404;
-      body = "{\"errors\":[{\"code\":\"NOT_FOUND\",\"message\":\"" + path + "\"}]}";
-    }
-    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    x.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
-    try (OutputStream out = x.getResponseBody()) {
-      out.write(bytes);
-    }
-  }
-
-  private static void delete(Path dir) {
-    try (var walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException ignored) {
-      // a temporary directory
-    }
+    return registry;
   }
 }
