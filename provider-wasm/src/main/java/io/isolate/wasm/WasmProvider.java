@@ -83,8 +83,12 @@ public final class WasmProvider implements IsolationProvider {
       var module = com.dylibso.chicory.wasm.Parser.parse(PROBE_MODULE);
       var instance = com.dylibso.chicory.runtime.Instance.builder(module).withStart(false).build();
       instance.export("_start").apply();
+      boolean compiles = ModuleCache.shared().compiles();
       return Availability.available("Chicory " + chicoryVersion() + " on Java " + Runtime.version().feature()
-          + " (" + (ModuleCache.shared().compiles() ? "runtime compiler" : "interpreter") + ")");
+          + " (" + (compiles ? "runtime compiler" : "interpreter") + ")"
+          + (compiles && HugeMethods.jvmSkipsHugeMethods() ? "; this JVM never JIT-compiles methods above 8,000 "
+              + "bytes, so interpreters and databases run several times slower: start it with "
+              + HugeMethods.JVM_FLAG : ""));
     } catch (RuntimeException | LinkageError e) {
       return Availability.unavailable("Chicory could not instantiate a minimal module: " + e);
     }
