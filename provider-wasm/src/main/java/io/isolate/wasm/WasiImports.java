@@ -5,70 +5,58 @@ import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.WasmFunctionHandle;
 import com.dylibso.chicory.runtime.WasmRuntimeException;
 import com.dylibso.chicory.wasi.WasiPreview1;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Chicory's WASI preview 1 functions with two additions: read-only preopens are enforced (see
- * {@link GuestFileSystem}), and calls Chicory does not implement fail with {@code ENOSYS} and are counted for
- * {@link io.isolate.ExitResult#unsupportedCalls()} instead of crashing the guest.
+ * Chicory's WASI preview 1 functions with three additions: read-only preopens are enforced (see
+ * {@link GuestFileSystem}), the file calls where Chicory departs from WASI as Wasmtime implements it are answered or
+ * corrected by {@link WasiFileCalls}, and calls Chicory does not implement fail with {@code ENOSYS} and are counted
+ * for {@link io.isolate.ExitResult#unsupportedCalls()} instead of crashing the guest.
  *
- * <p>Read-only is tracked per file descriptor: the preopens get descriptors 3, 4, ... in the order Chicory
- * allocates them, a descriptor opened through a read-only one is read-only, and {@code fd_renumber} and
- * {@code fd_close} keep the table in step. All of this runs on the guest's one thread.
+ * <p>Read-only is tracked per file descriptor ({@link GuestDescriptors}): a descriptor opened through a read-only
+ * one is read-only. A guest without preopens cannot open a file, so it gets Chicory's file functions unwrapped.
  */
 final class WasiImports {
   static final String MODULE = "wasi_snapshot_preview1";
 
-  // WASI preview 1 numbers (wasi_snapshot_preview1 witx).
-  private static final int ESUCCESS = 0;
-  private static final int FILETYPE_UNKNOWN = 0;
-  private static final int FILETYPE_CHARACTER_DEVICE = 2;
-  private static final int ENOSYS = 52;
-  private static final int EROFS = 69;
-  private static final int OFLAGS_CREAT = 1;
-  private static final int OFLAGS_TRUNC = 8;
-  private static final int FDFLAGS_APPEND = 1;
-  private static final long RIGHT_FD_WRITE = 1L << 6;
-  private static final long RIGHT_FD_ALLOCATE = 1L << 8;
-  private static final long RIGHT_FD_FILESTAT_SET_SIZE = 1L << 22;
   private static final String UNSUPPORTED = "We don't yet support this WASI call";
 
   /**
-   * The functions Chicory 1.7.5 answers with "We don't yet support this WASI call". Only these, and the file
-   * functions when a read-only preopen exists, are wrapped: the hot ones ({@code fd_write}, {@code fd_read})
-   * stay Chicory's own.
+   * The functions Chicory 1.7.5 answers with "We don't yet support this WASI call". Only these, the file functions
+   * when a read-only preopen exists and the file functions {@link WasiFileCalls} answers when any preopen exists
+   * are wrapped: {@code fd_read} stays Chicory's own, and {@code fd_write} does too for a guest without preopens.
    */
   private static final Set<String> UNSUPPORTED_BY_CHICORY = Set.of("adapter_close_badfd", "adapter_open_badfd",
       "proc_raise", "sock_accept", "sock_recv", "sock_send", "sock_shutdown");
   private static final Set<String> READ_ONLY_GUARDED = Set.of("path_open", "path_create_directory",
       "path_remove_directory", "path_unlink_file", "path_filestat_set_times", "fd_filestat_set_times",
       "fd_filestat_set_size", "fd_allocate", "path_symlink", "path_rename", "path_link", "fd_renumber", "fd_close");
+  private static final Set<String> ANSWERED_FOR_FILES = Set.of("path_open", "fd_write", "fd_fdstat_set_flags",
+      "path_link", "path_symlink", "path_filestat_set_times", "fd_renumber", "fd_close");
 
-  private final Map<Integer, Boolean> readOnlyFds = new HashMap<>();
+  private final GuestDescriptors fds;
   private final Map<String, Long> unsupported = new TreeMap<>();
   private final boolean anyReadOnly;
+  private final boolean anyPreopen;
 
   WasiImports(List<GuestFileSystem.Preopen> preopens) {
-    boolean ro = false;
-    for (int i = 0; i < preopens.size(); i++) {
-      readOnlyFds.put(3 + i, preopens.get(i).readOnly);
-      ro |= preopens.get(i).readOnly;
-    }
-    this.anyReadOnly = ro;
+    this.fds = new GuestDescriptors(preopens);
+    this.anyReadOnly = preopens.stream().anyMatch(p -> p.readOnly);
+    this.anyPreopen = !preopens.isEmpty();
   }
 
   /** Chicory's functions of {@code wasi}, some of them wrapped. */
   HostFunction[] functions(WasiPreview1 wasi) {
+    WasiFileCalls files = new WasiFileCalls(wasi, fds);
     HostFunction[] functions = wasi.toHostFunctions();
     for (int i = 0; i < functions.length; i++) {
       HostFunction f = functions[i];
       if (UNSUPPORTED_BY_CHICORY.contains(f.name()) || (anyReadOnly && READ_ONLY_GUARDED.contains(f.name()))
-          || f.name().equals("fd_fdstat_get")) {
-        functions[i] = new HostFunction(f.module(), f.name(), f.functionType(), wrap(f.name(), f.handle()));
+          || (anyPreopen && ANSWERED_FOR_FILES.contains(f.name())) || f.name().equals("fd_fdstat_get")) {
+        functions[i] = new HostFunction(f.module(), f.name(), f.functionType(), wrap(f.name(), f.handle(), files));
       }
     }
     return functions;
@@ -79,7 +67,7 @@ final class WasiImports {
     return Map.copyOf(unsupported);
   }
 
-  private WasmFunctionHandle wrap(String name, WasmFunctionHandle handle) {
+  private WasmFunctionHandle wrap(String name, WasmFunctionHandle handle, WasiFileCalls files) {
     WasmFunctionHandle counted = (instance, args) -> {
       try {
         return handle.apply(instance, args);
@@ -88,57 +76,55 @@ final class WasiImports {
           synchronized (this) {
             unsupported.merge(name, 1L, Long::sum);
           }
-          return new long[] {ENOSYS};
+          return new long[] {WasiNumbers.ENOSYS};
         }
         throw e;
       }
     };
     return switch (name) {
       case "path_open" -> (instance, args) -> {
-        int dirFd = (int) args[0];
         long oflags = args[4];
         long rights = args[5];
         long fdflags = args[7];
-        boolean writes = (oflags & (OFLAGS_CREAT | OFLAGS_TRUNC)) != 0 || (fdflags & FDFLAGS_APPEND) != 0
-            || (rights & (RIGHT_FD_WRITE | RIGHT_FD_ALLOCATE | RIGHT_FD_FILESTAT_SET_SIZE)) != 0;
-        if (writes && readOnly(dirFd)) {
-          return new long[] {EROFS};
+        boolean writes = (oflags & (WasiNumbers.OFLAGS_CREAT | WasiNumbers.OFLAGS_TRUNC)) != 0
+            || (fdflags & WasiNumbers.FDFLAGS_APPEND) != 0 || (rights & (WasiNumbers.RIGHT_FD_WRITE
+                | WasiNumbers.RIGHT_FD_ALLOCATE | WasiNumbers.RIGHT_FD_FILESTAT_SET_SIZE)) != 0;
+        if (writes && fds.readOnly((int) args[0])) {
+          return new long[] {WasiNumbers.EROFS};
         }
-        long[] result = counted.apply(instance, args);
-        if (result[0] == ESUCCESS) {
-          int opened = instance.memory().readInt((int) args[8]);
-          readOnlyFds.put(opened, readOnly(dirFd));
-        }
-        return result;
+        return files.pathOpen(instance, args, counted);
       };
-      case "path_create_directory", "path_remove_directory", "path_unlink_file", "path_filestat_set_times",
-          "fd_filestat_set_times", "fd_filestat_set_size", "fd_allocate" -> guarded(counted, 0);
-      case "path_symlink" -> guarded(counted, 2);
+      case "path_create_directory", "path_remove_directory", "path_unlink_file", "fd_filestat_set_times",
+          "fd_filestat_set_size", "fd_allocate" -> guarded(counted, 0);
+      case "path_filestat_set_times" -> guarded((instance, args) -> files.pathFilestatSetTimes(instance, args,
+          counted), 0);
+      case "path_symlink" -> guarded((instance, args) -> files.pathSymlink(instance, args, counted), 2);
       case "path_rename" -> guarded(counted, 0, 3);
-      case "path_link" -> guarded(counted, 0, 4);
+      case "path_link" -> guarded((instance, args) -> files.pathLink(instance, args, counted), 0, 4);
+      case "fd_write" -> (instance, args) -> files.fdWrite(instance, args, counted);
+      case "fd_fdstat_set_flags" -> (instance, args) -> files.fdFdstatSetFlags(instance, args, counted);
       case "fd_renumber" -> (instance, args) -> {
         long[] result = counted.apply(instance, args);
-        if (result[0] == ESUCCESS) {
-          Boolean ro = readOnlyFds.remove((int) args[0]);
-          readOnlyFds.put((int) args[1], ro != null && ro);
+        if (result[0] == WasiNumbers.ESUCCESS) {
+          fds.renumbered((int) args[0], (int) args[1]);
         }
         return result;
       };
       case "fd_fdstat_get" -> (instance, args) -> {
+        long[] result = files.fdFdstatGet(instance, args, counted);
         // Chicory calls the standard streams character devices, which C's isatty() takes for a terminal; an
         // isolate's stdio is captured, a stream or a pipe, never a terminal (a program such as SQLite's shell
         // would turn interactive): their filetype is "unknown", as a runtime says of a pipe
-        long[] result = counted.apply(instance, args);
-        if (result[0] == ESUCCESS && args[0] >= 0 && args[0] <= 2
-            && instance.memory().read((int) args[1]) == FILETYPE_CHARACTER_DEVICE) {
-          instance.memory().writeByte((int) args[1], (byte) FILETYPE_UNKNOWN);
+        if (result[0] == WasiNumbers.ESUCCESS && args[0] >= 0 && args[0] <= 2
+            && instance.memory().read((int) args[1]) == WasiNumbers.FILETYPE_CHARACTER_DEVICE) {
+          instance.memory().writeByte((int) args[1], (byte) WasiNumbers.FILETYPE_UNKNOWN);
         }
         return result;
       };
       case "fd_close" -> (instance, args) -> {
         long[] result = counted.apply(instance, args);
-        if (result[0] == ESUCCESS) {
-          readOnlyFds.remove((int) args[0]);
+        if (result[0] == WasiNumbers.ESUCCESS) {
+          fds.closed((int) args[0]);
         }
         return result;
       };
@@ -149,15 +135,11 @@ final class WasiImports {
   private WasmFunctionHandle guarded(WasmFunctionHandle handle, int... fdArgs) {
     return (Instance instance, long... args) -> {
       for (int i : fdArgs) {
-        if (readOnly((int) args[i])) {
-          return new long[] {EROFS};
+        if (fds.readOnly((int) args[i])) {
+          return new long[] {WasiNumbers.EROFS};
         }
       }
       return handle.apply(instance, args);
     };
-  }
-
-  private boolean readOnly(int fd) {
-    return Boolean.TRUE.equals(readOnlyFds.get(fd));
   }
 }

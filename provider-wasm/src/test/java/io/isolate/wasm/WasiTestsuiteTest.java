@@ -33,17 +33,17 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code env} given, the spec's {@code root} directory (copied, since cases write into it) preopened as {@code /},
  * and a case passes when its exit code (default 0) and its stdout (when the spec gives one) match.
  *
- * <p>Every case must pass except those in {@link #KNOWN_FAILURES}, each a gap of the PROCESS level's WASI: the test
- * fails on a new failure, and on a known one that now passes (so that the list only shrinks). The count is printed.
+ * <p>Every case must pass except those in {@link #KNOWN_FAILURES} (none today), each a gap of the PROCESS level's
+ * WASI: the test fails on a new failure, and on a known one that now passes (so that the list only shrinks). The count
+ * is printed.
  */
 class WasiTestsuiteTest {
   /**
-   * Cases that fail today, by suite and name: the gaps of the PROCESS level's WASI that the plugin issue names
-   * (opening a file with O_APPEND for pwrite, fd_fdstat_set_flags, hard links, symbolic links with trailing slashes,
-   * the filestat of a symbolic link, rights on truncation). Wasmtime 38 fails 6 of 75 of the suite's cases.
+   * Cases that fail today, by suite and name: none. The six that once did (opening a file with O_APPEND for pwrite,
+   * fd_fdstat_set_flags, hard links to symbolic links, symbolic links with trailing slashes, the times of a symbolic
+   * link, rights on truncation) are answered by {@link WasiFileCalls}. A case added here must say why it fails.
    */
-  static final Set<String> KNOWN_FAILURES = Set.of("c:pwrite-with-append", "rust:fd_flags_set", "rust:path_link",
-      "rust:path_symlink_trailing_slashes", "rust:symlink_filestat", "rust:truncation_rights");
+  static final Set<String> KNOWN_FAILURES = Set.of();
 
   @TempDir Path tmp;
 
