@@ -18,15 +18,6 @@ long isolate_log_raw(int level, const void *msg, size_t len) {
   return isolate_hypercall(ISOLATE_HC_LOG, level, (long)isolate_virt_to_phys(msg), (long)len, 0);
 }
 
-void isolate_log(int level, const char *fmt, ...) {
-  char line[512];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = isolate_vsnprintf(line, sizeof line, fmt, ap);
-  va_end(ap);
-  isolate_log_raw(level, line, n < (int)sizeof line ? (size_t)n : sizeof line - 1);
-}
-
 int64_t isolate_clock(int clock_id) {
   return isolate_hypercall(ISOLATE_HC_CLOCK, clock_id, 0, 0, 0);
 }

@@ -19,7 +19,6 @@
  * Call memory is a chain of malloc'd blocks released when the next call begins, so a plugin's memory stays as
  * large as its largest call, however many calls it serves.
  */
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "isolate_guest.h"
@@ -178,15 +177,4 @@ int isolate_host_call(const char *name, const void *in, size_t in_len, void **ou
 long isolate_log_raw(int level, const void *msg, size_t len) {
   host_log(level, msg, (uint32_t)(len > ISOLATE_LOG_MAX ? ISOLATE_LOG_MAX : len));
   return 0;
-}
-
-void isolate_log(int level, const char *fmt, ...) {
-  char line[512];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(line, sizeof line, fmt, ap);
-  va_end(ap);
-  if (n >= 0) {
-    isolate_log_raw(level, line, n < (int)sizeof line ? (size_t)n : sizeof line - 1);
-  }
 }

@@ -87,36 +87,13 @@ class ParavirtIsolateTest {
    * that PROCESS answers (guest-sdk/examples/calls.tsv), list their handlers, and refuse unknown ones alike.
    */
   @Test
-  void examplePluginsAnswerTheCallTableSharedWithProcess() throws Exception {
-    java.util.function.UnaryOperator<byte[]> kvGet = key -> {
-      String v = Map.of("alpha", "one", "beta", "two").get(new String(key, StandardCharsets.UTF_8));
-      if (v == null) {
-        throw new IllegalArgumentException("no key " + new String(key, StandardCharsets.UTF_8));
-      }
-      return v.getBytes(StandardCharsets.UTF_8);
-    };
-    Path module = Path.of(System.getProperty("isolate.pv.sources", "."));
-    List<String> lines = Files.readAllLines(module.resolve("../guest-sdk/examples/calls.tsv"));
+  void examplePluginsAnswerTheCallTableSharedWithProcess() {
     int checked = 0;
     for (String plugin : List.of("text", "kv")) {
-      try (Isolate isolate = isolate(plugin).hostFunction(io.isolate.HostFunction.ofBytes("kv.get", kvGet))
-          .config("prefix", "value: ").config("mode", "strict").build()) {
-        for (String line : lines) {
-          String[] c = line.split("\t", -1);
-          if (line.startsWith("#") || !c[0].equals(plugin)) {
-            continue;
-          }
-          byte[] input = c[2].replace("\\n", "\n").getBytes(StandardCharsets.UTF_8);
-          String expected = c[3].substring(2).replace("\\n", "\n");
-          if (c[3].startsWith("=")) {
-            assertEquals(expected, new String(isolate.call(c[1], input), StandardCharsets.UTF_8), line);
-          } else {
-            io.isolate.GuestFailureException e = assertThrows(io.isolate.GuestFailureException.class,
-                () -> isolate.call(c[1], input), line);
-            assertTrue(e.getMessage().contains("FAILED: ") && e.getMessage().contains(expected), line + ": " + e);
-          }
-          checked++;
-        }
+      try (Isolate isolate = isolate(plugin)
+          .hostFunction(io.isolate.HostFunction.ofBytes("kv.get", io.isolate.conformance.PluginCallTable::kvGet))
+          .config(io.isolate.conformance.PluginCallTable.KV_CONFIG).build()) {
+        checked += io.isolate.conformance.PluginCallTable.check(plugin, isolate::call);
         assertTrue(isolate.functions().contains(plugin.equals("text") ? "upper" : "lookup"),
             isolate.functions()::toString);
         assertThrows(io.isolate.CallException.class, () -> isolate.call("absent", new byte[0]));

@@ -254,20 +254,14 @@ final class LiveInstance implements Watchdog.Guarded {
   }
 
   private ExportFunction exportedFunction(Instance instance, String name) {
-    var exports = module.module().exportSection();
-    List<String> functions = new ArrayList<>();
-    for (int i = 0; i < exports.exportCount(); i++) {
-      Export e = exports.getExport(i);
-      if (e.exportType() == ExternalType.FUNCTION) {
-        functions.add(e.name());
-        if (e.name().equals(name)) {
-          return instance.export(name);
-        }
-      }
+    List<String> functions = exportedFunctions();
+    if (functions.contains(name)) {
+      return instance.export(name);
     }
     throw new CallException("the module exports no function '" + name + "'; it exports "
         + (functions.isEmpty() ? "no functions" : String.join(", ", functions)));
   }
+
 
   private Instance instance() {
     if (instantiationFailure != null) {
@@ -333,14 +327,9 @@ final class LiveInstance implements Watchdog.Guarded {
   }
 
   private boolean hasFunction(String name) {
-    var exports = module.module().exportSection();
-    for (int i = 0; i < exports.exportCount(); i++) {
-      if (exports.getExport(i).name().equals(name) && exports.getExport(i).exportType() == ExternalType.FUNCTION) {
-        return true;
-      }
-    }
-    return false;
+    return exportedFunctions().contains(name);
   }
+
 
   /** An export as calls use it, looked up and typed once. */
   private static final class Exported {

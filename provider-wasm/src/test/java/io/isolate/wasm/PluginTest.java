@@ -15,6 +15,7 @@ import io.isolate.Limits;
 import io.isolate.Output;
 import io.isolate.Termination;
 import io.isolate.Workload;
+import io.isolate.conformance.PluginCallTable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -119,27 +120,13 @@ class PluginTest {
    * provider-pv's GuestSdkRunTest runs it against the same sources built for the micro-VM).
    */
   @Test
-  void examplePluginsAnswerTheCallTableSharedWithParavirt() throws IOException {
-    List<String> lines = Files.readAllLines(Path.of("../guest-sdk/examples/calls.tsv"));
+  void examplePluginsAnswerTheCallTableSharedWithParavirt() {
     int checked = 0;
     for (String plugin : List.of("text", "kv")) {
-      try (Isolate isolate = plugin(example(plugin)).hostFunction(kvGet(KV)).config("prefix", "value: ")
-          .config("mode", "strict").build()) {
-        for (String line : lines) {
-          String[] c = line.split("\t", -1);
-          if (line.startsWith("#") || !c[0].equals(plugin)) {
-            continue;
-          }
-          byte[] input = utf8(c[2].replace("\\n", "\n"));
-          String expected = c[3].substring(2).replace("\\n", "\n");
-          if (c[3].startsWith("=")) {
-            assertEquals(expected, text(isolate.call(c[1], input)), line);
-          } else {
-            GuestFailureException e = assertThrows(GuestFailureException.class, () -> isolate.call(c[1], input), line);
-            assertTrue(e.getMessage().contains("FAILED: ") && e.getMessage().contains(expected), line + ": " + e);
-          }
-          checked++;
-        }
+      try (Isolate isolate = plugin(example(plugin))
+          .hostFunction(HostFunction.ofBytes("kv.get", PluginCallTable::kvGet))
+          .config(PluginCallTable.KV_CONFIG).build()) {
+        checked += PluginCallTable.check(plugin, isolate::call);
       }
     }
     assertEquals(11, checked, "calls in the table");
