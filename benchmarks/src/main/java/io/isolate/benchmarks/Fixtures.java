@@ -11,18 +11,12 @@ import java.nio.file.attribute.PosixFilePermissions;
 final class Fixtures {
   private Fixtures() {}
 
+  /** {@code fixtures/NAME} of this module's resources. */
   static byte[] resource(String name) {
-    try (InputStream in = Fixtures.class.getResourceAsStream("/fixtures/" + name)) {
-      if (in == null) {
-        throw new IllegalStateException("benchmark fixture /fixtures/" + name + " is missing");
-      }
-      return in.readAllBytes();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return providerResource("fixtures/" + name);
   }
 
-  /** A resource of a provider's jar (such as the guest SDK's example plugins), by its path there. */
+  /** A resource on the class path by its path (a provider jar's, such as the guest SDK's example plugins). */
   static byte[] providerResource(String path) {
     try (InputStream in = Fixtures.class.getResourceAsStream("/" + path)) {
       if (in == null) {
