@@ -12,15 +12,13 @@ public final class DoctorReport {
   public static final class LevelStatus {
     private final IsolationLevel level;
     private final String provider;
-    private final boolean available;
-    private final String explanation;
+    private final Availability availability;
 
     /** Creates a finding; {@code provider} is empty when no provider of the level is on the class path. */
-    public LevelStatus(IsolationLevel level, String provider, boolean available, String explanation) {
+    public LevelStatus(IsolationLevel level, String provider, Availability availability) {
       this.level = Objects.requireNonNull(level, "level");
       this.provider = Objects.requireNonNull(provider, "provider");
-      this.available = available;
-      this.explanation = Objects.requireNonNull(explanation, "explanation");
+      this.availability = Objects.requireNonNull(availability, "availability");
     }
 
     public IsolationLevel level() {
@@ -31,19 +29,24 @@ public final class DoctorReport {
       return provider;
     }
 
+    /** Whether the level can be provided here, and the evidence: what {@link Isolates#availability} says. */
+    public Availability availability() {
+      return availability;
+    }
+
     public boolean isAvailable() {
-      return available;
+      return availability.isAvailable();
     }
 
     /** Why not, when unavailable; what was found (for example "KVM: PVM"), when available. */
     public String explanation() {
-      return explanation;
+      return availability.explanation();
     }
 
     @Override
     public String toString() {
       return String.format("%-9s %-12s %-11s %s", level, provider.isEmpty() ? "-" : provider,
-          available ? "available" : "UNAVAILABLE", explanation);
+          isAvailable() ? "available" : "UNAVAILABLE", explanation());
     }
   }
 

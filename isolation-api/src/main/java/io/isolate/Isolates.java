@@ -68,9 +68,7 @@ public final class Isolates {
     List<DoctorReport.LevelStatus> levels = new ArrayList<>();
     for (IsolationLevel level : IsolationLevel.values()) {
       IsolationProvider provider = PROVIDERS.get(level);
-      Availability a = availability(level);
-      levels.add(new DoctorReport.LevelStatus(level, provider == null ? "" : provider.name(), a.isAvailable(),
-          a.explanation()));
+      levels.add(new DoctorReport.LevelStatus(level, provider == null ? "" : provider.name(), availability(level)));
     }
     return new DoctorReport(levels);
   }
