@@ -238,6 +238,30 @@ class RegistryPullTest {
   }
 
   @Test
+  void firstStartsInTwoJvmsAtOncePullTheLayerOnce() throws Exception {
+    byte[] layer = markerLayer("two jvms");
+    String layerHex = TestImages.sha256(layer);
+    registry.push(layout("two-jvms", List.of(busybox, layer)), "1", "team/two-jvms:1", false);
+    try (CuttingProxy proxy = CuttingProxy.start(registry.port, Long.MAX_VALUE)) {
+      String javaCommand = ProcessHandle.current().info().command().orElse("java");
+      List<Process> jvms = new java.util.ArrayList<>();
+      for (int i = 0; i < 2; i++) {
+        jvms.add(new ProcessBuilder(javaCommand, "-cp", System.getProperty("java.class.path"), FirstStartProbe.class.getName(),
+            "127.0.0.1:" + proxy.port() + "/team/two-jvms:1").redirectErrorStream(true).start());
+      }
+      for (Process jvm : jvms) {
+        String out = new String(jvm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(jvm.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "a JVM hung");
+        assertEquals(0, jvm.exitValue(), out);
+        assertEquals("two jvms\n", out);
+      }
+      long layerGets = proxy.requests().stream()
+          .filter(q -> q.startsWith("GET ") && q.contains("/blobs/sha256:" + layerHex)).count();
+      assertEquals(1, layerGets, "the layer was fetched once for two JVMs starting the image at once");
+    }
+  }
+
+  @Test
   void bearerTokensAreFetchedFromTheRealmTheRegistryNames() throws Exception {
     for (boolean anonymous : new boolean[] {true, false}) {
       try (TokenService tokens = TokenService.start(dir.resolve("tokens-" + anonymous), anonymous);
