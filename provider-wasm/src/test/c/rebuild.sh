@@ -5,8 +5,9 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 out="$here/../resources/wasm"
-demo="$here/../../main/resources/io/isolate/wasm/demo"
-mkdir -p "$out" "$demo"
+demo="$here/../../../../isolate-cli/src/main/resources/io/isolate/cli/demo"
+quickstart="$here/../../../../examples/src/test/resources/io/isolate/examples"
+mkdir -p "$out" "$demo" "$quickstart"
 cc="clang --target=wasm32-wasi --sysroot=/usr -O2 -Wl,--strip-debug"
 
 for name in hello echo exitcode cat fsprobe loop membomb bigmem flood trap sha256sum unsupported; do
@@ -30,6 +31,7 @@ $cc -nostdlib -Wl,--no-entry -Wl,--allow-undefined -o "$out/lib.wasm" "$here/lib
   echo "}"
 } > "$here/huge.c"
 $cc -nostdlib -Wl,--no-entry -o "$out/huge.wasm" "$here/huge.c"
-# The demo loads sha256sum from the class path.
+# The command's demo and the quick start example's test load sha256sum from their class paths.
 cp "$out/sha256sum.wasm" "$demo/sha256sum.wasm"
+cp "$out/sha256sum.wasm" "$quickstart/sha256sum.wasm"
 ls -l "$out" "$demo"

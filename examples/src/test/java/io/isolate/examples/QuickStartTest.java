@@ -17,7 +17,7 @@ class QuickStartTest {
   @Test
   void hashesItsInputInAWasmSandbox(@TempDir Path dir) throws Exception {
     Path module = dir.resolve("sha256sum.wasm");
-    try (InputStream in = QuickStartTest.class.getResourceAsStream("/io/isolate/wasm/demo/sha256sum.wasm")) {
+    try (InputStream in = QuickStartTest.class.getResourceAsStream("/io/isolate/examples/sha256sum.wasm")) {
       Files.write(module, in.readAllBytes());
     }
     byte[] input = "quick start".getBytes(StandardCharsets.UTF_8);

@@ -31,7 +31,7 @@ final class Demo {
   private static final int RUNS = 7;
   private static final int SMALL = 64;
   private static final int LARGE = 8 << 20;
-  private static final String WASM_RESOURCE = "/io/isolate/wasm/demo/sha256sum.wasm";
+  private static final String WASM_RESOURCE = "/io/isolate/cli/demo/sha256sum.wasm";
   private static final String PV_RESOURCE = "/META-INF/isolate/guest-sdk/examples/sha256.elf";
 
   private Demo() {}

@@ -35,6 +35,15 @@ class MainTest {
     }
   }
 
+  /** The demo's PROCESS workload ships in this module's jar (no provider jar carries demo assets). */
+  @Test
+  void demoHashesAtProcessWithTheModuleThisJarCarries() {
+    assertEquals(0, run("demo"), stderr());
+    String text = out.toString(StandardCharsets.UTF_8);
+    assertTrue(text.lines().anyMatch(l -> l.startsWith("PROCESS") && l.contains("sha256sum.wasm") && l.endsWith("ok")),
+        text);
+  }
+
   @Test
   void doctorSpeaksJson() {
     assertEquals(0, run("doctor", "--json"));

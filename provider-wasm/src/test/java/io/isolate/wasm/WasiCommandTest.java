@@ -156,10 +156,7 @@ class WasiCommandTest {
   void hashesStdinWithTheDemoProgramLikeSha256sum() throws Exception {
     byte[] input = "The quick brown fox jumps over the lazy dog".getBytes(StandardCharsets.UTF_8);
     String expected = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(input));
-    byte[] demo;
-    try (var in = WasmProvider.class.getResourceAsStream("/io/isolate/wasm/demo/sha256sum.wasm")) {
-      demo = in.readAllBytes();
-    }
+    byte[] demo = Fixtures.wasm("sha256sum");
     try (Isolate isolate = Isolate.builder().level(IsolationLevel.PROCESS)
         .workload(io.isolate.Workload.wasm(demo)).stdin(Input.of(input)).build()) {
       ExitResult r = isolate.run();
