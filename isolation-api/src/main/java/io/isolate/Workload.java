@@ -169,13 +169,7 @@ public final class Workload {
       throw new InvalidSpecException("a command has no content to pin; pin an image by digest instead");
     }
     byte[] content = content();
-    String actual;
-    try {
-      actual = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
-          .digest(content));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException("no SHA-256 in this JVM", e);
-    }
+    String actual = io.isolate.spi.HostFiles.sha256Hex(content);
     if (!actual.equalsIgnoreCase(expected)) {
       throw new InvalidSpecException(this + " hashes to sha256:" + actual + ", not to the pinned sha256:"
           + expected.toLowerCase(java.util.Locale.ROOT));

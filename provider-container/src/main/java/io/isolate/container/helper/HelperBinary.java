@@ -4,20 +4,14 @@ import io.isolate.container.ContainerSettings;
 import io.isolate.spi.SystemProperties;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -121,18 +115,7 @@ public final class HelperBinary {
         && sha256(Files.readAllBytes(target)).equals(sha256(bytes))) {
       return target;
     }
-    Path temp = Files.createTempFile(dir, name, ".tmp", PosixFilePermissions.asFileAttribute(owner));
-    try {
-      Files.write(temp, bytes);
-      Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("r-x------"));
-      try {
-        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
-      }
-    } finally {
-      Files.deleteIfExists(temp);
-    }
+    io.isolate.spi.HostFiles.writeAtomically(target, bytes, PosixFilePermissions.fromString("r-x------"));
     return target;
   }
 
@@ -193,10 +176,6 @@ public final class HelperBinary {
   }
 
   static String sha256(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (NoSuchAlgorithmException e) {
-      throw new AssertionError(e);
-    }
+    return io.isolate.spi.HostFiles.sha256Hex(bytes);
   }
 }

@@ -516,9 +516,8 @@ public final class ImageStore {
   /** Records a layer's size; best-effort (a layer without a record is measured when trimming). */
   private static void writeSize(Path layerDir, long size) {
     try {
-      Path tmp = layerDir.resolveSibling(layerDir.getFileName() + ".size." + UUID.randomUUID());
-      Files.writeString(tmp, Long.toString(size));
-      Files.move(tmp, sizeFile(layerDir), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      io.isolate.spi.HostFiles.writeAtomically(sizeFile(layerDir),
+          Long.toString(size).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
     } catch (IOException e) {
       // measured again when needed
     }

@@ -41,10 +41,14 @@ class ImageCacheTrimTest {
 
   /** An image of one layer holding {@value #LAYER_BYTES} random (incompressible, distinct) bytes. */
   private Path image(String name) throws IOException {
+    return TestImages.ociLayout(tmp.resolve(name), "latest", List.of(layer(name)));
+  }
+
+  /** The one layer of image {@code name} (tar entries carry the time they were made: keep the bytes to reuse them). */
+  private static byte[] layer(String name) {
     byte[] content = new byte[LAYER_BYTES];
     new Random(name.hashCode()).nextBytes(content);
-    return TestImages.ociLayout(tmp.resolve(name), "latest", List.of(TestImages.gz(l -> l.file("data", content,
-        0644))));
+    return TestImages.gz(l -> l.file("data", content, 0644));
   }
 
   private Path layerOf(Path image) throws IOException {
@@ -147,12 +151,10 @@ class ImageCacheTrimTest {
 
   @Test
   void aLayerRemovedBehindThisJvmsBackIsUnpackedAgain() throws Exception {
-    Path layer = layerOf(image("removed"));
+    byte[] bytes = layer("removed");
+    Path layer = layerOf(TestImages.ociLayout(tmp.resolve("removed"), "latest", List.of(bytes)));
     // another image with the same layer, so that this JVM's memory of the image itself does not answer
-    byte[] content = new byte[LAYER_BYTES];
-    new java.util.Random("removed".hashCode()).nextBytes(content);
-    Path twin = TestImages.ociLayout(tmp.resolve("twin"), "latest",
-        List.of(TestImages.gz(l -> l.file("data", content, 0644))));
+    Path twin = TestImages.ociLayout(tmp.resolve("twin"), "latest", List.of(bytes));
     LayerUnpacker.deleteRecursively(layer); // as a user clearing the cache, or another JVM's trim, would
     assertEquals(layer, store.prepare(twin, null).layers().get(0));
     assertTrue(Files.isDirectory(layer), "unpacked again, not reported missing");
