@@ -19,8 +19,9 @@ import java.util.function.Consumer;
  * @param mirrors {@value #MIRRORS}: mirrors tried in order before a registry, as {@code REGISTRY=MIRROR[,MIRROR];...}
  *     (for example {@code docker.io=mirror.internal:5000}), for air-gapped CI
  * @param dockerConfig {@value #DOCKER_CONFIG}: the file with registry credentials (default
- *     {@code $DOCKER_CONFIG/config.json}, else {@code ~/.docker/config.json}); its {@code auths} entries are used,
- *     credential helpers are not run
+ *     {@code $DOCKER_CONFIG/config.json}, else {@code ~/.docker/config.json}); the credential helper it names for a
+ *     registry ({@code credHelpers}, {@code credsStore}: {@code docker-credential-NAME} on the PATH) is asked, else
+ *     its {@code auths} entry is used
  * @param pullAlways {@value #PULL_ALWAYS}: ask the registry what a tag names at every preparation; by default a tag
  *     pulled once is used from the cache, as Testcontainers does (a digest always is)
  * @param progress told how a pull goes (per blob: bytes so far and total), on the pulling thread; null for nobody

@@ -170,6 +170,62 @@ class RegistryPullTest {
     }
   }
 
+  /**
+   * A credential helper named by the Docker configuration is run as Docker runs it (in a JVM whose PATH has it; the
+   * helper here is a shell script speaking the helper protocol), and a helper that knows no credentials leaves the
+   * pull anonymous.
+   */
+  @Test
+  void credentialHelpersNamedByTheDockerConfigurationAreAsked() throws Exception {
+    try (LocalRegistry secured = LocalRegistry.start(dir.resolve("secured-helper"), true)) {
+      secured.push(layout("helper", List.of(busybox, markerLayer("from a helper"))), "1", "private/helped:1", false);
+      Path bin = Files.createDirectories(dir.resolve("helper-bin"));
+      Path asked = dir.resolve("helper-asked");
+      Path helper = bin.resolve("docker-credential-isotest");
+      Files.writeString(helper, "#!/bin/sh\n"
+          + "[ \"$1\" = get ] || exit 2\n"
+          + "read -r server\n"
+          + "echo \"$server\" >> " + asked + "\n"
+          + "case \"$server\" in\n"
+          + "  " + secured.host() + ") printf '{\"ServerURL\":\"%s\",\"Username\":\"" + LocalRegistry.USER
+          + "\",\"Secret\":\"" + LocalRegistry.PASSWORD + "\"}' \"$server\" ;;\n"
+          + "  *) echo 'credentials not found in native keychain'; exit 1 ;;\n"
+          + "esac\n");
+      helper.toFile().setExecutable(true);
+      Path config = Files.writeString(dir.resolve("helper-config.json"),
+          "{\"credHelpers\":{\"" + secured.host() + "\":\"isotest\"},\"auths\":{}}");
+      String javaCommand = ProcessHandle.current().info().command().orElse("java");
+      ProcessBuilder pb = new ProcessBuilder(javaCommand, "-D" + RegistrySettings.DOCKER_CONFIG + "=" + config, "-cp",
+          System.getProperty("java.class.path"), FirstStartProbe.class.getName(), secured.host() + "/private/helped:1")
+          .redirectErrorStream(true);
+      pb.environment().put("PATH", bin + ":" + System.getenv("PATH"));
+      Process jvm = pb.start();
+      String out = new String(jvm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(jvm.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "the JVM hung");
+      assertEquals(0, jvm.exitValue(), out);
+      assertEquals("from a helper\n", out);
+      assertTrue(Files.readString(asked).lines().allMatch(secured.host()::equals), Files.readString(asked));
+
+      // a helper that knows nothing of the registry: the pull is anonymous, and the registry says no
+      Path unknown = Files.writeString(dir.resolve("helper-config-2.json"), "{\"credsStore\":\"isotest\"}");
+      ProcessBuilder anonymous = new ProcessBuilder(javaCommand, "-D" + RegistrySettings.DOCKER_CONFIG + "=" + unknown,
+          "-cp", System.getProperty("java.class.path"), FirstStartProbe.class.getName(),
+          "localhost:" + secured.port + "/private/helped:1").redirectErrorStream(true);
+      anonymous.environment().put("PATH", bin + ":" + System.getenv("PATH"));
+      Process refused = anonymous.start();
+      String said = new String(refused.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(refused.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "the JVM hung");
+      assertTrue(refused.exitValue() != 0 && said.contains("asks for a user name and password"), said);
+    }
+  }
+
+  @Test
+  void aCredentialHelperNameThatIsAPathIsRefused() throws Exception {
+    Path config = Files.writeString(dir.resolve("bad-helper.json"), "{\"credsStore\":\"../../bin/sh\"}");
+    IOException e = assertThrows(IOException.class, () -> Credentials.lookup(config, "registry.example"));
+    assertTrue(e.getMessage().contains("which is not a helper's name"), e.getMessage());
+  }
+
   @Test
   void aCorruptBlobIsRefusedAndNothingIsCached() throws Exception {
     byte[] layer = markerLayer("corrupt");
