@@ -102,12 +102,18 @@ final class ContainerExecution implements RunSupervisor.Guest {
     }
   }
 
-  /** The host pid of the isolate's init, which the helper says before it starts the workload; waits briefly. */
+  /**
+   * The host pid of the isolate's init, once the workload has started: the helper names init as soon as it is
+   * cloned, but only when the workload runs has init finished building the isolate (its mounts, its cgroup
+   * namespace), and a command joining before then would enter half of it (setns of the cgroup namespace fails).
+   * Waits briefly.
+   */
   long initPid() {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (true) {
-      long pid = HelperStatus.read(statusFile).initPid();
-      if (pid > 1) {
+      HelperStatus status = HelperStatus.read(statusFile);
+      long pid = status.initPid();
+      if (pid > 1 && status.started()) {
         return pid;
       }
       if (!supervisor.isAlive() || System.nanoTime() - deadline > 0) {

@@ -46,6 +46,23 @@ class ExecTest {
     }
   }
 
+  /**
+   * A command run the moment the workload is started joins the finished isolate: the helper names the isolate's init
+   * as soon as it exists, before init has built the isolate (its mounts, its cgroup namespace), and a command joining
+   * then failed with "setns(cgroup of PID): Operation not permitted" or would have seen half of it.
+   */
+  @Test
+  void aCommandRightAfterStartJoinsTheFinishedIsolate() {
+    for (int i = 0; i < 20; i++) {
+      try (Isolate isolate = Os.command("/bin/sleep", "30").limits(Limits.builder().wallTime(Duration.ofSeconds(20))
+          .build()).build()) {
+        isolate.start();
+        ExitResult r = isolate.exec("/bin/sh", "-c", "cat /proc/1/cmdline >/dev/null && echo joined");
+        assertEquals("joined\n", r.stdoutText(), "round " + i + ": " + r);
+      }
+    }
+  }
+
   @Test
   void aCommandRunsAsTheWorkloadsUserUnderItsLimits() {
     Prerequisites.require(io.isolate.container.helper.HelperBinary.currentUid() == 0, "a JVM running as root");
