@@ -109,12 +109,12 @@ public final class ConfinedPaths {
     boolean mustBeDirectory = path.endsWith("/") || path.endsWith("/.") || path.endsWith("/..")
         || path.equals(".") || path.equals("..");
     List<String> cur = new ArrayList<>(path.startsWith("/") ? List.of() : cwd);
-    Deque<String> todo = new ArrayDeque<>();
-    push(todo, path);
+    Deque<String> pending = new ArrayDeque<>();
+    push(pending, path);
     int links = 0;
     Kind kind = tree.kind(cur);
-    while (!todo.isEmpty()) {
-      String c = todo.pollFirst();
+    while (!pending.isEmpty()) {
+      String c = pending.pollFirst();
       if (kind != Kind.DIRECTORY) {
         throw new ResolveException(kind == Kind.MISSING ? ResolveException.Reason.NOT_FOUND
             : ResolveException.Reason.NOT_A_DIRECTORY, path);
@@ -131,7 +131,7 @@ public final class ConfinedPaths {
       }
       cur.add(c);
       kind = tree.kind(cur);
-      boolean last = todo.isEmpty();
+      boolean last = pending.isEmpty();
       if (kind == Kind.SYMLINK && (!last || followLast || mustBeDirectory)) {
         if (++links > MAX_LINKS) {
           throw new ResolveException(ResolveException.Reason.TOO_MANY_LINKS, path);
@@ -144,8 +144,8 @@ public final class ConfinedPaths {
         if (target.startsWith("/")) {
           cur.clear();
         }
-        push(todo, target);
-        if (target.endsWith("/") && todo.isEmpty()) {
+        push(pending, target);
+        if (target.endsWith("/") && pending.isEmpty()) {
           mustBeDirectory = true;
         }
         kind = tree.kind(cur);
@@ -158,11 +158,11 @@ public final class ConfinedPaths {
     return new Resolved(List.copyOf(cur), kind);
   }
 
-  private static void push(Deque<String> todo, String path) {
+  private static void push(Deque<String> pending, String path) {
     String[] parts = path.split("/");
     for (int i = parts.length - 1; i >= 0; i--) {
       if (!parts[i].isEmpty() && !parts[i].equals(".")) {
-        todo.addFirst(parts[i]);
+        pending.addFirst(parts[i]);
       }
     }
   }

@@ -41,11 +41,23 @@ public final class GuestSdk {
     };
   }
 
+  /** The bytes as UTF-8, or a refusal: a lossy decoding would name a handler other than the plugin's. */
+  private static String utf8(byte[] bytes, int offset, int length) {
+    try {
+      return StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+          .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+          .decode(java.nio.ByteBuffer.wrap(bytes, offset, length)).toString();
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new IllegalArgumentException("the plugin announced a handler name that is not UTF-8");
+    }
+  }
+
   /**
    * The handler names a plugin announced with {@link #SERVE}.
    *
    * @throws IllegalArgumentException when the bytes are not at most {@value #MAX_HANDLERS} names of 1 to
-   *     {@value #MAX_NAME_BYTES} bytes, each followed by a NUL
+   *     {@value #MAX_NAME_BYTES} bytes of UTF-8, each followed by a NUL
    */
   public static List<String> handlerNames(byte[] announced) {
     if (announced.length > MAX_HANDLERS * (MAX_NAME_BYTES + 1)) {
@@ -60,7 +72,7 @@ public final class GuestSdk {
           throw new IllegalArgumentException("the plugin announced a handler name of " + n + " bytes, or more than "
               + MAX_HANDLERS + " handlers");
         }
-        names.add(new String(announced, start, n, StandardCharsets.UTF_8));
+        names.add(utf8(announced, start, n));
         start = i + 1;
       }
     }

@@ -141,7 +141,7 @@ public final class ImagePuller {
     }
     store(manifestHex, manifest);
     if (ref.digest().isEmpty()) {
-      writeAtomically(refFile, manifestHex.getBytes(StandardCharsets.US_ASCII));
+      HostFiles.writeAtomically(refFile, manifestHex.getBytes(StandardCharsets.US_ASCII));
     }
     return new Resolved(ref.withDigest("sha256:" + manifestHex), configBytes, List.copyOf(layers));
   }
@@ -260,7 +260,7 @@ public final class ImagePuller {
       throw new IOException(name + " declares " + layer.size + " bytes, more than " + maxBytes + " allowed");
     }
     Path partial = Files.createDirectories(root.resolve("partial")).resolve(layer.digestHex);
-    MessageDigest sha = newSha256();
+    MessageDigest sha = HostFiles.newSha256();
     long have = 0;
     if (Files.isRegularFile(partial)) {
       have = Files.size(partial);
@@ -281,7 +281,7 @@ public final class ImagePuller {
         headers)) {
       boolean resumed = a.status() == 206 && a.header("Content-Range").orElse("").startsWith("bytes " + have + "-");
       if (!resumed && have > 0) {
-        sha = newSha256();
+        sha = HostFiles.newSha256();
         have = 0;
       }
       InputStream body = a.body();
@@ -367,16 +367,8 @@ public final class ImagePuller {
   private void store(String hex, byte[] bytes) throws IOException {
     Path file = root.resolve("blobs").resolve(hex);
     if (!Files.isRegularFile(file)) {
-      writeAtomically(file, bytes);
+      HostFiles.writeAtomically(file, bytes);
     }
-  }
-
-  private static void writeAtomically(Path file, byte[] bytes) throws IOException {
-    HostFiles.writeAtomically(file, bytes);
-  }
-
-  private static MessageDigest newSha256() {
-    return HostFiles.newSha256();
   }
 
   static String sha256(byte[] bytes) {

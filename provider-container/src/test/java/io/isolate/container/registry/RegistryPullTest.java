@@ -194,29 +194,32 @@ class RegistryPullTest {
       helper.toFile().setExecutable(true);
       Path config = Files.writeString(dir.resolve("helper-config.json"),
           "{\"credHelpers\":{\"" + secured.host() + "\":\"isotest\"},\"auths\":{}}");
-      String javaCommand = ProcessHandle.current().info().command().orElse("java");
-      ProcessBuilder pb = new ProcessBuilder(javaCommand, "-D" + RegistrySettings.DOCKER_CONFIG + "=" + config, "-cp",
-          System.getProperty("java.class.path"), FirstStartProbe.class.getName(), secured.host() + "/private/helped:1")
-          .redirectErrorStream(true);
-      pb.environment().put("PATH", bin + ":" + System.getenv("PATH"));
-      Process jvm = pb.start();
-      String out = new String(jvm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      assertTrue(jvm.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "the JVM hung");
-      assertEquals(0, jvm.exitValue(), out);
+      ProbeResult helped = firstStartInAJvm(config, bin, secured.host() + "/private/helped:1");
+      String out = helped.output();
+      assertEquals(0, helped.exitCode(), out);
       assertEquals("from a helper\n", out);
       assertTrue(Files.readString(asked).lines().allMatch(secured.host()::equals), Files.readString(asked));
 
       // a helper that knows nothing of the registry: the pull is anonymous, and the registry says no
       Path unknown = Files.writeString(dir.resolve("helper-config-2.json"), "{\"credsStore\":\"isotest\"}");
-      ProcessBuilder anonymous = new ProcessBuilder(javaCommand, "-D" + RegistrySettings.DOCKER_CONFIG + "=" + unknown,
-          "-cp", System.getProperty("java.class.path"), FirstStartProbe.class.getName(),
-          "localhost:" + secured.port + "/private/helped:1").redirectErrorStream(true);
-      anonymous.environment().put("PATH", bin + ":" + System.getenv("PATH"));
-      Process refused = anonymous.start();
-      String said = new String(refused.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      assertTrue(refused.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "the JVM hung");
-      assertTrue(refused.exitValue() != 0 && said.contains("asks for a user name and password"), said);
+      ProbeResult refused = firstStartInAJvm(unknown, bin, "localhost:" + secured.port + "/private/helped:1");
+      String said = refused.output();
+      assertTrue(refused.exitCode() != 0 && said.contains("asks for a user name and password"), said);
     }
+  }
+
+  private record ProbeResult(int exitCode, String output) {}
+
+  /** A first start of {@code image} in a JVM of its own, with this Docker configuration and {@code bin} on its PATH. */
+  private static ProbeResult firstStartInAJvm(Path dockerConfig, Path bin, String image) throws Exception {
+    String javaCommand = ProcessHandle.current().info().command().orElse("java");
+    ProcessBuilder pb = new ProcessBuilder(javaCommand, "-D" + RegistrySettings.DOCKER_CONFIG + "=" + dockerConfig,
+        "-cp", System.getProperty("java.class.path"), FirstStartProbe.class.getName(), image).redirectErrorStream(true);
+    pb.environment().put("PATH", bin + ":" + System.getenv("PATH"));
+    Process jvm = pb.start();
+    String out = new String(jvm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(jvm.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "the JVM hung");
+    return new ProbeResult(jvm.exitValue(), out);
   }
 
   @Test
