@@ -1,5 +1,6 @@
 package io.isolate.vm.linux;
 
+import io.isolate.spi.ConfinedPaths;
 import io.isolate.vm.kvm.Errno;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -15,9 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -26,14 +25,15 @@ import java.util.TreeSet;
 
 /**
  * The guest's file system: nothing but the mounts the application granted. The root and the directories leading to
- * mount points are synthetic and read-only. Paths are resolved one component at a time in the guest's namespace:
- * {@code ..} never climbs above the guest root, and symbolic links found in host directories are followed as guest
- * paths (an absolute target starts again at the guest root), so no path can reach a host file outside a mount.
+ * mount points are synthetic and read-only. Paths are resolved by {@link ConfinedPaths}, the one resolver of guest
+ * paths (PROCESS mounts use it too): one component at a time in the guest's namespace, {@code ..} never climbing above
+ * the guest root, symbolic links found in host directories followed as guest paths (an absolute target starts again
+ * at the guest root), so no path can reach a host file outside a mount. The conformance kit's hostile-path suite
+ * runs against it ({@code VfsHostilePathsTest}).
  */
 final class Vfs {
   static final int O_ACCMODE = 3, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0100, O_EXCL = 0200, O_TRUNC = 01000,
       O_APPEND = 02000, O_DIRECTORY = 0200000, O_NOFOLLOW = 0400000;
-  private static final int MAX_LINKS = 40;
 
   /** A granted mount: a host directory, or an in-memory file when {@code content} is not null. */
   record MountPoint(String guestPath, Path host, boolean writable, byte[] content) {}
@@ -72,69 +72,52 @@ final class Vfs {
     }
   }
 
-  /** Resolves {@code path} (relative to {@code cwd} unless absolute), following a final symlink if asked. */
+  /**
+   * Resolves {@code path} (relative to {@code cwd} unless absolute), following a final symlink if asked, with the one
+   * resolver of guest paths ({@link ConfinedPaths}) over the guest's namespace ({@link #tree}).
+   */
   Node resolve(String cwd, String path, boolean followLast) {
-    if (path.isEmpty()) {
-      throw new LinuxError(Errno.ENOENT);
-    }
-    if (path.length() >= 4096) {
-      throw new LinuxError(Errno.ENAMETOOLONG);
-    }
-    Deque<String> todo = new ArrayDeque<>();
-    push(todo, path.startsWith("/") ? path : cwd + "/" + path);
-    List<String> cur = new ArrayList<>();
-    int links = 0;
-    Node node = lookup(cur);
-    while (!todo.isEmpty()) {
-      String c = todo.pollFirst();
-      if (c.equals("..")) {
-        if (!cur.isEmpty()) {
-          cur.remove(cur.size() - 1);
-        }
-        node = lookup(cur);
-        continue;
-      }
-      if (c.length() > 255) {
-        throw new LinuxError(Errno.ENAMETOOLONG);
-      }
-      if (node.kind() == Kind.MISSING || !node.exists()) {
-        throw new LinuxError(Errno.ENOENT);
-      }
-      if (!isDirectory(node)) {
-        throw new LinuxError(Errno.ENOTDIR);
-      }
-      cur.add(c);
-      node = lookup(cur);
-      boolean last = todo.isEmpty();
-      if (node.symlink() && (!last || followLast)) {
-        if (++links > MAX_LINKS) {
-          throw new LinuxError(Errno.ELOOP);
-        }
-        String target;
-        try {
-          target = Files.readSymbolicLink(node.host()).toString();
-        } catch (IOException e) {
-          throw new LinuxError(Errno.EIO);
-        }
-        cur.remove(cur.size() - 1);
-        if (target.startsWith("/")) {
-          cur.clear();
-        }
-        push(todo, target);
-        node = lookup(cur);
+    List<String> from = new ArrayList<>();
+    for (String c : cwd.split("/")) {
+      if (!c.isEmpty()) {
+        from.add(c);
       }
     }
-    return node;
+    try {
+      return lookup(ConfinedPaths.resolve(tree, from, path, followLast).components());
+    } catch (ConfinedPaths.ResolveException e) {
+      throw new LinuxError(e.reason().errno);
+    } catch (IOException e) {
+      throw new LinuxError(Errno.EIO);
+    }
   }
 
-  private static void push(Deque<String> todo, String path) {
-    String[] parts = path.split("/");
-    for (int i = parts.length - 1; i >= 0; i--) {
-      if (!parts[i].isEmpty() && !parts[i].equals(".")) {
-        todo.addFirst(parts[i]);
-      }
+  /**
+   * The guest's namespace as the resolver sees it: the synthetic directories, devices and in-memory files of
+   * {@link #lookup}, and under a mount the host directory's entries, each seen without following it.
+   */
+  private final ConfinedPaths.Tree tree = new ConfinedPaths.Tree() {
+    @Override
+    public ConfinedPaths.Kind kind(List<String> components) {
+      Node n = lookup(components);
+      return switch (n.kind()) {
+        case SYNTHETIC_DIRECTORY -> ConfinedPaths.Kind.DIRECTORY;
+        case MEMORY_FILE -> ConfinedPaths.Kind.FILE;
+        case DEVICE -> ConfinedPaths.Kind.OTHER;
+        case MISSING -> ConfinedPaths.Kind.MISSING;
+        case HOST -> n.symlink() ? ConfinedPaths.Kind.SYMLINK
+            : Files.isDirectory(n.host(), LinkOption.NOFOLLOW_LINKS) ? ConfinedPaths.Kind.DIRECTORY
+            : Files.isRegularFile(n.host(), LinkOption.NOFOLLOW_LINKS) ? ConfinedPaths.Kind.FILE
+            : Files.exists(n.host(), LinkOption.NOFOLLOW_LINKS) ? ConfinedPaths.Kind.OTHER
+            : ConfinedPaths.Kind.MISSING;
+      };
     }
-  }
+
+    @Override
+    public String readLink(List<String> components) throws IOException {
+      return Files.readSymbolicLink(lookup(components).host()).toString();
+    }
+  };
 
   private Node lookup(List<String> components) {
     String gp = "/" + String.join("/", components);
