@@ -56,8 +56,7 @@ public final class ExitResult {
   /**
    * The human-readable reason: a trap message, a fault address, the limit that was hit. After EXITED it is
    * usually empty, or holds warnings about things around the run that did not work (for example an application
-   * output stream that threw). A read-write mount that could not be written back is no warning but a failed
-   * run: at the PROCESS level the run ends with {@link Termination#FAULT} and this detail says why.
+   * output stream that threw).
    */
   public String detail() {
     return detail;

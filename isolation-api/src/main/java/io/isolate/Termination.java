@@ -23,8 +23,7 @@ public enum Termination {
   TRAP,
   /**
    * The guest faulted (a page fault, an illegal instruction, a crash signal), or the machinery around it failed
-   * after it started (the HARDWARE level's VMM, the PROCESS level's write-back of a read-write mount); the detail
-   * says where.
+   * after it started (the HARDWARE level's VMM); the detail says where.
    */
   FAULT,
   /** The workload could not be started; the detail holds the reason. */

@@ -173,11 +173,6 @@ final class Guest implements AutoCloseable {
     return wasiImports == null ? Map.of() : wasiImports.unsupportedCalls();
   }
 
-  /** Writes read-write mounts back; see {@link GuestFileSystem#writeBack()}. */
-  String writeBack() {
-    return fs == null ? "" : fs.writeBack();
-  }
-
   @Override
   public void close() {
     if (wasi != null) {

@@ -498,7 +498,6 @@ final class LiveInstance implements Watchdog.Guarded {
         Watchdog.get().unregister(registration);
       }
       if (guest != null) {
-        guest.writeBack();
         guest.close();
         guest = null;
       }

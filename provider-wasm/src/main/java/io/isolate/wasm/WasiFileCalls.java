@@ -18,6 +18,7 @@ import com.dylibso.chicory.runtime.WasmFunctionHandle;
 import com.dylibso.chicory.runtime.WasmRuntimeException;
 import com.dylibso.chicory.wasi.WasiPreview1;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
+import io.isolate.wasm.files.ConfinedFileSystem;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
@@ -27,6 +28,7 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
+import java.nio.file.NotLinkException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -203,7 +205,8 @@ final class WasiFileCalls {
       if (old.isDirectory()) {
         return errno(EPERM); // as Linux answers a hard link to a directory
       }
-      if (old.isSymbolicLink()) {
+      if (old.isSymbolicLink() && !ConfinedFileSystem.isConfined(oldPath)) {
+        // in memory: Jimfs hard-links regular files only (a live mount's host links the link itself)
         Files.createSymbolicLink(newPath, Files.readSymbolicLink(oldPath));
       } else {
         Files.createLink(newPath, oldPath);
@@ -232,7 +235,45 @@ final class WasiFileCalls {
     if (existsNoFollow(newPath)) {
       return errno(EEXIST); // a dangling symbolic link included, which Chicory does not see
     }
+    if (ConfinedFileSystem.isConfined(newPath)) {
+      // On a live mount the target is stored as written (Chicory would store it resolved against the descriptor's
+      // directory), if it is relative and stays inside the mount.
+      try {
+        ConfinedFileSystem.createGuestSymlink(newPath, guestString(instance, args[0], args[1]));
+        return errno(ESUCCESS);
+      } catch (IOException e) {
+        return errno(errnoOf(e));
+      }
+    }
     return chicory.apply(instance, args);
+  }
+
+  /**
+   * {@code path_readlink(fd, path, path_len, buf, buf_len, bufused_ptr)} on a live mount: the target as stored
+   * (Chicory answers only its last name), cut to {@code buf_len} bytes as readlink does.
+   */
+  long[] pathReadlink(Instance instance, long[] args, WasmFunctionHandle chicory) {
+    Path dir = fds.directory((int) args[0]);
+    Path path = dir == null ? null : lexical(dir, guestString(instance, args[1], args[2]));
+    if (path == null || !ConfinedFileSystem.isConfined(path)) {
+      return chicory.apply(instance, args);
+    }
+    String target;
+    try {
+      target = ConfinedFileSystem.readLinkText(path);
+    } catch (NotLinkException e) {
+      return errno(EINVAL);
+    } catch (IOException e) {
+      return errno(errnoOf(e));
+    }
+    byte[] bytes = target.getBytes(StandardCharsets.UTF_8);
+    long buf = args[3] & 0xffffffffL;
+    long length = args[4] & 0xffffffffL;
+    checkBounds(instance.memory(), buf, length, "a readlink buffer");
+    int used = (int) Math.min(bytes.length, length);
+    instance.memory().write((int) buf, bytes, 0, used);
+    instance.memory().writeI32((int) args[5], used); // bounds-checked by Chicory: outside memory traps
+    return errno(ESUCCESS);
   }
 
   /** {@code path_filestat_set_times(fd, flags, path, path_len, atim, mtim, fst_flags)}. */
@@ -312,6 +353,12 @@ final class WasiFileCalls {
   }
 
   private static int errnoOf(IOException e) {
+    if (e instanceof java.nio.file.FileSystemException f) {
+      int errno = WasiNumbers.errnoOfReason(f.getReason());
+      if (errno >= 0) {
+        return errno;
+      }
+    }
     if (e instanceof NoSuchFileException) {
       return ENOENT;
     }
@@ -342,11 +389,16 @@ final class WasiFileCalls {
     Memory memory = instance.memory();
     long addr = address & 0xffffffffL;
     long len = length & 0xffffffffL;
-    long size = memory == null ? 0 : (long) memory.pages() * Memory.PAGE_SIZE;
-    if (addr > size || len > size - addr) {
-      throw new WasmRuntimeException("out of bounds memory access: a WASI path of " + len + " bytes at " + addr
-          + " lies outside guest memory (" + size + " bytes)");
-    }
+    checkBounds(memory, addr, len, "a WASI path");
     return new String(memory.readBytes((int) addr, (int) len), StandardCharsets.UTF_8);
+  }
+
+  /** Traps unless {@code length} bytes at {@code address} (both u32) lie inside guest memory. */
+  private static void checkBounds(Memory memory, long address, long length, String what) {
+    long size = memory == null ? 0 : (long) memory.pages() * Memory.PAGE_SIZE;
+    if (address > size || length > size - address) {
+      throw new WasmRuntimeException("out of bounds memory access: " + what + " of " + length + " bytes at "
+          + address + " lies outside guest memory (" + size + " bytes)");
+    }
   }
 }

@@ -5,6 +5,8 @@ import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.WasmFunctionHandle;
 import com.dylibso.chicory.runtime.WasmRuntimeException;
 import com.dylibso.chicory.wasi.WasiPreview1;
+import io.isolate.wasm.files.ConfinedFileSystem;
+import io.isolate.wasm.files.HostFailures;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -35,17 +37,28 @@ final class WasiImports {
       "path_remove_directory", "path_unlink_file", "path_filestat_set_times", "fd_filestat_set_times",
       "fd_filestat_set_size", "fd_allocate", "path_symlink", "path_rename", "path_link", "fd_renumber", "fd_close");
   private static final Set<String> ANSWERED_FOR_FILES = Set.of("path_open", "fd_write", "fd_fdstat_set_flags",
-      "path_link", "path_symlink", "path_filestat_set_times", "fd_renumber", "fd_close");
+      "path_link", "path_symlink", "path_readlink", "path_filestat_set_times", "fd_renumber", "fd_close");
+  /**
+   * The calls that act on a host file when a mount is live: Chicory answers most of their failures with {@code EIO},
+   * which is replaced by the errno of the host's reason ({@link HostFailures}), so that a full disk is
+   * {@code ENOSPC} at the write that filled it.
+   */
+  private static final Set<String> HOST_FILE_CALLS = Set.of("fd_write", "fd_pwrite", "fd_read", "fd_pread",
+      "fd_allocate", "fd_filestat_get", "fd_filestat_set_size", "fd_filestat_set_times", "fd_sync", "fd_datasync",
+      "fd_readdir", "path_open", "path_create_directory", "path_remove_directory", "path_unlink_file", "path_rename",
+      "path_link", "path_symlink", "path_readlink", "path_filestat_get", "path_filestat_set_times");
 
   private final GuestDescriptors fds;
   private final Map<String, Long> unsupported = new TreeMap<>();
   private final boolean anyReadOnly;
   private final boolean anyPreopen;
+  private final boolean anyLive;
 
   WasiImports(List<GuestFileSystem.Preopen> preopens) {
     this.fds = new GuestDescriptors(preopens);
     this.anyReadOnly = preopens.stream().anyMatch(p -> p.readOnly);
     this.anyPreopen = !preopens.isEmpty();
+    this.anyLive = preopens.stream().anyMatch(p -> ConfinedFileSystem.isConfined(p.root));
   }
 
   /** Chicory's functions of {@code wasi}, some of them wrapped. */
@@ -55,7 +68,8 @@ final class WasiImports {
     for (int i = 0; i < functions.length; i++) {
       HostFunction f = functions[i];
       if (UNSUPPORTED_BY_CHICORY.contains(f.name()) || (anyReadOnly && READ_ONLY_GUARDED.contains(f.name()))
-          || (anyPreopen && ANSWERED_FOR_FILES.contains(f.name())) || f.name().equals("fd_fdstat_get")) {
+          || (anyPreopen && ANSWERED_FOR_FILES.contains(f.name())) || (anyLive && HOST_FILE_CALLS.contains(f.name()))
+          || f.name().equals("fd_fdstat_get")) {
         functions[i] = new HostFunction(f.module(), f.name(), f.functionType(), wrap(f.name(), f.handle(), files));
       }
     }
@@ -67,7 +81,8 @@ final class WasiImports {
     return Map.copyOf(unsupported);
   }
 
-  private WasmFunctionHandle wrap(String name, WasmFunctionHandle handle, WasiFileCalls files) {
+  private WasmFunctionHandle wrap(String name, WasmFunctionHandle chicory, WasiFileCalls files) {
+    WasmFunctionHandle handle = anyLive && HOST_FILE_CALLS.contains(name) ? hostErrno(chicory) : chicory;
     WasmFunctionHandle counted = (instance, args) -> {
       try {
         return handle.apply(instance, args);
@@ -101,6 +116,7 @@ final class WasiImports {
       case "path_symlink" -> guarded((instance, args) -> files.pathSymlink(instance, args, counted), 2);
       case "path_rename" -> guarded(counted, 0, 3);
       case "path_link" -> guarded((instance, args) -> files.pathLink(instance, args, counted), 0, 4);
+      case "path_readlink" -> (instance, args) -> files.pathReadlink(instance, args, counted);
       case "fd_write" -> (instance, args) -> files.fdWrite(instance, args, counted);
       case "fd_fdstat_set_flags" -> (instance, args) -> files.fdFdstatSetFlags(instance, args, counted);
       case "fd_renumber" -> (instance, args) -> {
@@ -129,6 +145,22 @@ final class WasiImports {
         return result;
       };
       default -> counted;
+    };
+  }
+
+  /** {@code handle} with an {@code EIO} answer replaced by the errno of the host's reason, where one was recorded. */
+  private static WasmFunctionHandle hostErrno(WasmFunctionHandle handle) {
+    return (instance, args) -> {
+      HostFailures.clear();
+      long[] result = handle.apply(instance, args);
+      String reason = HostFailures.take();
+      if (result[0] == WasiNumbers.EIO) {
+        int errno = WasiNumbers.errnoOfReason(reason);
+        if (errno >= 0) {
+          return new long[] {errno};
+        }
+      }
+      return result;
     };
   }
 

@@ -8,17 +8,51 @@ final class WasiNumbers {
   static final int ESUCCESS = 0;
   static final int EACCES = 2;
   static final int EBADF = 8;
+  static final int EDQUOT = 19;
   static final int EEXIST = 20;
+  static final int EFBIG = 22;
   static final int EINVAL = 28;
   static final int EIO = 29;
+  static final int EISDIR = 31;
   static final int ELOOP = 32;
+  static final int EMLINK = 34;
+  static final int ENAMETOOLONG = 37;
   static final int ENOENT = 44;
+  static final int ENOSPC = 51;
   static final int ENOSYS = 52;
   static final int ENOTDIR = 54;
+  static final int ENOTEMPTY = 55;
   static final int ENOTSUP = 58;
   static final int EPERM = 63;
   static final int EROFS = 69;
   static final int EXDEV = 75;
+
+  /**
+   * The errno of a host failure the JDK reports in the operating system's words (strerror's text, as
+   * {@link java.nio.file.FileSystemException#getReason()} carries it), or -1 when the words are not known here.
+   */
+  static int errnoOfReason(String reason) {
+    if (reason == null) {
+      return -1;
+    }
+    return switch (reason) {
+      case "No space left on device" -> ENOSPC;
+      case "Disk quota exceeded" -> EDQUOT;
+      case "File too large" -> EFBIG;
+      case "Read-only file system" -> EROFS;
+      case "Too many levels of symbolic links" -> ELOOP;
+      case "Is a directory" -> EISDIR;
+      case "Not a directory" -> ENOTDIR;
+      case "Operation not permitted" -> EPERM;
+      case "Permission denied" -> EACCES;
+      case "Invalid cross-device link" -> EXDEV;
+      case "Directory not empty" -> ENOTEMPTY;
+      case "File name too long" -> ENAMETOOLONG;
+      case "Too many links" -> EMLINK;
+      case "Invalid argument" -> EINVAL;
+      default -> -1;
+    };
+  }
 
   static final int FILETYPE_UNKNOWN = 0;
   static final int FILETYPE_CHARACTER_DEVICE = 2;

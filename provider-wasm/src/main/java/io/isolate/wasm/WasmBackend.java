@@ -308,7 +308,7 @@ final class WasmBackend implements IsolateBackend {
     if (run != null && run.isAlive()) {
       run.kill();
       try {
-        // Give the run its write-back before close returns, so the application sees its read-write mounts.
+        // Let the run end before close returns, so the application finds no write of the guest still under way.
         run.onExit().get(WasmRun.GRACE_MILLIS * 4, java.util.concurrent.TimeUnit.MILLISECONDS);
       } catch (Exception e) {
         if (e instanceof InterruptedException) {

@@ -34,7 +34,7 @@ import java.util.Set;
  *   <li>cpus: a guest uses one thread, so at most one CPU; a quota below 1 cannot be enforced and is refused
  *       unless unenforced limits are accepted; pids, hostname, rootfs and network do not apply (a guest has no
  *       processes, no host name and no sockets);
- *   <li>mounts: see {@link GuestFileSystem} (copied into memory, confined, read-only enforced);
+ *   <li>mounts: see {@link GuestFileSystem} (live host directories, confined, read-only enforced);
  *   <li>host functions: typed WebAssembly imports ({@link io.isolate.HostFunction#of}), and bytes functions that
  *       plugins call by name ({@link io.isolate.HostFunction#ofBytes}).
  * </ul>

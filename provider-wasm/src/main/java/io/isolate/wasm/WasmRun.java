@@ -21,7 +21,7 @@ import java.time.Duration;
  * limit) interrupts the thread; Chicory notices the interrupt in the guest's next loop iteration or call. A guest
  * stuck where an interrupt cannot reach (a host function blocked in uninterruptible I/O) is abandoned
  * {@value #GRACE_MILLIS} ms after the stop: the result is delivered anyway and the thread is left to finish on its
- * own (its read-write mounts are written back when it does).
+ * own.
  */
 final class WasmRun implements RunSupervisor.Guest {
   static final long GRACE_MILLIS = 250;
@@ -135,15 +135,11 @@ final class WasmRun implements RunSupervisor.Guest {
       supervisor.guestEnded();
       thread = null;
     }
-    // Clear a stop's interrupt, so that it does not disturb the write-back or the next task of this thread.
+    // Clear a stop's interrupt, so that it does not disturb the next task of this thread.
     Thread.interrupted();
     RunSupervisor.Ending ending = outcome.ending().cpuTime(cpu == null ? null : Duration.ofNanos(cpu));
     if (guest != null) {
-      String writeBackProblems = guest.writeBack();
       guest.close();
-      if (!writeBackProblems.isEmpty()) {
-        ending = ending.problem("its read-write mounts could not be written back: " + writeBackProblems);
-      }
       ending = ending.unsupportedCalls(guest.unsupportedCalls()).peakMemoryBytes(guest.peakMemoryBytes());
     } else {
       ending = ending.peakMemoryBytes(0);

@@ -24,7 +24,8 @@ import java.util.Optional;
  *     interprets them
  * @param compilerCacheDir {@value #COMPILER_CACHE_DIR}: a directory that keeps compiled modules across JVMs (off by
  *     default; it must not be writable by other users)
- * @param maxMountBytes {@value #MAX_MOUNT_BYTES}: what a run's directory mounts may copy and write (default 256 MiB)
+ * @param maxMountBytes {@value #MAX_MOUNT_BYTES}: what a run's image mounts may copy into memory (default 256 MiB);
+ *     directory mounts are the host's directories, live, and hold what the host's disk holds
  * @param linkAtBuild {@value #LINK_AT_BUILD}: load the module and check that every import is provided already in
  *     {@code build()}, which then fails with what is missing, as a plugin host wants; by default loading waits for
  *     the first run or call, under its wall-time limit (default false)

@@ -8,8 +8,8 @@
  *   <li>{@code WasmBackend}: one isolate; {@code WasmRun}: one {@code _start} run on a guest thread;
  *       {@code LiveInstance}: the instance behind {@code Isolate.call};
  *   <li>{@code Guest}: instantiation (WASI, host functions, capped memory); {@code Imports}: link check;
- *   <li>{@code GuestFileSystem}, {@code WasiImports}, {@code GuestDescriptors}: confined preopens (in-memory copies),
- *       read-only enforcement; {@code WasiFileCalls}: the file calls answered here instead of by Chicory;
+ *   <li>{@code GuestFileSystem}, {@code WasiImports}, {@code GuestDescriptors}: preopens (live host directories
+ *       through {@code io.isolate.wasm.files}, in-memory files and tmpfs), read-only enforcement; {@code WasiFileCalls}: the file calls answered here instead of by Chicory;
  *   <li>{@code LimitedMemory}, {@code SinkStream}, {@code GuestPipe}: memory and stdio (the SPI's run supervisor keeps
  *       the other limits);
  *   <li>{@code Outcome}: how a guest ended, decided in one place.

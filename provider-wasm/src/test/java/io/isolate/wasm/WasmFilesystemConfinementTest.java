@@ -97,7 +97,7 @@ class WasmFilesystemConfinementTest {
   }
 
   @Test
-  void writesChangesOfAReadWriteMountBackToTheHost() throws IOException {
+  void writesToTheHostDirectoryOfAReadWriteMount() throws IOException {
     List<String> lines = probe(mounts(), "write", "/out/result.txt", "42", "mkdir", "/out/dir", "write",
         "/out/dir/inner.txt", "inner", "unlink", "/out/old.txt", "append", "/out/keep.txt", "+more", "read",
         "/out/result.txt");
@@ -129,40 +129,69 @@ class WasmFilesystemConfinementTest {
   }
 
   @Test
-  void cannotEscapeThroughSymlinksItCreatesAndLeavesNoneOnTheHost() throws IOException {
+  void createsOnlySymlinksThatStayInsideAndCannotEscapeThroughThem() throws IOException {
+    Files.createDirectory(out.resolve("sub"));
     List<String> lines = probe(mounts(), "symlink", "/etc/passwd", "/out/evil", "read", "/out/evil", "symlink",
         "../../../../../etc", "/out/up", "read", "/out/up/passwd", "symlink", outside.toString(), "/out/abs",
-        "read", "/out/abs", "write", "/out/up/passwd", "overwritten", "symlink", "keep.txt", "/out/alias", "read",
-        "/out/alias");
-    for (String line : lines.subList(0, lines.size() - 2)) {
+        "read", "/out/abs", "write", "/out/up/passwd", "overwritten", "symlink", "../..", "/out/sub/up2",
+        "symlink", "keep.txt", "/out/alias", "read", "/out/alias", "symlink", "../keep.txt", "/out/sub/back",
+        "read", "/out/sub/back");
+    for (String line : lines.subList(0, 8)) {
       assertTrue(line.contains(": ERR "), line);
     }
     assertLine(lines, "symlink /out/alias: OK");
     assertLine(lines, "read /out/alias: OK kept");
+    assertLine(lines, "read /out/sub/back: OK kept");
     assertFalse(Files.exists(out.resolve("evil"), LinkOption.NOFOLLOW_LINKS));
     assertFalse(Files.exists(out.resolve("up"), LinkOption.NOFOLLOW_LINKS));
     assertFalse(Files.exists(out.resolve("abs"), LinkOption.NOFOLLOW_LINKS));
-    assertFalse(Files.exists(out.resolve("alias"), LinkOption.NOFOLLOW_LINKS), "guest symlinks stay in the guest");
+    assertFalse(Files.exists(out.resolve("sub/up2"), LinkOption.NOFOLLOW_LINKS));
+    // The links a guest may make are on the host as written: relative, and leading a host program inside too.
+    assertEquals(Path.of("keep.txt"), Files.readSymbolicLink(out.resolve("alias")));
+    assertEquals(Path.of("../keep.txt"), Files.readSymbolicLink(out.resolve("sub/back")));
+    assertEquals("kept", Files.readString(out.resolve("sub/back")));
     assertEquals("kept", Files.readString(out.resolve("keep.txt")));
   }
 
   @Test
-  void writeBackDoesNotFollowASymlinkPlantedOnTheHostDuringTheRun() throws IOException {
+  void neverFollowsALinkPlantedOnTheHostOutOfTheMount() throws IOException {
     Path victim = Files.createDirectory(tmp.resolve("victim"));
-    try (GuestFileSystem gfs = GuestFileSystem.create(List.of(Mount.readWrite(out, "/out")),
-        WasmSettings.DEFAULTS.maxMountBytes())) {
-      Path guestRoot = gfs.preopens().get(0).root;
-      Files.createDirectory(guestRoot.resolve("d"));
-      Files.writeString(guestRoot.resolve("d/f.txt"), "guest data");
-      Files.writeString(guestRoot.resolve("link.txt"), "guest data");
-      // Meanwhile, on the host, someone puts symlinks where the guest's new entries will go.
-      Files.createSymbolicLink(out.resolve("d"), victim);
-      Files.createSymbolicLink(out.resolve("link.txt"), victim.resolve("g.txt"));
-      String problems = gfs.writeBack();
-      assertTrue(problems.contains("refused"), problems);
+    // On the host, someone puts links where the guest will write.
+    Files.createSymbolicLink(out.resolve("d"), victim);
+    Files.createSymbolicLink(out.resolve("rel"), Path.of("../victim"));
+    Files.createSymbolicLink(out.resolve("file.txt"), victim.resolve("g.txt"));
+    List<String> lines = probe(mounts(), "write", "/out/d/f.txt", "guest data", "write", "/out/rel/f.txt",
+        "guest data", "write", "/out/file.txt", "guest data", "mkdir", "/out/d/sub", "symlink", "x", "/out/rel/l",
+        "rename", "/out/keep.txt", "/out/d/moved.txt");
+    for (String line : lines) {
+      assertTrue(line.contains(": ERR "), line);
     }
     try (var files = Files.list(victim)) {
       assertEquals(0, files.count(), "nothing was written outside the mount");
+    }
+    assertEquals("kept", Files.readString(out.resolve("keep.txt")));
+  }
+
+  @Test
+  void refusesToOpenAFifoPlantedInTheMountInsteadOfHanging() throws Exception {
+    Process mkfifo = new ProcessBuilder("mkfifo", data.resolve("fifo").toString()).inheritIO().start();
+    assertEquals(0, mkfifo.waitFor(), "mkfifo");
+    List<String> lines = probe(mounts(), "read", "/data/fifo", "read",
+        "/data/data.txt");
+    assertTrue(lines.get(0).contains(": ERR "), lines.get(0));
+    assertEquals("read /data/data.txt: OK line one|line two|", lines.get(1));
+  }
+
+  @Test
+  void isolatesSharingADirectorySeeEachOthersChangesAtOnce() throws IOException {
+    try (Isolate writer = mounts().workload(io.isolate.Workload.wasm(Fixtures.wasm("fsprobe"), "write",
+        "/out/shared.txt", "from the first")).build();
+        Isolate reader = mounts().workload(io.isolate.Workload.wasm(Fixtures.wasm("fsprobe"), "read",
+            "/out/shared.txt")).build()) {
+      assertTrue(writer.run().isSuccess());
+      // written on the host by the write itself, not when the isolate ends
+      assertEquals("from the first", Files.readString(out.resolve("shared.txt")));
+      assertTrue(reader.run().stdoutText().contains("read /out/shared.txt: OK from the first"));
     }
   }
 
@@ -175,19 +204,14 @@ class WasmFilesystemConfinementTest {
   }
 
   @Test
-  void capsWhatIsCopiedInAndWhatTheGuestCanWrite() throws IOException {
+  void servesAndTakesMoreThanTheInMemoryCapBecauseNothingIsCopied() throws IOException {
     String previous = System.setProperty("isolate.wasm.maxMountBytes", "65536");
     try {
-      List<String> lines = probe(mounts(), "write", "/out/big.txt", "x".repeat(100_000), "write", "/out/small.txt",
-          "fits");
-      assertTrue(lines.get(0).contains(": ERR "), lines.get(0));
-      assertEquals("write /out/small.txt: OK", lines.get(1));
-      Files.write(data.resolve("large.bin"), new byte[100_000]);
-      try (Isolate isolate = mounts().workload(io.isolate.Workload.wasm(Fixtures.wasm("fsprobe"))).build()) {
-        ExitResult r = isolate.run();
-        assertEquals(io.isolate.Termination.FAILED_TO_START, r.termination());
-        assertTrue(r.detail().contains("holds more than 64 KiB (isolate.wasm.maxMountBytes)"), r::detail);
-      }
+      Files.write(data.resolve("large.bin"), new byte[1 << 20]);
+      List<String> lines = probe(mounts(), "write", "/out/big.txt", "x".repeat(100_000), "stat", "/data/large.bin");
+      assertEquals("write /out/big.txt: OK", lines.get(0));
+      assertEquals(100_000, Files.size(out.resolve("big.txt")));
+      assertTrue(lines.get(1).startsWith("stat /data/large.bin: OK"), lines.get(1));
     } finally {
       if (previous == null) {
         System.clearProperty("isolate.wasm.maxMountBytes");
@@ -229,10 +253,22 @@ class WasmFilesystemConfinementTest {
   }
 
   @Test
-  void aFileMountInsideAReadWriteMountIsNotWrittenBack() {
-    probe(mounts().mount(Mount.file("/out/config.txt", "c".getBytes(StandardCharsets.UTF_8))), "read",
-        "/out/config.txt");
-    assertFalse(Files.exists(out.resolve("config.txt")));
+  void aFileMountInsideAReadWriteMountIsServedReadOnlyAndNeverReachesTheHost() throws IOException {
+    Files.writeString(out.resolve("config.txt"), "the host's own");
+    List<String> lines = probe(mounts().mount(Mount.file("/out/conf/app.txt", "c".getBytes(StandardCharsets.UTF_8)))
+        .mount(Mount.file("/out/config.txt", "given".getBytes(StandardCharsets.UTF_8))), "read", "/out/conf/app.txt",
+        "read", "/out/config.txt", "write", "/out/config.txt", "x", "unlink", "/out/config.txt", "write",
+        "/out/conf/new.txt", "x", "list", "/out", "write", "/out/other.txt", "y");
+    assertEquals("read /out/conf/app.txt: OK c", lines.get(0));
+    assertEquals("read /out/config.txt: OK given", lines.get(1));
+    for (String line : lines.subList(2, 5)) {
+      assertTrue(line.contains(": ERR "), line);
+    }
+    assertTrue(lines.get(5).startsWith("list /out: OK ") && lines.get(5).contains("conf,")
+        && lines.get(5).contains("config.txt,") && lines.get(5).contains("keep.txt,"), lines.get(5));
+    assertEquals("write /out/other.txt: OK", lines.get(6));
+    assertFalse(Files.exists(out.resolve("conf")));
+    assertEquals("the host's own", Files.readString(out.resolve("config.txt")));
   }
 
   @Test

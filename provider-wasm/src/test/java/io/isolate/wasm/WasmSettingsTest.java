@@ -27,12 +27,13 @@ class WasmSettingsTest {
   void theMountCapOfOneIsolateIsHonouredForItAlone() throws IOException {
     Files.write(dir.resolve("big"), new byte[2 << 20]);
     WasmSettings small = WasmSettings.fromSystemProperties().withMaxMountBytes(1 << 20);
-    try (Isolate isolate = Fixtures.process("hello").mount(Mount.readOnly(dir, "/data")).settings(small).build()) {
+    try (Isolate isolate = Fixtures.process("hello").mount(Mount.image(dir.resolve("big"), "/data/big"))
+        .settings(small).build()) {
       ExitResult r = isolate.run();
       assertEquals(Termination.FAILED_TO_START, r.termination(), r::toString);
       assertTrue(r.detail().contains("maxMountBytes"), r.detail());
     }
-    try (Isolate isolate = Fixtures.process("hello").mount(Mount.readOnly(dir, "/data")).build()) {
+    try (Isolate isolate = Fixtures.process("hello").mount(Mount.image(dir.resolve("big"), "/data/big")).build()) {
       assertEquals(Termination.EXITED, isolate.run().termination(), "the next isolate has the default cap again");
     }
   }
