@@ -9,10 +9,13 @@ demo="$here/../../../../isolate-cli/src/main/resources/io/isolate/cli/demo"
 quickstart="$here/../../../../examples/src/test/resources/io/isolate/examples"
 mkdir -p "$out" "$demo" "$quickstart"
 cc="clang --target=wasm32-wasi --sysroot=/usr -O2 -Wl,--strip-debug"
+cli="$here/../../../../isolate-cli/src/main/c"
 
-for name in hello echo exitcode cat fsprobe loop membomb bigmem flood trap sha256sum unsupported; do
+for name in hello echo exitcode cat fsprobe loop membomb bigmem flood trap unsupported; do
   $cc -o "$out/$name.wasm" "$here/$name.c"
 done
+# The demo's program lives with the command (isolate-cli builds it natively for HARDWARE).
+$cc -o "$out/sha256sum.wasm" "$cli/sha256sum.c"
 # env.foo stays an import: the host must refuse the module, naming it.
 $cc -Wl,--allow-undefined -o "$out/unknown_import.wasm" "$here/unknown_import.c"
 $cc -Wl,--allow-undefined -Wl,--import-memory -o "$out/unknown_wasi.wasm" "$here/unknown_wasi.c"

@@ -32,6 +32,8 @@ final class Demo {
   private static final int SMALL = 64;
   private static final int LARGE = 8 << 20;
   private static final String WASM_RESOURCE = "/io/isolate/cli/demo/sha256sum.wasm";
+  /** The same program as a static x86-64 executable, built with the command (src/main/c/build.sh). */
+  static final String ELF_RESOURCE = "/io/isolate/cli/demo/sha256sum.elf";
   private static final String PV_RESOURCE = "/META-INF/isolate/guest-sdk/examples/sha256.elf";
 
   private Demo() {}
@@ -88,8 +90,7 @@ final class Demo {
       case PROCESS -> resource(WASM_RESOURCE).map(module -> Workload.wasm(module).withName("sha256sum.wasm"));
       case OS -> Files.isExecutable(Path.of("/usr/bin/sha256sum"))
           ? Optional.of(Workload.command("/usr/bin/sha256sum")) : Optional.empty();
-      case HARDWARE -> Files.isExecutable(Path.of("/bin/busybox"))
-          ? Optional.of(Workload.elf(Path.of("/bin/busybox"), "sha256sum")) : Optional.empty();
+      case HARDWARE -> resource(ELF_RESOURCE).map(program -> Workload.elf(program, "sha256sum.elf"));
       case PARAVIRT -> resource(PV_RESOURCE).map(image -> Workload.guestImage(image, "sha256.elf"));
     };
   }
