@@ -3,6 +3,7 @@
 //   symlink TARGET PATH | rename FROM TO | list DIR | stat PATH
 //   fill PATH CHUNK: writes CHUNK bytes at a time (byte i of the file is i % 251) until a write fails, then prints
 //     "fill PATH: wrote N then ERR <strerror>"
+//   readall PATH: reads the file 1 MiB at a time and prints "readall PATH: OK <bytes>"
 //   hash PATH: reads the file 1 MiB at a time and prints "hash PATH: OK <bytes> <hash>", the hash a 64-bit FNV-1a
 //     over its 8-byte little-endian words (a last partial word zero-padded)
 // Each line is "<op> <path>: OK [detail]" or "<op> <path>: ERR <strerror>". Used for mounts and escape attempts.
@@ -97,6 +98,23 @@ static void do_fill(const char *path, long chunk) {
   printf("fill %s: wrote %lld then ERR %s\n", path, total, strerror(saved));
 }
 
+static void do_readall(const char *path) {
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) {
+    report("readall", path, 0, NULL);
+    return;
+  }
+  unsigned long long total = 0;
+  ssize_t n;
+  while ((n = read(fd, big, sizeof big)) > 0) total += (unsigned long long) n;
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  char detail[32];
+  snprintf(detail, sizeof detail, "%llu", total);
+  report("readall", path, n == 0, detail);
+}
+
 static void do_hash(const char *path) {
   int fd = open(path, O_RDONLY);
   if (fd < 0) {
@@ -161,6 +179,8 @@ int main(int argc, char **argv) {
     } else if (strcmp(op, "fill") == 0 && i + 2 < argc) {
       do_fill(argv[i + 1], atol(argv[i + 2]));
       i += 2;
+    } else if (strcmp(op, "readall") == 0 && i + 1 < argc) {
+      do_readall(argv[++i]);
     } else if (strcmp(op, "hash") == 0 && i + 1 < argc) {
       do_hash(argv[++i]);
     } else if (strcmp(op, "list") == 0 && i + 1 < argc) {
