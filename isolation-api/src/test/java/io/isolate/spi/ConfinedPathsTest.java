@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.isolate.conformance.HostilePaths;
 import io.isolate.spi.ConfinedPaths.Kind;
 import io.isolate.spi.ConfinedPaths.ResolveException.Reason;
 import java.io.IOException;
@@ -29,21 +30,8 @@ class ConfinedPathsTest {
 
   @BeforeEach
   void tree() throws IOException {
-    root = Files.createDirectories(outside.resolve("root"));
-    Files.writeString(outside.resolve("secret"), "host secret");
-    Files.createDirectories(root.resolve("dir/sub"));
-    Files.writeString(root.resolve("dir/file"), "inside");
-    Files.writeString(root.resolve("etc-passwd"), "the tree's own");
-    Files.createSymbolicLink(root.resolve("to-host-root"), Path.of("/"));
-    Files.createSymbolicLink(root.resolve("to-etc"), Path.of("/etc"));
-    Files.createSymbolicLink(root.resolve("up"), Path.of("../../.."));
-    Files.createSymbolicLink(root.resolve("to-secret"), outside.resolve("secret"));
-    Files.createSymbolicLink(root.resolve("dir/sibling"), Path.of("../etc-passwd"));
-    Files.createSymbolicLink(root.resolve("dir/absolute"), Path.of("/dir/file"));
-    Files.createSymbolicLink(root.resolve("loop-a"), Path.of("loop-b"));
-    Files.createSymbolicLink(root.resolve("loop-b"), Path.of("loop-a"));
-    Files.createSymbolicLink(root.resolve("dangling"), Path.of("nowhere"));
-    Files.createSymbolicLink(root.resolve("to-file"), Path.of("dir/file"));
+    // the conformance kit's hostile tree: links to /, /etc, above the root, to a host file, loops, 40 random ones
+    root = HostilePaths.plant(outside).root();
     tree = ConfinedPaths.hostTree(root);
   }
 
@@ -65,8 +53,9 @@ class ConfinedPathsTest {
   @Test
   void absoluteLinksStartAgainAtTheTreesRoot() throws IOException {
     assertEquals("/", resolve("to-host-root").path());
-    assertEquals(Kind.MISSING, resolve("to-etc").kind(), "the tree has no /etc: not the host's");
-    assertEquals(Reason.NOT_FOUND, refused("to-etc/passwd"));
+    assertEquals("/etc", resolve("to-etc").path(), "the tree's own /etc, not the host's");
+    assertEquals("/etc/passwd", resolve("to-etc/passwd").path());
+    assertEquals(Kind.MISSING, resolve("to-etc/shadow").kind(), "a name the tree's /etc could hold, not the host's");
     assertEquals("/dir/file", resolve("dir/absolute").path());
     assertEquals(Reason.NOT_FOUND, refused("to-secret/x"));
     assertEquals(Reason.NOT_FOUND, refused("to-secret"), "a link to a host file outside names nothing inside");
@@ -74,7 +63,7 @@ class ConfinedPathsTest {
 
   @Test
   void relativeLinksResolveFromTheirDirectoryAndStayInside() throws IOException {
-    assertEquals("/etc-passwd", resolve("dir/sibling").path());
+    assertEquals("/etc/passwd", resolve("dir/sibling").path());
     assertEquals("/", resolve("up").path());
     assertEquals("/dir/file", resolve("up/up/dir/file").path());
   }
@@ -131,9 +120,7 @@ class ConfinedPathsTest {
     Random random = new Random(42);
     String[] parts = {"..", ".", "dir", "sub", "file", "up", "to-host-root", "to-etc", "to-secret", "dir/sibling",
         "dangling", "loop-a", "etc", "passwd", "x"};
-    for (int i = 0; i < 40; i++) {
-      Files.createSymbolicLink(root.resolve("dir/r" + i), Path.of(randomPath(random, parts)));
-    }
+    // the tree's 40 random links dir/r0 ... dir/r39
     List<String> names = new ArrayList<>(List.of(parts));
     for (int i = 0; i < 40; i++) {
       names.add("r" + i);
