@@ -106,6 +106,7 @@ struct op {
   enum op_kind kind;
   const char *a; /* source, target of a symlink, size of a tmpfs */
   const char *dest;
+  int tree; /* with --idmap: the source as an id-mapped mount the helper made (a binding or a layer), else -1 */
 };
 
 struct options {
@@ -139,6 +140,7 @@ struct options {
   int publish_guest[MAX_PUBLISH];
   int publish_fd[MAX_PUBLISH];
   int n_publish;
+  int idmap; /* --idmap: become uid/gid 0 of the user namespace, and see host files through id-mapped mounts */
   char **argv;
 };
 
@@ -221,6 +223,7 @@ static void add_op(enum op_kind kind, const char *a, const char *dest) {
   opt.ops[opt.n_ops].kind = kind;
   opt.ops[opt.n_ops].a = a;
   opt.ops[opt.n_ops].dest = dest;
+  opt.ops[opt.n_ops].tree = -1;
   opt.n_ops++;
 }
 
@@ -297,6 +300,7 @@ static void parse(int argc, char **argv) {
     else if (!strcmp(a, "--overlay-src")) { NEED(1); add_op(OP_OVERLAY_SRC, argv[++i], NULL); }
     else if (!strcmp(a, "--tmp-overlay")) { NEED(1); add_op(OP_TMP_OVERLAY, NULL, argv[++i]); }
     else if (!strcmp(a, "--remount-ro")) { NEED(1); add_op(OP_REMOUNT_RO, NULL, argv[++i]); }
+    else if (!strcmp(a, "--idmap")) opt.idmap = 1;
     else if (!strcmp(a, "--ro-self")) { NEED(1); add_op(OP_RO_SELF, NULL, argv[++i]); }
     else if (!strcmp(a, "--mask")) { NEED(1); add_op(OP_MASK, NULL, argv[++i]); }
     else if (!strcmp(a, "--chdir")) { NEED(1); opt.chdir_to = argv[++i]; }
@@ -474,13 +478,107 @@ static void overlay(const char **lower, int n_lower, const char *dest, int index
   mkdirs(work);
   int n = snprintf(data, sizeof data, "lowerdir=");
   for (int i = 0; i < n_lower; i++) {
-    n += snprintf(data + n, sizeof data - n, "%s/oldroot%s", i ? ":" : "", lower[i]);
+    n += snprintf(data + n, sizeof data - n, "%s%s", i ? ":" : "", lower[i]);
     if (n >= (int)sizeof data) DIEX("overlay options longer than %zu bytes (%d layers)", sizeof data, n_lower);
   }
   n += snprintf(data + n, sizeof data - n, ",upperdir=%s,workdir=%s%s", upper, work,
                 (opt.clone_flags & CLONE_NEWUSER) ? ",userxattr" : "");
   if (n >= (int)sizeof data) DIEX("overlay options longer than %zu bytes", sizeof data);
   if (mount("overlay", to, "overlay", MS_NOSUID | MS_NODEV, data) != 0) DIE("mount overlay on %s (%s)", dest, data);
+}
+
+/*
+ * --idmap (the isolate of a root JVM, whose ids 0-65535 are unprivileged host ids from 2^30, so that its root is not
+ * the host's): the host files it is given (bindings, image layers) keep their owners as the isolate sees them, through
+ * id-mapped mounts (Linux 5.12+). A file of host uid N shows as uid N inside, and what the isolate's root writes there
+ * is stored as host root's, as before, but only in what was given. The mounts are made here, in the host's
+ * namespaces, before init is cloned: a child holds a user namespace with the isolate's maps, open_tree clones each
+ * source and mount_setattr maps it through that namespace; init inherits the detached mounts and attaches them
+ * (move_mount) where its operations say.
+ */
+static int idmapped_tree(int userns, const char *src, int file, int readonly, int may_fall_back) {
+  int tree;
+  if (file) {
+    /* Mount.image: the inode opened without following a link, and a regular file at that moment */
+    int fd = open(src, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) DIE("image %s", src);
+    struct stat st;
+    if (fstat(fd, &st) != 0) DIE("fstat image %s", src);
+    if (!S_ISREG(st.st_mode)) DIEX("image %s is not a regular file", src);
+    tree = (int)syscall(SYS_open_tree, fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+    close(fd);
+  } else {
+    tree = (int)syscall(SYS_open_tree, AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+  }
+  if (tree < 0) DIE("open_tree(%s)", src);
+  struct mount_attr attr;
+  memset(&attr, 0, sizeof attr);
+  attr.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (readonly ? MOUNT_ATTR_RDONLY : 0);
+  attr.userns_fd = (unsigned long long)userns;
+  if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (file ? 0 : AT_RECURSIVE), &attr, sizeof attr) != 0) {
+    if (may_fall_back && (errno == EINVAL || errno == EPERM || errno == EOPNOTSUPP)) {
+      /* a file system that cannot be id-mapped, given read-only: still readable, its owners showing as nobody */
+      close(tree);
+      return -1;
+    }
+    DIE("id-map %s (mount_setattr)", src);
+  }
+  return tree;
+}
+
+static void make_idmapped_trees(void) {
+  int unshared[2], done[2];
+  if (pipe2(unshared, O_CLOEXEC) != 0 || pipe2(done, O_CLOEXEC) != 0) DIE("pipe2");
+  pid_t holder = fork();
+  if (holder < 0) DIE("fork");
+  if (holder == 0) {
+    close(unshared[0]);
+    close(done[1]);
+    char c = unshare(CLONE_NEWUSER) == 0 ? 'u' : 'x';
+    if (write(unshared[1], &c, 1) != 1) _exit(1);
+    ssize_t ignored = read(done[0], &c, 1); /* until the helper has what it needs (end of file) */
+    (void)ignored;
+    _exit(0);
+  }
+  close(unshared[1]);
+  close(done[0]);
+  char c = 0;
+  if (read(unshared[0], &c, 1) != 1 || c != 'u') DIEX("a user namespace for id-mapped mounts could not be made");
+  close(unshared[0]);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/setgroups", (int)holder);
+  write_file(path, "deny");
+  snprintf(path, sizeof path, "/proc/%d/uid_map", (int)holder);
+  write_file(path, opt.uid_map);
+  snprintf(path, sizeof path, "/proc/%d/gid_map", (int)holder);
+  write_file(path, opt.gid_map);
+  snprintf(path, sizeof path, "/proc/%d/ns/user", (int)holder);
+  int userns = open(path, O_RDONLY | O_CLOEXEC);
+  if (userns < 0) DIE("open(%s)", path);
+  for (int i = 0; i < opt.n_ops; i++) {
+    struct op *o = &opt.ops[i];
+    switch (o->kind) {
+      case OP_BIND: o->tree = idmapped_tree(userns, o->a, 0, 0, 0); break;
+      case OP_RO_BIND: o->tree = idmapped_tree(userns, o->a, 0, 1, 1); break;
+      case OP_RO_BIND_FILE: o->tree = idmapped_tree(userns, o->a, 1, 1, 0); break;
+      case OP_OVERLAY_SRC: o->tree = idmapped_tree(userns, o->a, 0, 1, 0); break; /* copy-up needs the owners */
+      default: break;
+    }
+  }
+  close(userns);
+  close(done[1]);
+  while (waitpid(holder, NULL, 0) < 0) {
+    if (errno != EINTR) DIE("waitpid(%d)", (int)holder);
+  }
+}
+
+/* Attaches id-mapped mount `tree` (see make_idmapped_trees) at `to` in the new root, making the mount point. */
+static void attach_tree(int tree, const char *to, const char *what) {
+  struct stat st;
+  if (fstat(tree, &st) != 0) DIE("fstat(mount of %s)", what);
+  if (S_ISDIR(st.st_mode)) mkdirs(to); else touch(to);
+  if (syscall(SYS_move_mount, tree, "", AT_FDCWD, to, MOVE_MOUNT_F_EMPTY_PATH) != 0) DIE("attach %s on %s", what, to);
+  close(tree);
 }
 
 static void setup_mounts(void) {
@@ -495,14 +593,24 @@ static void setup_mounts(void) {
   if (chdir("/") != 0) DIE("chdir(/)");
 
   const char *lower[MAX_LOWER];
+  static char lower_paths[MAX_LOWER][PATH_BUF];
   int n_lower = 0, n_overlays = 0;
   char path[PATH_BUF];
   for (int i = 0; i < opt.n_ops; i++) {
     struct op *o = &opt.ops[i];
     switch (o->kind) {
-      case OP_BIND: bind_mount(o->a, o->dest, 0); break;
-      case OP_RO_BIND: bind_mount(o->a, o->dest, 1); break;
-      case OP_RO_BIND_FILE: bind_file_readonly(o->a, o->dest); break;
+      case OP_BIND:
+      case OP_RO_BIND:
+      case OP_RO_BIND_FILE:
+        if (o->tree >= 0) {
+          guest_path(path, o->dest);
+          attach_tree(o->tree, path, o->a); /* read-only, nosuid and nodev as made */
+        } else if (o->kind == OP_RO_BIND_FILE) {
+          bind_file_readonly(o->a, o->dest);
+        } else {
+          bind_mount(o->a, o->dest, o->kind == OP_RO_BIND);
+        }
+        break;
       case OP_TMPFS: {
         char data[64];
         snprintf(data, sizeof data, "mode=1777%s%s", strcmp(o->a, "0") ? ",size=" : "", strcmp(o->a, "0") ? o->a : "");
@@ -528,7 +636,14 @@ static void setup_mounts(void) {
         break;
       case OP_OVERLAY_SRC:
         if (n_lower == MAX_LOWER) DIEX("too many overlay layers (max %d)", MAX_LOWER);
-        lower[n_lower++] = o->a;
+        if (o->tree >= 0) {
+          snprintf(lower_paths[n_lower], PATH_BUF, "/ovl/l%d", i);
+          attach_tree(o->tree, lower_paths[n_lower], o->a);
+        } else {
+          host_path(lower_paths[n_lower], o->a);
+        }
+        lower[n_lower] = lower_paths[n_lower];
+        n_lower++;
         break;
       case OP_TMP_OVERLAY:
         if (n_lower == 0) DIEX("--tmp-overlay %s without --overlay-src", o->dest);
@@ -747,10 +862,27 @@ static int encode(int status) {
 /* The helper's own command line, which init inherits; scrubbed once the workload runs (see run_init). */
 static char *args_begin, *args_end;
 
+/*
+ * With --idmap the helper's host uid 0 is not mapped into the isolate (its 0 is an unprivileged host id): once the
+ * maps are written, init, or a joined command, becomes uid and gid 0 of the user namespace, so that what it makes is
+ * owned by the isolate's root (and its capabilities there stay).
+ */
+static void become_namespace_root(void) {
+  if (!opt.idmap) return;
+  pid_t parent = getppid();
+  if (setresgid(0, 0, 0) != 0) DIE("setresgid(0) in the user namespace");
+  if (setresuid(0, 0, 0) != 0) DIE("setresuid(0) in the user namespace");
+  /* A change of credentials clears the parent-death signal: set it again, and see that the parent did not die in
+   * between (then nobody would be left to send it). */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) DIE("prctl(PR_SET_PDEATHSIG)");
+  if (getppid() != parent) _exit(125);
+}
+
 static void run_init(int sync_fd) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) DIE("prctl(PR_SET_PDEATHSIG)");
   char byte;
   if (read(sync_fd, &byte, 1) != 1) _exit(125); /* the helper died before writing our uid/gid maps */
+  become_namespace_root();
   /*
    * v1 cgroups given as tasks files: a single thread that moves itself ("0") skips the global
    * cgroup_threadgroup_rwsem on current kernels, so this costs microseconds where writing a pid into cgroup.procs
@@ -922,6 +1054,7 @@ static void join_main(void) {
     if (setns(fds[k], 0) != 0) DIE("setns(%s of %d)", kinds[k], opt.join_pid);
     close(fds[k]);
   }
+  become_namespace_root();
   if (chdir(opt.chdir_to ? opt.chdir_to : "/") != 0) DIE("chdir(%s)", opt.chdir_to ? opt.chdir_to : "/");
   int exec_pipe[2];
   if (pipe2(exec_pipe, O_CLOEXEC) != 0) DIE("pipe2");
@@ -1046,6 +1179,10 @@ int main(int argc, char **argv) {
   if (geteuid() == 0 && setgroups(0, NULL) != 0) DIE("setgroups(0)");
 
   if (opt.join_net > 0) join_network();
+  if (opt.idmap) {
+    if (!(opt.clone_flags & CLONE_NEWUSER) || !opt.uid_map || !opt.gid_map) DIEX("--idmap needs a user namespace and its maps");
+    make_idmapped_trees();
+  }
 
   int sync_pipe[2];
   if (pipe2(sync_pipe, O_CLOEXEC) != 0) DIE("pipe2");

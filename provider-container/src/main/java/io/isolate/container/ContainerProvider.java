@@ -105,7 +105,19 @@ public final class ContainerProvider implements IsolationProvider {
         + (detection.found() ? detection.driver().describe()
             : "no limits: " + detection.reason() + " (build() needs acceptUnenforcedLimits(true))")
         + "; seccomp default profile; "
-        + (overlay == null ? "overlayfs" : "no overlayfs (OCI images will fail): " + overlay));
+        + (overlay == null ? "overlayfs" : "no overlayfs (OCI images will fail): " + overlay)
+        + rootOfIsolates());
+  }
+
+  /** For a root JVM, whose uid its isolates' root is on the host. */
+  private static String rootOfIsolates() {
+    if (HelperBinary.currentUid() != 0) {
+      return "";
+    }
+    return HostLayout.REAL.idMappedMounts()
+        ? "; isolates' root is host uid " + SandboxPolicy.ID_RANGE_START + " (id-mapped mounts)"
+        : "; isolates' root is host root: this kernel (" + System.getProperty("os.version")
+            + ") has no id-mapped overlay layers (Linux 5.19)";
   }
 
   private CgroupHost.Detection cgroups() {

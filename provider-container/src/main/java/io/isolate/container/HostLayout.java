@@ -89,7 +89,28 @@ public interface HostLayout {
 
   /**
    * Files and directories below {@code dir} that others may not read (such as {@code /etc/shadow}). When the JVM
-   * is root, uid 0 inside is host root for file permissions, so these are masked in the host read-only root.
+   * is root, the isolate's root owns root-owned files of the host directories it is given, so these are masked in
+   * the host read-only root.
    */
   List<Path> unreadableByOthers(Path dir);
+
+  /**
+   * Whether the kernel has id-mapped mounts, also as overlayfs layers (Linux 5.19): a root JVM's isolates then run
+   * as unprivileged host ids, with the host files they are given id-mapped; on an older kernel their root is host
+   * root (the doctor says so).
+   */
+  default boolean idMappedMounts() {
+    return kernelAtLeast(System.getProperty("os.version", ""), 5, 19);
+  }
+
+  /** Whether kernel release {@code release} ("6.1.0-13-amd64") is {@code major.minor} or later. */
+  static boolean kernelAtLeast(String release, int major, int minor) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(\\d+)\\.(\\d+)").matcher(release);
+    if (!m.find()) {
+      return false;
+    }
+    int ma = Integer.parseInt(m.group(1));
+    int mi = Integer.parseInt(m.group(2));
+    return ma > major || ma == major && mi >= minor;
+  }
 }

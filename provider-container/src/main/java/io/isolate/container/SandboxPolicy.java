@@ -39,7 +39,7 @@ import java.util.Optional;
  */
 public final class SandboxPolicy {
   /**
-   * Where the host ids of a root JVM's isolates begin: ids 1 to 65535 inside are this plus the id outside, far above
+   * Where the host ids of a root JVM's isolates begin: ids 0 to 65535 inside are this plus the id inside, far above
    * the host's users and the usual subordinate ranges (podman's start at 100000 and take 65536 per user).
    */
   public static final long ID_RANGE_START = 1L << 30;
@@ -138,8 +138,13 @@ public final class SandboxPolicy {
     long outsideGid = shared != null && shared.ownUserNamespace() ? 0 : in.hostGid();
     if (in.hostUid() == 0) {
       // root may map a range: the ids an image's users have (postgres, redis, nobody...) exist in the isolate, as
-      // unprivileged ids of the host far above its users; 0 inside stays the JVM's own uid
-      b.idMaps(in.hostUid(), in.hostGid(), ID_RANGE_START);
+      // unprivileged ids of the host far above its users, and so does 0: the isolate's root is not the host's. The
+      // host files it is given are id-mapped through the same map, so their owners show inside as on the host.
+      if (host.idMappedMounts()) {
+        b.idMapsShifted(ID_RANGE_START);
+      } else {
+        b.idMaps(in.hostUid(), in.hostGid(), ID_RANGE_START); // an older kernel: 0 inside stays host root
+      }
       if (runAs != null && !runAs.isRoot()) {
         b.user(runAs.uid(), runAs.gid());
       }
@@ -275,8 +280,13 @@ public final class SandboxPolicy {
     cgroupProcs.forEach(b::cgroup);
     cgroupTasks.forEach(b::cgroupSelf);
     RunAs runAs = spec.runAs().orElse(null);
-    if (hostUid == 0 && runAs != null && !runAs.isRoot()) {
-      b.user(runAs.uid(), runAs.gid()); // another user's JVM joins as the only ids the namespace has
+    if (hostUid == 0) {
+      if (host.idMappedMounts()) {
+        b.namespaceRoot(); // the host's root is not mapped in a root JVM's isolate
+      }
+      if (runAs != null && !runAs.isRoot()) {
+        b.user(runAs.uid(), runAs.gid());
+      }
     }
     b.chdir(spec.workingDir());
     b.rlimit(Rlimit.CORE, 0).rlimit(Rlimit.NOFILE, NOFILE);

@@ -49,6 +49,11 @@ class SandboxPolicyGoldenArgvTest {
     public List<Path> unreadableByOthers(Path dir) {
       return List.of(Path.of("/etc/shadow"), Path.of("/etc/ssl/private"));
     }
+
+    @Override
+    public boolean idMappedMounts() {
+      return true;
+    }
   };
 
   /** What follows every fresh /proc. */
@@ -130,6 +135,54 @@ class SandboxPolicyGoldenArgvTest {
     String argv = String.join(" ", new SandboxPolicy(HOST).command(spec, root).argv());
     assertEquals(true, argv.contains("--ro-bind /etc /etc --ro-bind /run/empty-file /etc/shadow"
         + " --ro-bind /run/empty-dir /etc/ssl/private --proc /proc --ro-self /proc/sys"), argv);
+  }
+
+  @Test
+  void asRootTheIsolatesIdsAreUnprivilegedHostIdsAndTheHostFilesItIsGivenAreIdMapped() {
+    IsolateSpec spec = builder().spec();
+    SandboxPolicy.Inputs in = inputs(List.of(), List.of(), List.of());
+    SandboxPolicy.Inputs root = new SandboxPolicy.Inputs(in.helper(), in.statusFile(), in.base(), 0, 0,
+        in.cgroupProcs(), in.imageLayers(), in.stagedFiles(), in.seccomp(), in.emptyFile(), in.emptyDir(), List.of());
+    String argv = String.join(" ", new SandboxPolicy(HOST).command(spec, root).argv());
+    assertEquals(true, argv.contains("--uid-map 0 1073741824 65536 --gid-map 0 1073741824 65536 --idmap"), argv);
+    // a kernel without id-mapped overlay layers keeps the isolate's root the host's (and the doctor says so)
+    HostLayout old = new HostLayout() {
+      @Override
+      public boolean exists(Path path) {
+        return HOST.exists(path);
+      }
+
+      @Override
+      public Optional<String> symlinkTarget(Path path) {
+        return HOST.symlinkTarget(path);
+      }
+
+      @Override
+      public boolean isDirectory(Path path) {
+        return HOST.isDirectory(path);
+      }
+
+      @Override
+      public List<Path> unreadableByOthers(Path dir) {
+        return HOST.unreadableByOthers(dir);
+      }
+
+      @Override
+      public boolean idMappedMounts() {
+        return false;
+      }
+    };
+    String older = String.join(" ", new SandboxPolicy(old).command(spec, root).argv());
+    assertEquals(true, older.contains("--uid-map 0 0 1\n1 1073741825 65535") && !older.contains("--idmap"), older);
+  }
+
+  @Test
+  void kernelReleasesAreComparedByMajorAndMinor() {
+    assertEquals(true, HostLayout.kernelAtLeast("5.19.0", 5, 19));
+    assertEquals(true, HostLayout.kernelAtLeast("6.1.0-13-amd64", 5, 19));
+    assertEquals(false, HostLayout.kernelAtLeast("5.18.17", 5, 19));
+    assertEquals(false, HostLayout.kernelAtLeast("4.18.0-513.5.1.el8_9.x86_64", 5, 19));
+    assertEquals(false, HostLayout.kernelAtLeast("", 5, 19));
   }
 
   @Test

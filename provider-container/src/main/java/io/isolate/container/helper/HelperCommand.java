@@ -134,6 +134,25 @@ public final class HelperCommand {
       return add("--uid-map", "0 " + hostUid + " 1" + rest, "--gid-map", "0 " + hostGid + " 1" + rest);
     }
 
+    /**
+     * Maps ids 0 to 65535 inside to {@code rangeStart} onwards outside, 0 included, so that the isolate's root is an
+     * unprivileged host id (a JVM running as root may map a range), and has the host files the isolate is given
+     * (bindings, image layers) mounted id-mapped through the same map ({@link #namespaceRoot()} included): their
+     * owners show inside as they are on the host.
+     */
+    public Builder idMapsShifted(long rangeStart) {
+      String map = "0 " + rangeStart + " 65536";
+      return add("--uid-map", map, "--gid-map", map, "--idmap");
+    }
+
+    /**
+     * The helper becomes uid and gid 0 of the user namespace once it is in it (for a command joining an isolate
+     * made with {@link #idMapsShifted}, where the host's root is not mapped).
+     */
+    public Builder namespaceRoot() {
+      return add("--idmap");
+    }
+
     /** Maps only {@code insideUid}/{@code insideGid} of the user namespace, to {@code hostUid}/{@code hostGid}. */
     public Builder idMapsOf(int insideUid, int insideGid, long hostUid, long hostGid) {
       return add("--uid-map", insideUid + " " + hostUid + " 1", "--gid-map", insideGid + " " + hostGid + " 1");
