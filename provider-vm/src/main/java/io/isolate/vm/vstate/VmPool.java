@@ -1,11 +1,13 @@
 package io.isolate.vm.vstate;
 
 import com.sun.jna.LastErrorException;
+import io.isolate.spi.DaemonThreads;
 import io.isolate.vm.VmSettings;
 import io.isolate.vm.kvm.KvmDevice;
 import io.isolate.vm.kvm.LibC;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
@@ -33,8 +35,9 @@ public final class VmPool {
 
   // Creations and teardowns get threads of their own, so that a backlog of teardowns (a VM that ran takes longer to
   // destroy) does not hold up the next fresh VM.
-  private static final Workers CREATOR = new Workers("isolate-vm-create", 1);
-  private static final Workers REAPER = new Workers("isolate-vm-teardown", 2);
+  private static final long IDLE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(DaemonThreads.IDLE_SECONDS);
+  private static final Workers CREATOR = new Workers("isolate-vm-create", 1, IDLE_NANOS);
+  private static final Workers REAPER = new Workers("isolate-vm-teardown", 2, IDLE_NANOS);
 
   /** A kind of pooled VM: its memory size and its set-up. */
   private record Kind(long size, Consumer<Vm> setup) {}
@@ -55,42 +58,74 @@ public final class VmPool {
 
   /**
    * Background threads fed through a lock-free queue: a caller handing work over never waits for a lock that a
-   * low-priority thread might hold while preempted (as an executor's queue lock could be).
+   * low-priority thread might hold while preempted (as an executor's queue lock could be). Threads are started when
+   * work comes and end after {@link DaemonThreads#IDLE_SECONDS} without any, as the providers' executors do, so that no
+   * thread of the pool outlives the last use of this level for long.
    */
-  private static final class Workers {
+  static final class Workers {
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
-    private final Thread[] threads;
+    private final String name;
+    private final long idleNanos;
+    /** The thread in each slot, null when none runs there. */
+    private final AtomicReferenceArray<Thread> slots;
 
-    Workers(String name, int count) {
-      threads = new Thread[count];
-      for (int i = 0; i < count; i++) {
-        threads[i] = new Thread(this::work, name);
-        threads[i].setDaemon(true);
-        threads[i].start();
-      }
+    Workers(String name, int count, long idleNanos) {
+      this.name = name;
+      this.idleNanos = idleNanos;
+      this.slots = new AtomicReferenceArray<>(count);
     }
 
     void execute(Runnable task) {
       tasks.add(task);
-      for (Thread t : threads) {
-        LockSupport.unpark(t);
+      for (int i = 0; i < slots.length(); i++) {
+        Thread t = slots.get(i);
+        if (t != null) {
+          LockSupport.unpark(t);
+          continue;
+        }
+        int slot = i;
+        Thread started = new Thread(() -> work(slot), name);
+        started.setDaemon(true);
+        if (slots.compareAndSet(i, null, started)) {
+          started.start();
+        }
       }
     }
 
-    private void work() {
+    private void work(int slot) {
       lowerPriority();
+      long idleSince = System.nanoTime();
       while (true) {
         Runnable task = tasks.poll();
-        if (task == null) {
-          LockSupport.park(this);
+        if (task != null) {
+          try {
+            task.run();
+          } catch (RuntimeException | Error e) {
+            // the tasks handle their own failures; a worker never dies of one
+          }
+          idleSince = System.nanoTime();
           continue;
         }
-        try {
-          task.run();
-        } catch (RuntimeException | Error e) {
-          // the tasks handle their own failures; a worker never dies
+        if (System.nanoTime() - idleSince >= idleNanos) {
+          slots.set(slot, null);
+          // work handed over after the last poll, by a caller that still saw this thread, is not left behind
+          if (tasks.isEmpty() || !slots.compareAndSet(slot, null, Thread.currentThread())) {
+            return;
+          }
+          idleSince = System.nanoTime();
+          continue;
         }
+        LockSupport.parkNanos(this, idleNanos);
       }
+    }
+
+    /** The threads running now (for tests). */
+    int live() {
+      int n = 0;
+      for (int i = 0; i < slots.length(); i++) {
+        n += slots.get(i) != null ? 1 : 0;
+      }
+      return n;
     }
   }
 
