@@ -61,7 +61,8 @@ typedef struct isolate_reply {
 /* Handles one call: return 0 with reply set for OK, nonzero for FAILED (reply then carries a message). */
 typedef int (*isolate_handler)(const void *input, size_t input_len, isolate_reply *reply);
 
-/* Registers `fn` under `name` (1-255 bytes; up to 32 handlers). Returns 0 or -1. */
+/* Registers `fn` under `name` (1-255 bytes; up to 32 handlers). Returns 0 or -1. The SDK keeps the pointer: `name`
+ * must live as long as the plugin (a string literal does). */
 int isolate_register_handler(const char *name, isolate_handler fn);
 /* Serves calls from the host: `return isolate_serve();` ends main. At PARAVIRT it loops forever and returns a
  * negative value only if the call port is unusable; at PROCESS the host calls handlers directly, so it returns 0

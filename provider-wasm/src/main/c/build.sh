@@ -47,4 +47,36 @@ plugin_cc() {
 plugin_cc "$OUT/examples/text.wasm" "$SRC/examples/text/text.c"
 plugin_cc "$OUT/examples/kv.wasm" "$SRC/examples/kv/kv.c"
 cp -r "$SRC/examples/text" "$SRC/examples/kv" "$OUT/examples/src/"
+
+# The Rust crate (guest-sdk/rust/isolate-guest: the C library above behind a safe API) ships as source; the Rust
+# text example is built with a rustc that has the wasm32-wasi standard library (Debian: libstd-rust-dev-wasm32;
+# rustup: the wasm32-wasip1 target). Without one the example is left out and the build says so (the tests then
+# skip it, and fail with CI=true).
+mkdir -p "$OUT/rust"
+cp -r "$SRC/rust/isolate-guest" "$OUT/rust/"
+cp -r "$SRC/examples/text-rust" "$OUT/examples/src/"
+printf '\n' >"$probe/empty.rs"
+rust=""
+for r in ${RUSTC:-} rustc /usr/bin/rustc; do
+  command -v "$r" >/dev/null 2>&1 || continue
+  for t in wasm32-wasip1 wasm32-wasi; do
+    if "$r" --target "$t" --crate-type rlib --crate-name probe "$probe/empty.rs" -o "$probe/probe.rlib" \
+        >/dev/null 2>&1; then
+      rust="$r"
+      target="$t"
+      break 2
+    fi
+  done
+done
+if [ -n "$rust" ]; then
+  "$rust" --edition 2018 --crate-type rlib --crate-name isolate_guest --target "$target" -O \
+    "$SRC/rust/isolate-guest/src/lib.rs" -o "$probe/libisolate_guest.rlib"
+  "$rust" --edition 2021 --crate-type cdylib --crate-name text_rust --target "$target" -O -C strip=debuginfo \
+    --extern isolate_guest="$probe/libisolate_guest.rlib" -L native="$SDK/lib" -l static=isolate-wasm \
+    "$SRC/examples/text-rust/src/lib.rs" -o "$OUT/examples/text-rust.wasm"
+  echo "provider-wasm: the Rust example plugin built with $("$rust" --version) for $target"
+else
+  echo "provider-wasm: no rustc with the wasm32-wasi standard library (Debian: apt-get install rustc" \
+    "libstd-rust-dev-wasm32): the Rust example plugin is not built" >&2
+fi
 echo "provider-wasm: guest SDK and example plugins built in $OUT"

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import io.isolate.CallException;
 import io.isolate.GuestFailureException;
@@ -130,6 +131,32 @@ class PluginTest {
       }
     }
     assertEquals(11, checked, "calls in the table");
+  }
+
+  /**
+   * The text plugin written in Rust against the crate (guest-sdk/rust/isolate-guest, the C library behind a safe
+   * API) answers the same rows as the C one. Built when the build has a rustc with the wasm32-wasi standard library
+   * (CI installs Debian's); its absence skips here and fails with CI=true.
+   */
+  @Test
+  void theRustExamplePluginAnswersTheSameCallTable() {
+    boolean built = PluginTest.class.getResource("/META-INF/isolate/guest-sdk-wasm/examples/text-rust.wasm") != null;
+    if (!built && "true".equals(System.getenv("CI"))) {
+      fail("CI=true: the Rust example plugin was not built (rustc with libstd-rust-dev-wasm32 missing?)");
+    }
+    org.junit.jupiter.api.Assumptions.assumeTrue(built, "no rustc with the wasm32-wasi standard library here");
+    StringBuilder logged = new StringBuilder();
+    try (Isolate isolate = plugin(example("text-rust")).stderr(io.isolate.Output.to(new java.io.OutputStream() {
+      @Override
+      public void write(int b) {
+        logged.append((char) b);
+      }
+    })).build()) {
+      assertEquals(5, PluginCallTable.check("text", isolate::call));
+      assertEquals(List.of("count", "nop", "reverse", "upper"), isolate.functions().stream()
+          .filter(f -> !f.startsWith("isolate_") && !f.startsWith("_") && !f.equals("memory")).sorted().toList());
+    }
+    assertTrue(logged.toString().contains("guest INFO: text plugin (Rust) ready"), logged.toString());
   }
 
   @Test
