@@ -138,6 +138,11 @@ public final class SystemProperties {
     return System.getProperty("os.arch", "");
   }
 
+  /** The kernel's release ({@code os.version}: {@code 6.1.0-13-amd64} on Linux). @return it, empty if unknown */
+  public static String kernelRelease() {
+    return System.getProperty("os.version", "");
+  }
+
   /** This JVM's operating system and architecture ({@code os.name os.arch}), for messages. @return them */
   public static String platform() {
     return System.getProperty("os.name", "?") + " " + System.getProperty("os.arch", "?");

@@ -116,7 +116,7 @@ public final class ContainerProvider implements IsolationProvider {
     }
     return HostLayout.REAL.idMappedMounts()
         ? "; isolates' root is host uid " + SandboxPolicy.ID_RANGE_START + " (id-mapped mounts)"
-        : "; isolates' root is host root: this kernel (" + System.getProperty("os.version")
+        : "; isolates' root is host root: this kernel (" + SystemProperties.kernelRelease()
             + ") has no id-mapped overlay layers (Linux 5.19)";
   }
 

@@ -100,7 +100,7 @@ public interface HostLayout {
    * root (the doctor says so).
    */
   default boolean idMappedMounts() {
-    return kernelAtLeast(System.getProperty("os.version", ""), 5, 19);
+    return kernelAtLeast(io.isolate.spi.SystemProperties.kernelRelease(), 5, 19);
   }
 
   /** Whether kernel release {@code release} ("6.1.0-13-amd64") is {@code major.minor} or later. */
