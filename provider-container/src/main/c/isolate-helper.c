@@ -141,6 +141,7 @@ struct options {
   int publish_fd[MAX_PUBLISH];
   int n_publish;
   int idmap; /* --idmap: become uid/gid 0 of the user namespace, and see host files through id-mapped mounts */
+  int helper_pidfd; /* the helper itself, for init to see that it still lives (init's parent pid reads 0) */
   char **argv;
 };
 
@@ -230,6 +231,7 @@ static void add_op(enum op_kind kind, const char *a, const char *dest) {
 static void parse(int argc, char **argv) {
   opt.base = "/tmp";
   opt.run_uid = opt.run_gid = -1;
+  opt.helper_pidfd = -1;
   int i = 1;
 #define NEED(n)                                                               \
   do {                                                                        \
@@ -515,7 +517,10 @@ static int idmapped_tree(int userns, const char *src, int file, int readonly, in
   memset(&attr, 0, sizeof attr);
   attr.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (readonly ? MOUNT_ATTR_RDONLY : 0);
   attr.userns_fd = (unsigned long long)userns;
-  if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (file ? 0 : AT_RECURSIVE), &attr, sizeof attr) != 0) {
+  /* A clone keeps the source's propagation: on a host whose / is shared, what the isolate later mounts on or below
+   * the tree (the masks over /etc's unreadable files, nested mounts) would appear on the host. Private, recursively. */
+  attr.propagation = MS_PRIVATE;
+  if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0) {
     if (may_fall_back && (errno == EINVAL || errno == EPERM || errno == EOPNOTSUPP)) {
       /* a file system that cannot be id-mapped, given read-only: still readable, its owners showing as nobody */
       close(tree);
@@ -560,7 +565,7 @@ static void make_idmapped_trees(void) {
     switch (o->kind) {
       case OP_BIND: o->tree = idmapped_tree(userns, o->a, 0, 0, 0); break;
       case OP_RO_BIND: o->tree = idmapped_tree(userns, o->a, 0, 1, 1); break;
-      case OP_RO_BIND_FILE: o->tree = idmapped_tree(userns, o->a, 1, 1, 0); break;
+      case OP_RO_BIND_FILE: o->tree = idmapped_tree(userns, o->a, 1, 1, 1); break;
       case OP_OVERLAY_SRC: o->tree = idmapped_tree(userns, o->a, 0, 1, 0); break; /* copy-up needs the owners */
       default: break;
     }
@@ -873,9 +878,15 @@ static void become_namespace_root(void) {
   if (setresgid(0, 0, 0) != 0) DIE("setresgid(0) in the user namespace");
   if (setresuid(0, 0, 0) != 0) DIE("setresuid(0) in the user namespace");
   /* A change of credentials clears the parent-death signal: set it again, and see that the parent did not die in
-   * between (then nobody would be left to send it). */
+   * between (then nobody would be left to send it). Init's parent is outside its pid namespace, where getppid()
+   * reads 0 whatever happens: it asks the helper's pidfd instead. */
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) DIE("prctl(PR_SET_PDEATHSIG)");
   if (getppid() != parent) _exit(125);
+  if (opt.helper_pidfd >= 0) {
+    /* a pidfd becomes readable when its process has ended (a signal through it would not cross pid namespaces) */
+    struct pollfd ended = {.fd = opt.helper_pidfd, .events = POLLIN};
+    if (poll(&ended, 1, 0) != 0) _exit(125);
+  }
 }
 
 static void run_init(int sync_fd) {
@@ -1182,6 +1193,8 @@ int main(int argc, char **argv) {
   if (opt.idmap) {
     if (!(opt.clone_flags & CLONE_NEWUSER) || !opt.uid_map || !opt.gid_map) DIEX("--idmap needs a user namespace and its maps");
     make_idmapped_trees();
+    opt.helper_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0); /* close-on-exec: init's own, never the workload's */
+    if (opt.helper_pidfd < 0) DIE("pidfd_open(helper)");
   }
 
   int sync_pipe[2];
@@ -1195,6 +1208,9 @@ int main(int argc, char **argv) {
     run_init(sync_pipe[0]);
   }
   close(sync_pipe[0]);
+  for (int i = 0; i < opt.n_ops; i++) {
+    if (opt.ops[i].tree >= 0) close(opt.ops[i].tree); /* init has its own copies; the helper holds no mount */
+  }
   status_line("init %d", (int)pid); /* the isolate's init, whose namespaces a joined command (--join) enters */
   for (int i = 0; i < opt.n_publish; i++) close(opt.publish_fd[i]);
   for (int i = 0; i < opt.n_cgroup_tasks; i++) close(opt.cgroup_task_fd[i]);

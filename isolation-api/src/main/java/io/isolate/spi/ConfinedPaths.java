@@ -89,8 +89,9 @@ public final class ConfinedPaths {
   private ConfinedPaths() {}
 
   /**
-   * Resolves {@code path}, relative to {@code cwd} (components from the root) unless it starts with '/'. A final
-   * link is followed when {@code followLast}; a path ending in '/' (or "/." or "/..") must name a directory.
+   * Resolves {@code path}, relative to {@code cwd} (components from the root, resolved again like the path's own)
+   * unless it starts with '/'. A final link is followed when {@code followLast}; a path ending in '/' (or "/." or
+   * "/..") must name a directory.
    *
    * @throws ResolveException when a component is missing or not a directory, there are more than
    *     {@value #MAX_LINKS} links, a name or the path is too long, or the path is empty or holds NUL
@@ -108,9 +109,16 @@ public final class ConfinedPaths {
     }
     boolean mustBeDirectory = path.endsWith("/") || path.endsWith("/.") || path.endsWith("/..")
         || path.equals(".") || path.equals("..");
-    List<String> cur = new ArrayList<>(path.startsWith("/") ? List.of() : cwd);
+    // A relative path starts at the root too, with the working directory's names before it: they are resolved again
+    // each time, never trusted, since a directory of them may have become a link since the guest went there.
+    List<String> cur = new ArrayList<>();
     Deque<String> pending = new ArrayDeque<>();
     push(pending, path);
+    if (!path.startsWith("/")) {
+      for (int i = cwd.size() - 1; i >= 0; i--) {
+        pending.addFirst(cwd.get(i));
+      }
+    }
     int links = 0;
     Kind kind = tree.kind(cur);
     while (!pending.isEmpty()) {
@@ -132,7 +140,7 @@ public final class ConfinedPaths {
       cur.add(c);
       kind = tree.kind(cur);
       boolean last = pending.isEmpty();
-      if (kind == Kind.SYMLINK && (!last || followLast || mustBeDirectory)) {
+      if (kind == Kind.SYMLINK && (!last || followLast)) {
         if (++links > MAX_LINKS) {
           throw new ResolveException(ResolveException.Reason.TOO_MANY_LINKS, path);
         }
@@ -151,9 +159,10 @@ public final class ConfinedPaths {
         kind = tree.kind(cur);
       }
     }
-    if (mustBeDirectory && kind != Kind.DIRECTORY) {
-      throw new ResolveException(kind == Kind.MISSING ? ResolveException.Reason.NOT_FOUND
-          : ResolveException.Reason.NOT_A_DIRECTORY, path);
+    // "name/" must be a directory: a file there is not; a missing name may still be made one (mkdir "new/"), and a
+    // final link kept unfollowed is the caller's to judge (rmdir "link/" is ENOTDIR, not the removal of its target)
+    if (mustBeDirectory && (kind == Kind.FILE || kind == Kind.OTHER)) {
+      throw new ResolveException(ResolveException.Reason.NOT_A_DIRECTORY, path);
     }
     return new Resolved(List.copyOf(cur), kind);
   }
@@ -183,8 +192,12 @@ public final class ConfinedPaths {
         } catch (NoSuchFileException e) {
           return Kind.MISSING;
         } catch (java.nio.file.FileSystemException e) {
-          // ENOTDIR and the like: what is asked for cannot exist there
-          return Kind.MISSING;
+          if ("Not a directory".equals(e.getReason())) {
+            return Kind.MISSING; // what is asked for cannot exist there
+          }
+          throw e; // the host refused to look (EACCES, a name too long for it): the guest is told so
+        } catch (java.nio.file.InvalidPathException e) {
+          return Kind.MISSING; // a name the JVM cannot make a host path of (a non-UTF-8 locale): no such file
         }
       }
 

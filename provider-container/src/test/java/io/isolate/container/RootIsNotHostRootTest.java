@@ -85,6 +85,36 @@ class RootIsNotHostRootTest {
     }
   }
 
+  /**
+   * A host directory whose mount propagation is shared (as / is on systemd hosts) given read-write, with a tmpfs
+   * mounted below it in the isolate: the tmpfs stays the isolate's, it never appears on the host.
+   */
+  @Test
+  void mountsTheIsolateMakesBelowABindingNeverReachTheHost() throws Exception {
+    Path shared = Files.createDirectory(dir.resolve("shared"));
+    Files.createDirectory(shared.resolve("sub"));
+    assertEquals(0, command("mount", "--bind", shared.toString(), shared.toString()));
+    try {
+      assertEquals(0, command("mount", "--make-shared", shared.toString()));
+      try (Isolate isolate = Os.sh("sleep 30").mount(Mount.readWrite(shared, "/data"))
+          .mount(Mount.tmpfs("/data/sub", 1 << 20)).build()) {
+        io.isolate.Execution run = isolate.start();
+        assertTrue(isolate.exec("/bin/sh", "-c", "grep -q ' /data/sub ' /proc/self/mountinfo").isSuccess(),
+            "the tmpfs is mounted in the isolate");
+        String host = Files.readString(Path.of("/proc/self/mountinfo"));
+        assertTrue(!host.contains(" " + shared.resolve("sub") + " "), "the isolate's tmpfs reached the host:\n" + host);
+        run.kill();
+      }
+    } finally {
+      command("umount", "-l", shared.toString());
+    }
+  }
+
+  private static int command(String... argv) throws Exception {
+    Process p = new ProcessBuilder(argv).inheritIO().start();
+    return p.waitFor();
+  }
+
   private static long waitForProcess(String cmdline) throws Exception {
     for (int i = 0; i < 200; i++) {
       try (Stream<Path> procs = Files.list(Path.of("/proc"))) {

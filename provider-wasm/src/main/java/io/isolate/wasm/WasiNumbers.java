@@ -15,6 +15,7 @@ final class WasiNumbers {
   static final int EIO = 29;
   static final int EISDIR = 31;
   static final int ELOOP = 32;
+  static final int EMFILE = 33;
   static final int EMLINK = 34;
   static final int ENAMETOOLONG = 37;
   static final int ENOENT = 44;
@@ -49,6 +50,7 @@ final class WasiNumbers {
       case "Directory not empty" -> ENOTEMPTY;
       case "File name too long" -> ENAMETOOLONG;
       case "Too many links" -> EMLINK;
+      case "Too many open files" -> EMFILE;
       case "Invalid argument" -> EINVAL;
       default -> -1;
     };

@@ -2,6 +2,7 @@ package io.isolate.vm.linux;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.isolate.conformance.HostilePaths;
 import io.isolate.vm.kvm.Errno;
@@ -61,6 +62,24 @@ class VfsHostilePathsTest {
     });
   }
 
+  /**
+   * The working directory is resolved again each time, never trusted: a directory the guest went into that has become
+   * a link since (renamed away, a link put in its place) does not lead the host anywhere.
+   */
+  @Test
+  void aWorkingDirectoryReplacedByALinkIsResolvedAgain() throws IOException {
+    Path root = Files.createDirectory(dir.resolve("root"));
+    Files.createDirectories(root.resolve("d/etc"));
+    Files.createSymbolicLink(root.resolve("up"), Path.of("/"));
+    Vfs vfs = new Vfs(List.of(new Vfs.MountPoint("/", root, true, null)));
+    String cwd = vfs.resolve("/", "d/etc", true).guestPath();
+    Files.move(root.resolve("d"), root.resolve("d2"));
+    Files.move(root.resolve("up"), root.resolve("d"));
+    // the old walk trusted the directory: the host then followed d -> / and read its /etc/hostname
+    assertEquals(Errno.ENOENT, assertThrows(LinuxError.class, () -> vfs.resolve(cwd, "hostname", true)).errno,
+        "the tree has no /etc/hostname: d now leads to the tree's root");
+  }
+
   @Test
   void aTrailingSlashAsksForADirectoryAsLinuxSays() throws IOException {
     Path root = Files.createDirectory(dir.resolve("root"));
@@ -70,5 +89,9 @@ class VfsHostilePathsTest {
     assertEquals(Vfs.Kind.HOST, vfs.resolve("/data", "file", true).kind());
     assertEquals(Vfs.Kind.SYNTHETIC_DIRECTORY, vfs.resolve("/data", "..", true).kind());
     assertEquals(Errno.ENOENT, assertThrows(LinuxError.class, () -> vfs.resolve("/", "", true)).errno);
+    assertEquals(Vfs.Kind.HOST, vfs.resolve("/", "/data/new/", true).kind(), "mkdir new/ may make it");
+    Files.createDirectory(root.resolve("dir"));
+    Files.createSymbolicLink(root.resolve("link"), Path.of("dir"));
+    assertTrue(vfs.resolve("/", "/data/link/", false).symlink(), "rmdir link/ sees the link, not its target");
   }
 }

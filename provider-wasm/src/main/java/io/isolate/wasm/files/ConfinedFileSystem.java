@@ -28,19 +28,23 @@ import java.util.Set;
  *   <li>A read-only file system refuses every change ({@code AccessDeniedException} with "Read-only file system").
  *   <li>Only regular files and directories are opened: a FIFO or a device planted in the directory is refused
  *       (a FIFO would hang the guest's thread).
- *   <li>A symbolic link the guest creates must be relative and, read as written from its own directory, stay inside
- *       the directory ({@link #createGuestSymlink}): a host program that follows it lands inside too. (Links made of
- *       links can still lead a host program elsewhere, as with any directory shared with a container; this file
- *       system never follows them out.)
+ *   <li>A symbolic link the guest creates must be relative, stay inside the directory when read as written from its
+ *       own directory, and not lead through another link ({@link #createGuestSymlink}); a link (or a directory holding
+ *       links) cannot be moved or hard-linked to where it would lead out. A host program that follows a guest's link
+ *       lands inside, unless later changes combine links into one that leads up; this file system never follows a
+ *       link out whatever it says.
+ *   <li>At most {@link #MAX_OPEN_FILES} host files are open through it at once (each is a descriptor of the JVM's).
  *   <li>Files the application gives by content ({@code Mount.file}) at paths inside the directory are an overlay:
  *       served read-only in front of the host's files, their parent directories shown even where the host has
  *       none, never written to the host.
  * </ul>
  *
- * <p>Concurrency: each operation resolves and then acts, as the JDK's path-based calls must. A concurrent writer of
- * the same host directory (another isolate sharing it read-write, a host process) that swaps a checked directory
- * for a link between the two steps can redirect that one operation; which processes may write a shared directory is
- * the application's choice, as with any bind mount.
+ * <p>Concurrency: each operation resolves and then acts, as the JDK's path-based calls must, and the kernel walks the
+ * host path again. A concurrent writer of the same host directory (another isolate sharing it read-write, a host
+ * process) that swaps a checked directory for a link between the two steps can redirect that one operation, out of
+ * the directory too through a link that leads up. Give a read-write directory only to writers you trust: two isolates
+ * of one untrusted plugin should not share one. (Closing this race needs {@code openat2} with
+ * {@code RESOLVE_BENEATH}, which the JDK does not offer.)
  */
 public final class ConfinedFileSystem extends FileSystem {
   private final ConfinedProvider provider;
@@ -49,6 +53,9 @@ public final class ConfinedFileSystem extends FileSystem {
   private final FileSystem overlay;
   private final GuestPath root;
   private volatile boolean open = true;
+  /** Host files a guest may hold open at once through this file system (each is a descriptor of the JVM's). */
+  public static final int MAX_OPEN_FILES = 1024;
+  private final java.util.concurrent.Semaphore openFiles = new java.util.concurrent.Semaphore(MAX_OPEN_FILES);
 
   private ConfinedFileSystem(Path hostRoot, boolean readOnly, FileSystem overlay) {
     this.hostRoot = hostRoot;
@@ -118,6 +125,10 @@ public final class ConfinedFileSystem extends FileSystem {
   public static void createGuestSymlink(Path link, String target) throws IOException {
     GuestPath p = (GuestPath) link;
     p.getFileSystem().provider.createSymlink(p, target);
+  }
+
+  java.util.concurrent.Semaphore openFiles() {
+    return openFiles;
   }
 
   boolean readOnlyFs() {

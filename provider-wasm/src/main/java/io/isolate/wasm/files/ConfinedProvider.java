@@ -62,12 +62,12 @@ final class ConfinedProvider extends FileSystemProvider {
     this.tree = fs.overlay() == null ? hostTree : new ConfinedPaths.Tree() {
       @Override
       public Kind kind(List<String> components) throws IOException {
-        Path o = overlayPath(components);
-        if (Files.isRegularFile(o, NOFOLLOW)) {
-          return Kind.FILE;
-        }
-        if (Files.isDirectory(o, NOFOLLOW)) {
-          return Kind.DIRECTORY; // the host's directory there, or one shown for the overlay's files
+        if (inOverlay(components)) {
+          // at or below a place the overlay holds where the host has no directory: the overlay's alone, so that
+          // nothing below it is ever looked up on the host (where a link may sit under an overlay directory)
+          Path o = overlayPath(components);
+          return Files.isRegularFile(o, NOFOLLOW) ? Kind.FILE
+              : Files.isDirectory(o, NOFOLLOW) ? Kind.DIRECTORY : Kind.MISSING;
         }
         return hostTree.kind(components);
       }
@@ -87,7 +87,10 @@ final class ConfinedProvider extends FileSystemProvider {
     String text = p.toString();
     try {
       ConfinedPaths.Resolved r = ConfinedPaths.resolve(tree, List.of(), text.isEmpty() ? "." : text, followLast);
+      ConfinedPaths.host(fs.hostRoot(), r.components()); // a name this JVM cannot make a host path of fails here
       return new Target(r.components(), r.kind(), inOverlay(r.components()));
+    } catch (java.nio.file.InvalidPathException e) {
+      throw HostFailures.record(new FileSystemException(text, null, "Invalid argument"));
     } catch (ResolveException e) {
       throw HostFailures.record(switch (e.reason()) {
         case NOT_FOUND -> new NoSuchFileException(text);
@@ -96,16 +99,39 @@ final class ConfinedProvider extends FileSystemProvider {
         case NAME_TOO_LONG -> new FileSystemException(text, null, "File name too long");
         case INVALID -> new FileSystemException(text, null, "Invalid argument");
       });
+    } catch (IOException e) {
+      throw HostFailures.record(e); // the host refused a look (a directory it may not read) or a link's reading
     }
   }
 
+  /**
+   * Whether {@code components}, or a directory above them, is the overlay's alone: the overlay has a file there, or a
+   * directory where the host has none (a file, a link, nothing). Everything at or below such a place is answered by
+   * the overlay only.
+   */
   private boolean inOverlay(List<String> components) throws IOException {
     if (fs.overlay() == null) {
       return false;
     }
-    Path o = overlayPath(components);
-    return Files.isRegularFile(o, NOFOLLOW)
-        || Files.isDirectory(o, NOFOLLOW) && hostTree.kind(components) != Kind.DIRECTORY;
+    for (int i = 1; i <= components.size(); i++) {
+      List<String> prefix = components.subList(0, i);
+      Path o = overlayPath(prefix);
+      if (Files.isRegularFile(o, NOFOLLOW)) {
+        return true;
+      }
+      if (!Files.isDirectory(o, NOFOLLOW)) {
+        return false; // the overlay has nothing here: neither here nor below
+      }
+      if (hostTree.kind(prefix) != Kind.DIRECTORY) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether the overlay has anything at {@code components} (a directory of the host holding overlay files too). */
+  private boolean overlayHas(List<String> components) {
+    return fs.overlay() != null && !components.isEmpty() && Files.exists(overlayPath(components), NOFOLLOW);
   }
 
   private Path overlayPath(List<String> components) {
@@ -180,7 +206,16 @@ final class ConfinedProvider extends FileSystemProvider {
     if (t.overlay()) {
       return host(() -> FileChannel.open(overlayPath(t.components()), StandardOpenOption.READ));
     }
-    return new RecordingFileChannel(host(() -> FileChannel.open(host(t), hostOptions, attrs)));
+    if (!fs.openFiles().tryAcquire()) {
+      // each open file is a descriptor of the JVM's: a guest that never closes must not exhaust them for everyone
+      throw HostFailures.record(new FileSystemException(path.toString(), null, "Too many open files"));
+    }
+    try {
+      return new RecordingFileChannel(host(() -> FileChannel.open(host(t), hostOptions, attrs)), fs.openFiles());
+    } catch (IOException | RuntimeException e) {
+      fs.openFiles().release();
+      throw e;
+    }
   }
 
   @Override
@@ -261,7 +296,29 @@ final class ConfinedProvider extends FileSystemProvider {
       throw HostFailures.record(new AccessDeniedException(link.toString(), target,
           "a guest's symbolic link must be relative"));
     }
-    int depth = t.components().size() - 1; // the link's directory
+    List<String> dir = t.components().subList(0, t.components().size() - 1);
+    if (!staysInside(dir.size(), target)) {
+      throw HostFailures.record(new AccessDeniedException(link.toString(), target,
+          "a guest's symbolic link must stay inside its mount"));
+    }
+    // Through a link, the host would climb from wherever that link leads: a target may not pass one.
+    List<String> walked = new ArrayList<>(dir);
+    for (String c : target.split("/")) {
+      if (c.equals("..")) {
+        walked.remove(walked.size() - 1); // staysInside: never above the root
+      } else if (!c.isEmpty() && !c.equals(".")) {
+        walked.add(c);
+        if (hostTree.kind(walked) == Kind.SYMLINK) {
+          throw HostFailures.record(new AccessDeniedException(link.toString(), target,
+              "a guest's symbolic link may not lead through another link"));
+        }
+      }
+    }
+    host(() -> Files.createSymbolicLink(host(t), fs.hostRoot().getFileSystem().getPath(target)));
+  }
+
+  /** Whether {@code target}, read as written from a directory {@code depth} names below the root, stays inside. */
+  private static boolean staysInside(int depth, String target) {
     for (String c : target.split("/")) {
       if (c.equals("..")) {
         depth--;
@@ -269,11 +326,45 @@ final class ConfinedProvider extends FileSystemProvider {
         depth++;
       }
       if (depth < 0) {
-        throw HostFailures.record(new AccessDeniedException(link.toString(), target,
-            "a guest's symbolic link must stay inside its mount"));
+        return false;
       }
     }
-    host(() -> Files.createSymbolicLink(host(t), fs.hostRoot().getFileSystem().getPath(target)));
+    return true;
+  }
+
+  /**
+   * Refuses to put {@code source} (a link, or a directory holding links) where a link of it would climb out of the
+   * mount: a link that stays inside from its own directory may not from a shallower one. Deeper is always fine.
+   */
+  private void checkLinksStayInside(Target source, List<String> newDir, Path shown) throws IOException {
+    int newDepth = newDir.size();
+    int oldDepth = source.components().size() - 1;
+    if (source.kind() == Kind.SYMLINK) {
+      if (!staysInside(newDepth, hostTree.readLink(source.components()))) {
+        throw HostFailures.record(new AccessDeniedException(shown.toString(), null,
+            "a symbolic link there would lead out of the mount"));
+      }
+    } else if (source.kind() == Kind.DIRECTORY && newDepth < oldDepth) {
+      Path top = host(source);
+      int[] seen = {0};
+      try (java.util.stream.Stream<Path> walk = Files.walk(top)) { // walk does not follow links
+        for (Path p : (Iterable<Path>) walk::iterator) {
+          if (++seen[0] > 100_000) {
+            throw HostFailures.record(new AccessDeniedException(shown.toString(), null,
+                "a directory of more than 100,000 entries is not moved up"));
+          }
+          if (Files.isSymbolicLink(p)) {
+            int depth = newDepth + top.relativize(p).getNameCount(); // the link's own directory, once moved
+            if (!staysInside(depth, Files.readSymbolicLink(p).toString())) {
+              throw HostFailures.record(new AccessDeniedException(shown.toString(), null,
+                  "a symbolic link in it would lead out of the mount from there"));
+            }
+          }
+        }
+      } catch (java.io.UncheckedIOException e) {
+        throw HostFailures.record(e.getCause());
+      }
+    }
   }
 
   @Override
@@ -286,6 +377,7 @@ final class ConfinedProvider extends FileSystemProvider {
     if (t.kind() != Kind.MISSING) {
       throw HostFailures.record(new FileAlreadyExistsException(link.toString()));
     }
+    checkLinksStayInside(from, t.components().subList(0, t.components().size() - 1), link);
     host(() -> Files.createLink(host(t), host(from))); // link(2): a symbolic link is linked itself
   }
 
@@ -297,6 +389,10 @@ final class ConfinedProvider extends FileSystemProvider {
     }
     if (t.components().isEmpty()) {
       throw HostFailures.record(new AccessDeniedException(path.toString(), null, "the mount's root stays"));
+    }
+    if (overlayHas(t.components())) {
+      throw HostFailures.record(new AccessDeniedException(path.toString(), null,
+          "it holds files the application gave"));
     }
     host(() -> {
       Files.delete(host(t));
@@ -336,6 +432,11 @@ final class ConfinedProvider extends FileSystemProvider {
       throw HostFailures.record(new AccessDeniedException(source.toString(), target.toString(),
           "the mount's root stays"));
     }
+    if (overlayHas(from.components()) || overlayHas(to.components())) {
+      throw HostFailures.record(new AccessDeniedException(source.toString(), target.toString(),
+          "it holds files the application gave"));
+    }
+    checkLinksStayInside(from, to.components().subList(0, to.components().size() - 1), source);
     try {
       // rename(2): atomic, replacing what the new name held (the JDK moves nothing else atomically)
       Files.move(host(from), host(to), StandardCopyOption.ATOMIC_MOVE);

@@ -14,9 +14,12 @@ import java.nio.channels.WritableByteChannel;
  */
 final class RecordingFileChannel extends FileChannel {
   private final FileChannel host;
+  private final java.util.concurrent.Semaphore open;
 
-  RecordingFileChannel(FileChannel host) {
+  /** {@code open} counts the file system's open files; closing this channel gives its permit back. */
+  RecordingFileChannel(FileChannel host, java.util.concurrent.Semaphore open) {
     this.host = host;
+    this.open = open;
   }
 
   @Override
@@ -139,6 +142,10 @@ final class RecordingFileChannel extends FileChannel {
 
   @Override
   protected void implCloseChannel() throws IOException {
-    host.close();
+    try {
+      host.close();
+    } finally {
+      open.release(); // called once: AbstractInterruptibleChannel closes a channel once
+    }
   }
 }

@@ -110,6 +110,68 @@ class ConfinedFileSystemTest {
   }
 
   @Test
+  void belowAnOverlayDirectoryOnlyTheOverlayIsAskedEvenWhereTheHostHasALink() throws IOException {
+    Path root = Files.createDirectory(dir.resolve("root"));
+    Files.createDirectories(root.resolve("p"));
+    // what a writer of the directory could have left where the overlay shows a directory: a link leading up and out
+    Files.createSymbolicLink(root.resolve("p/d"), Path.of("../.."));
+    try (ConfinedFileSystem fs = ConfinedFileSystem.open(root, false, Map.of("p/d/cfg", bytes("given")))) {
+      assertEquals("given", Files.readString(fs.getPath("/p/d/cfg")));
+      assertThrows(IOException.class, () -> Files.readString(fs.getPath("/p/d/etc/hostname")));
+      assertThrows(IOException.class, () -> Files.writeString(fs.getPath("/p/d/escaped"), "x"));
+      assertThrows(IOException.class, () -> Files.list(fs.getPath("/p/d/etc")).close());
+      assertThrows(IOException.class, () -> Files.delete(fs.getPath("/p")), "p holds a given file");
+      assertThrows(IOException.class, () -> Files.move(fs.getPath("/p"), fs.getPath("/q")));
+    }
+    assertFalse(Files.exists(dir.resolve("escaped")));
+  }
+
+  @Test
+  void aGuestsLinkCannotBeMovedWhereItWouldLeadOutNorBeMadeThroughAnotherLink() throws IOException {
+    Path root = Files.createDirectory(dir.resolve("root"));
+    Files.createDirectories(root.resolve("a/b/c/d/e"));
+    Files.createDirectories(root.resolve("s/b"));
+    try (ConfinedFileSystem fs = ConfinedFileSystem.open(root, false, Map.of())) {
+      ConfinedFileSystem.createGuestSymlink(fs.getPath("/a/b/c/d/e/l"), "../../../../../s");
+      assertThrows(AccessDeniedException.class, () -> Files.move(fs.getPath("/a/b/c/d/e/l"), fs.getPath("/l")));
+      assertThrows(AccessDeniedException.class, () -> Files.createLink(fs.getPath("/l"), fs.getPath("/a/b/c/d/e/l")));
+      assertThrows(AccessDeniedException.class, () -> Files.move(fs.getPath("/a/b/c/d/e"), fs.getPath("/e")),
+          "a directory holding it, moved up");
+      Files.move(fs.getPath("/a/b/c/d/e"), fs.getPath("/a/b/c/d/e2")); // the same depth
+      Files.createDirectories(root.resolve("a/b/c/d/x/y"));
+      Files.move(fs.getPath("/a/b/c/d/e2"), fs.getPath("/a/b/c/d/x/y/e3")); // deeper: still inside
+      // a link the host would follow through another: s/b leads up, so s/b/.. is not where it says
+      Files.delete(root.resolve("s/b"));
+      ConfinedFileSystem.createGuestSymlink(fs.getPath("/s/b"), "..");
+      assertThrows(AccessDeniedException.class, () -> ConfinedFileSystem.createGuestSymlink(fs.getPath("/c1"),
+          "s/b/.."));
+    }
+    assertFalse(Files.exists(root.resolve("l"), LinkOption.NOFOLLOW_LINKS));
+    assertFalse(Files.exists(root.resolve("e"), LinkOption.NOFOLLOW_LINKS));
+  }
+
+  @Test
+  void aGuestHoldsAtMostSoManyHostFilesOpen() throws IOException {
+    Path root = Files.createDirectory(dir.resolve("root"));
+    Files.writeString(root.resolve("f"), "f");
+    List<java.nio.channels.FileChannel> open = new java.util.ArrayList<>();
+    try (ConfinedFileSystem fs = ConfinedFileSystem.open(root, false, Map.of())) {
+      for (int i = 0; i < ConfinedFileSystem.MAX_OPEN_FILES; i++) {
+        open.add(java.nio.channels.FileChannel.open(fs.getPath("/f")));
+      }
+      FileSystemException e = assertThrows(FileSystemException.class,
+          () -> java.nio.channels.FileChannel.open(fs.getPath("/f")));
+      assertEquals("Too many open files", e.getReason());
+      open.remove(0).close();
+      open.add(java.nio.channels.FileChannel.open(fs.getPath("/f")));
+    } finally {
+      for (java.nio.channels.FileChannel c : open) {
+        c.close();
+      }
+    }
+  }
+
+  @Test
   void failuresCarryTheReasonTheGuestsErrnoIsMadeOf() throws IOException {
     Path root = Files.createDirectory(dir.resolve("root"));
     Files.writeString(root.resolve("file"), "f");
