@@ -23,12 +23,20 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The policy as the exact argument list of the helper, for a described (not the real) host. */
 class SandboxPolicyGoldenArgvTest {
-  /** A merged-/usr host: /bin, /sbin, /lib, /lib64 are links into /usr; /etc/app does not exist. */
-  private static final HostLayout HOST = new HostLayout() {
+  /**
+   * A merged-/usr host: /bin, /sbin, /lib, /lib64 are links into /usr; /etc/app does not exist; its kernel has
+   * id-mapped mounts or not.
+   */
+  private static final class DescribedHost implements HostLayout {
     private final Map<String, String> links = Map.of("/bin", "usr/bin", "/sbin", "usr/sbin", "/lib", "usr/lib",
         "/lib64", "usr/lib64");
     private final Set<String> dirs = Set.of("/usr", "/etc", "/srv/data", "/srv/out", "/srv/root", "/srv/root/proc",
         "/srv/root/dev", "/srv/root/tmp", "/etc/ssl/private");
+    private final boolean idMapped;
+
+    DescribedHost(boolean idMapped) {
+      this.idMapped = idMapped;
+    }
 
     @Override
     public boolean exists(Path path) {
@@ -52,9 +60,11 @@ class SandboxPolicyGoldenArgvTest {
 
     @Override
     public boolean idMappedMounts() {
-      return true;
+      return idMapped;
     }
-  };
+  }
+
+  private static final HostLayout HOST = new DescribedHost(true);
 
   /** What follows every fresh /proc. */
   private static final String PROC = "PROC";
@@ -146,32 +156,7 @@ class SandboxPolicyGoldenArgvTest {
     String argv = String.join(" ", new SandboxPolicy(HOST).command(spec, root).argv());
     assertEquals(true, argv.contains("--uid-map 0 1073741824 65536 --gid-map 0 1073741824 65536 --idmap"), argv);
     // a kernel without id-mapped overlay layers keeps the isolate's root the host's (and the doctor says so)
-    HostLayout old = new HostLayout() {
-      @Override
-      public boolean exists(Path path) {
-        return HOST.exists(path);
-      }
-
-      @Override
-      public Optional<String> symlinkTarget(Path path) {
-        return HOST.symlinkTarget(path);
-      }
-
-      @Override
-      public boolean isDirectory(Path path) {
-        return HOST.isDirectory(path);
-      }
-
-      @Override
-      public List<Path> unreadableByOthers(Path dir) {
-        return HOST.unreadableByOthers(dir);
-      }
-
-      @Override
-      public boolean idMappedMounts() {
-        return false;
-      }
-    };
+    HostLayout old = new DescribedHost(false);
     String older = String.join(" ", new SandboxPolicy(old).command(spec, root).argv());
     assertEquals(true, older.contains("--uid-map 0 0 1\n1 1073741825 65535") && !older.contains("--idmap"), older);
   }
