@@ -151,6 +151,9 @@ final class WasiImports {
   /** {@code handle} with an {@code EIO} answer replaced by the errno of the host's reason, where one was recorded. */
   private static WasmFunctionHandle hostErrno(WasmFunctionHandle handle) {
     return (instance, args) -> {
+      if (args[0] >= 0 && args[0] <= 2) {
+        return handle.apply(instance, args); // stdio is no host file: its reads and writes pay nothing here
+      }
       HostFailures.clear();
       long[] result = handle.apply(instance, args);
       String reason = HostFailures.take();

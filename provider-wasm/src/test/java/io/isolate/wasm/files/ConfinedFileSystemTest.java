@@ -171,6 +171,31 @@ class ConfinedFileSystemTest {
     }
   }
 
+  /**
+   * A link's own times are set by the JDK to the microsecond; the nanoseconds a guest set are remembered for at most
+   * 4,096 links, so a guest setting the times of more links costs no more memory: beyond, the host's value answers.
+   */
+  @Test
+  void theNanosecondsOfLinkTimesAreRememberedForAtMostSoManyLinks() throws IOException {
+    Path root = Files.createDirectory(dir.resolve("root"));
+    java.nio.file.attribute.FileTime exact = java.nio.file.attribute.FileTime.from(
+        java.time.Instant.ofEpochSecond(1_700_000_000L, 123_456_789L));
+    try (ConfinedFileSystem fs = ConfinedFileSystem.open(root, false, Map.of())) {
+      for (int i = 0; i <= 4096; i++) {
+        Path link = fs.getPath("/l" + i);
+        ConfinedFileSystem.createGuestSymlink(link, "t");
+        Files.getFileAttributeView(link, java.nio.file.attribute.BasicFileAttributeView.class,
+            LinkOption.NOFOLLOW_LINKS).setTimes(exact, null, null);
+      }
+      assertEquals(exact, Files.readAttributes(fs.getPath("/l0"), "unix:*", LinkOption.NOFOLLOW_LINKS)
+          .get("lastModifiedTime"), "remembered");
+      Object beyond = Files.readAttributes(fs.getPath("/l4096"), "unix:*", LinkOption.NOFOLLOW_LINKS)
+          .get("lastModifiedTime");
+      assertEquals(java.nio.file.attribute.FileTime.from(java.time.Instant.ofEpochSecond(1_700_000_000L, 123_456_000L)),
+          beyond, "the host's microseconds");
+    }
+  }
+
   @Test
   void failuresCarryTheReasonTheGuestsErrnoIsMadeOf() throws IOException {
     Path root = Files.createDirectory(dir.resolve("root"));
