@@ -1,10 +1,11 @@
 /**
- * The isolation API: the builder, the value types, the results. The provider SPI ({@code io.isolate.spi}) is
- * exported only to the provider modules and the JUnit 5 extension: applications see the API alone.
+ * The isolation API: the builder, the value types, the results. Providers implement the SPI, which lives in its own
+ * module ({@code io.isolate.spi}, artifact {@code isolation-spi}) with the runtime that finds them: applications see
+ * the API alone.
  */
 module io.isolate {
   exports io.isolate;
-  exports io.isolate.spi to io.isolate.wasm, io.isolate.container, io.isolate.vm, io.isolate.pv, io.isolate.junit5;
+  exports io.isolate.internal to io.isolate.spi;
 
-  uses io.isolate.spi.IsolationProvider;
+  uses io.isolate.internal.IsolateRuntime;
 }

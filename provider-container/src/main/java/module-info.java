@@ -1,6 +1,6 @@
 /** The OS level: namespaces, cgroups, seccomp and OCI images. Exports only its settings and provider. */
 module io.isolate.container {
-  requires io.isolate;
+  requires io.isolate.spi;
   requires org.apache.commons.compress;
   requires com.fasterxml.jackson.databind;
   requires java.net.http;

@@ -1,6 +1,6 @@
 /** The PARAVIRT level: cooperating guests, virtio and hypercalls, on the HARDWARE level's VMM. */
 module io.isolate.pv {
-  requires io.isolate;
+  requires io.isolate.spi;
   requires io.isolate.vm;
   requires com.sun.jna;
   requires java.management;

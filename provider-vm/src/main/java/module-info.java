@@ -4,7 +4,7 @@
  * structures by reflection.
  */
 module io.isolate.vm {
-  requires io.isolate;
+  requires io.isolate.spi;
   requires com.sun.jna;
   requires java.management;
 

@@ -1,6 +1,6 @@
 /** The PROCESS level: WebAssembly on Chicory. Exports only its settings; the provider is found as a service. */
 module io.isolate.wasm {
-  requires io.isolate;
+  requires io.isolate.spi;
   requires com.dylibso.chicory.runtime;
   requires com.dylibso.chicory.wasi;
   requires com.dylibso.chicory.compiler;

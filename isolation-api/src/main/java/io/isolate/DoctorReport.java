@@ -52,7 +52,8 @@ public final class DoctorReport {
 
   private final List<LevelStatus> levels;
 
-  DoctorReport(List<LevelStatus> levels) {
+  /** A report of these findings, one per level in {@link IsolationLevel} order. */
+  public DoctorReport(List<LevelStatus> levels) {
     this.levels = List.copyOf(levels);
   }
 

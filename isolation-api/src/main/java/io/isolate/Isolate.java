@@ -1,5 +1,6 @@
 package io.isolate;
 
+import io.isolate.internal.GuestPaths;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

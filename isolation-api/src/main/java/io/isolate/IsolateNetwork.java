@@ -1,6 +1,7 @@
 package io.isolate;
 
-import io.isolate.spi.NetworkBackend;
+import io.isolate.internal.NetworkAccess;
+import io.isolate.internal.NetworkHandle;
 import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.Objects;
@@ -22,11 +23,25 @@ public final class IsolateNetwork implements AutoCloseable {
   private static final Pattern ALIAS = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
       + "(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
 
-  private final NetworkBackend backend;
+  static {
+    NetworkAccess.set(new NetworkAccess.Accessor() {
+      @Override
+      public NetworkHandle handle(IsolateNetwork network) {
+        return network.handle();
+      }
+
+      @Override
+      public void join(IsolateNetwork network, Set<String> aliases) {
+        network.join(aliases);
+      }
+    });
+  }
+
+  private final NetworkHandle backend;
   private final Set<String> aliases = Collections.synchronizedSet(new LinkedHashSet<>());
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private IsolateNetwork(NetworkBackend backend) {
+  private IsolateNetwork(NetworkHandle backend) {
     this.backend = backend;
   }
 
@@ -39,8 +54,8 @@ public final class IsolateNetwork implements AutoCloseable {
     return new IsolateNetwork(Isolates.createNetwork());
   }
 
-  /** The provider's side, for the OS level's members. */
-  public NetworkBackend backend() {
+  /** The provider's side, for the OS level's members (through {@link NetworkAccess}). */
+  private NetworkHandle handle() {
     if (closed.get()) {
       throw new IllegalStateException("the network is closed");
     }
@@ -64,8 +79,8 @@ public final class IsolateNetwork implements AutoCloseable {
   }
 
   /** Records a member's aliases; the network makes them resolve. */
-  void join(Set<String> memberAliases) {
-    backend().addAliases(memberAliases);
+  private void join(Set<String> memberAliases) {
+    handle().addAliases(memberAliases);
     aliases.addAll(memberAliases);
   }
 

@@ -1,5 +1,6 @@
 package io.isolate;
 
+import io.isolate.internal.GuestPaths;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;

@@ -169,7 +169,7 @@ public final class Workload {
       throw new InvalidSpecException("a command has no content to pin; pin an image by digest instead");
     }
     byte[] content = content();
-    String actual = io.isolate.spi.HostFiles.sha256Hex(content);
+    String actual = io.isolate.internal.Sha256.hex(content);
     if (!actual.equalsIgnoreCase(expected)) {
       throw new InvalidSpecException(this + " hashes to sha256:" + actual + ", not to the pinned sha256:"
           + expected.toLowerCase(java.util.Locale.ROOT));

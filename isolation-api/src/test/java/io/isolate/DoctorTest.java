@@ -7,7 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
-/** The API module alone has no provider: the doctor and build() must say so, per level, and name the module. */
+/**
+ * The API module alone has no runtime and no provider: the doctor and build() must say so, per level, and name the
+ * module to add.
+ */
 class DoctorTest {
 
   @Test
@@ -26,15 +29,5 @@ class DoctorTest {
         .level(IsolationLevel.OS).workload(Workload.command("/bin/true")).build());
     assertEquals(IsolationLevel.OS, e.level());
     assertTrue(e.getMessage().contains("no provider on the class path"), e.getMessage());
-  }
-
-  @Test
-  void aSystemPropertySwitchesALevelOff() {
-    System.setProperty("isolate.process.disabled", "true");
-    try {
-      assertTrue(Isolates.availability(IsolationLevel.PROCESS).explanation().contains("isolate.process.disabled"));
-    } finally {
-      System.clearProperty("isolate.process.disabled");
-    }
   }
 }

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A modular application ({@code requires io.isolate}, nothing else) runs isolates at PROCESS and OS with every jar
- * on the module path: the providers are found as services, and the SPI stays out of the application's reach.
+ * on the module path: the providers are found as services (the runtime in {@code io.isolate.spi} finds them), and
+ * the SPI stays out of the application's reach: it is another module, which the application does not read.
  */
 class ModularApplicationTest {
   @TempDir Path dir;
@@ -43,14 +44,6 @@ class ModularApplicationTest {
             System.out.println("OS " + r.termination() + " " + r.stdoutText().trim());
           } catch (LevelUnavailableException e) {
             System.out.println("OS unavailable: " + e.getMessage());
-          }
-          try {
-            Class.forName("io.isolate.spi.SystemProperties").getMethod("platform").invoke(null);
-            System.out.println("SPI reachable");
-          } catch (IllegalAccessException e) {
-            System.out.println("SPI closed");
-          } catch (ReflectiveOperationException e) {
-            System.out.println("SPI other " + e);
           }
         }
       }
@@ -82,6 +75,33 @@ class ModularApplicationTest {
     if (Isolates.availability(IsolationLevel.OS).isAvailable()) {
       assertTrue(lines.contains("OS EXITED from a module"), output);
     }
-    assertTrue(lines.contains("SPI closed"), "the SPI is not exported to applications: " + output);
+  }
+
+  @Test
+  void theSpiIsNotVisibleToAnApplicationThatRequiresTheApi() throws Exception {
+    String modulePath = Files.readString(Path.of("target/runtime.classpath")).trim();
+    Path src = dir.resolve("reach");
+    Files.createDirectories(src.resolve("demo/app"));
+    Files.writeString(src.resolve("module-info.java"), MODULE_INFO);
+    Files.writeString(src.resolve("demo/app/Reach.java"), """
+        package demo.app;
+
+        public class Reach {
+          public static void main(String[] args) {
+            System.out.println(io.isolate.spi.SystemProperties.platform());
+          }
+        }
+        """);
+    java.io.StringWriter diagnostics = new java.io.StringWriter();
+    int compiled = ToolProvider.getSystemJavaCompiler().run(null, null,
+        new java.io.OutputStream() {
+          @Override
+          public void write(int b) {
+            diagnostics.write(b);
+          }
+        }, "-d", dir.resolve("reach-out").toString(), "--module-path", modulePath,
+        src.resolve("module-info.java").toString(), src.resolve("demo/app/Reach.java").toString());
+    assertTrue(compiled != 0, "an application that requires io.isolate compiled against the SPI");
+    assertTrue(diagnostics.toString().contains("io.isolate.spi"), diagnostics.toString());
   }
 }

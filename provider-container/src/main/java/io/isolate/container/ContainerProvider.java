@@ -249,7 +249,7 @@ public final class ContainerProvider implements IsolationProvider {
     }
     ContainerSettings settings = ContainerSettings.of(spec); // read once per isolate
     if (spec.sharedNetwork().isPresent()) {
-      if (!(spec.sharedNetwork().get().backend() instanceof ContainerNetwork net) || !net.isAlive()) {
+      if (!(io.isolate.spi.NetworkBackend.of(spec.sharedNetwork().get()) instanceof ContainerNetwork net) || !net.isAlive()) {
         throw new StartFailedException("the isolate's network is not a live network of this JVM's OS level");
       }
       if (spec.mounts().stream().noneMatch(m -> m.guestPath().equals("/etc/hosts"))) {

@@ -124,7 +124,7 @@ public final class SandboxPolicy {
   public HelperCommand command(IsolateSpec spec, Inputs in) {
     HelperCommand.Builder b = HelperCommand.builder(in.helper()).status(in.statusFile());
     b.unshare(Namespace.USER, Namespace.PID);
-    ContainerNetwork shared = spec.sharedNetwork().map(n -> (ContainerNetwork) n.backend()).orElse(null);
+    ContainerNetwork shared = spec.sharedNetwork().map(n -> (ContainerNetwork) io.isolate.spi.NetworkBackend.of(n)).orElse(null);
     if (shared != null) {
       b.joinNetwork(shared.keeperPid());
     } else if (spec.network() != Network.HOST) {
@@ -276,7 +276,7 @@ public final class SandboxPolicy {
       long[] initAndHelper, List<Path> cgroupProcs, List<Path> cgroupTasks, byte[] seccomp) {
     HelperCommand.Builder b = HelperCommand.builder(helper).status(statusFile).join(initAndHelper[0],
         initAndHelper[1]);
-    spec.sharedNetwork().ifPresent(n -> b.joinNetwork(((ContainerNetwork) n.backend()).keeperPid()));
+    spec.sharedNetwork().ifPresent(n -> b.joinNetwork(((ContainerNetwork) io.isolate.spi.NetworkBackend.of(n)).keeperPid()));
     cgroupProcs.forEach(b::cgroup);
     cgroupTasks.forEach(b::cgroupSelf);
     RunAs runAs = spec.runAs().orElse(null);

@@ -1,5 +1,6 @@
 package io.isolate.spi;
 
+import io.isolate.internal.Sha256;
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -8,8 +9,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Set;
 
 /**
@@ -21,16 +20,12 @@ public final class HostFiles {
 
   /** A fresh SHA-256 digest (every JVM has one). */
   public static MessageDigest newSha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-    }
+    return Sha256.newDigest();
   }
 
   /** The SHA-256 of {@code bytes}, in lower-case hex. */
   public static String sha256Hex(byte[] bytes) {
-    return HexFormat.of().formatHex(newSha256().digest(bytes));
+    return Sha256.hex(bytes);
   }
 
   /**

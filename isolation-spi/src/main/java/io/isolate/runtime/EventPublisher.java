@@ -1,5 +1,7 @@
-package io.isolate;
+package io.isolate.runtime;
 
+import io.isolate.IsolateEvent;
+import io.isolate.IsolateSpec;
 import java.util.function.Consumer;
 
 /**

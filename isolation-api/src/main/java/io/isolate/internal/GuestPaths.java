@@ -1,7 +1,9 @@
-package io.isolate;
+package io.isolate.internal;
+
+import io.isolate.InvalidSpecException;
 
 /** Validation of paths inside an isolate, shared by mounts, working directory and root file systems. */
-final class GuestPaths {
+public final class GuestPaths {
   private GuestPaths() {}
 
   /**
@@ -9,7 +11,7 @@ final class GuestPaths {
    *
    * @param what names the parameter in the message
    */
-  static String check(String what, String path) {
+  public static String check(String what, String path) {
     if (path == null) {
       throw new InvalidSpecException(what + " is null");
     }

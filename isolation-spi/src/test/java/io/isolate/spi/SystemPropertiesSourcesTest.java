@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Settings are read in one place: the main sources of every module of the repository call no system-property
  * reader but {@link SystemProperties}, and name {@code isolate.*} properties only in the settings records (where
- * each is documented with its default) and in {@code Isolates}, which reads {@code isolate.LEVEL.disabled}.
+ * each is documented with its default) and in the runtime ({@code ProviderRuntime}), which reads
+ * {@code isolate.LEVEL.disabled}.
  */
 class SystemPropertiesSourcesTest {
   private static final Pattern READER = Pattern.compile(

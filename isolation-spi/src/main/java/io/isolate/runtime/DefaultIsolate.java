@@ -1,5 +1,15 @@
-package io.isolate;
+package io.isolate.runtime;
 
+import io.isolate.Execution;
+import io.isolate.ExitResult;
+import io.isolate.InvalidSpecException;
+import io.isolate.Isolate;
+import io.isolate.IsolateEvent;
+import io.isolate.IsolateSpec;
+import io.isolate.IsolationLevel;
+import io.isolate.PublishedPort;
+import io.isolate.Termination;
+import io.isolate.internal.GuestPaths;
 import io.isolate.spi.IsolateBackend;
 import java.io.OutputStream;
 import java.util.Objects;

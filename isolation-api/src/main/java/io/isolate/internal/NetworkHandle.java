@@ -1,0 +1,15 @@
+package io.isolate.internal;
+
+import java.util.Collection;
+
+/**
+ * What an {@link io.isolate.IsolateNetwork} holds of its provider's network; the provider's side is
+ * {@code io.isolate.spi.NetworkBackend}, which extends this.
+ */
+public interface NetworkHandle {
+  /** Makes {@code aliases} resolve, in every member, to the member that has them. */
+  void addAliases(Collection<String> aliases);
+
+  /** Releases the network; members still running keep it until they end. Must not throw. */
+  void close();
+}
