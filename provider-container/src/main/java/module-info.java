@@ -2,6 +2,7 @@
 module io.isolate.container {
   requires io.isolate.spi;
   requires org.apache.commons.compress;
+  requires com.github.luben.zstd_jni;
   requires com.fasterxml.jackson.databind;
   requires java.net.http;
   requires com.github.benmanes.caffeine;

@@ -1,6 +1,7 @@
 package io.isolate.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.isolate.IsolationLevel;
@@ -18,18 +19,38 @@ import org.junit.jupiter.api.Test;
 
 /** SIGTERM to the command ends its OS isolate and removes the isolate's cgroups before the command exits. */
 class SignalCleanupTest {
-  /** The isolates' cgroup directories of every hierarchy (names start with "isolate-", probes excluded). */
-  private static long isolateCgroups() throws Exception {
-    long n = 0;
-    for (Path hierarchy : List.of(Path.of("/sys/fs/cgroup"))) {
-      try (Stream<Path> s = Files.walk(hierarchy, 5)) {
-        n += s.filter(p -> p.getFileName() != null && p.getFileName().toString().startsWith("isolate-")
-            && !p.getFileName().toString().startsWith("isolate-probe")).count();
-      } catch (java.io.UncheckedIOException e) {
-        // a directory removed while we walked
+  /**
+   * The isolate cgroup directories (names start with "isolate-") that hold a process of {@code cli}'s tree, in every
+   * hierarchy. Only this run's: other JVMs on the host (a parallel build) make and remove isolates meanwhile.
+   */
+  private static java.util.Set<Path> cgroupsOf(Process cli) throws Exception {
+    java.util.Set<String> pids = cli.descendants().map(h -> Long.toString(h.pid()))
+        .collect(java.util.stream.Collectors.toSet());
+    java.util.Set<Path> found = new java.util.TreeSet<>();
+    List<Path> procs;
+    while (true) {
+      try (Stream<Path> s = Files.walk(Path.of("/sys/fs/cgroup"), 7)) {
+        procs = s.filter(p -> p.getFileName() != null && p.getFileName().toString().equals("cgroup.procs")
+            && p.toString().contains("/isolate-") && !p.toString().contains("/isolate-probe")).toList();
+        break;
+      } catch (java.io.UncheckedIOException removedWhileWalked) {
+        // walk again
       }
     }
-    return n;
+    for (Path p : procs) {
+      try {
+        if (Files.readAllLines(p).stream().map(String::trim).anyMatch(pids::contains)) {
+          Path dir = p.getParent();
+          while (!dir.getFileName().toString().startsWith("isolate-")) {
+            dir = dir.getParent();
+          }
+          found.add(dir);
+        }
+      } catch (java.io.IOException gone) {
+        // removed meanwhile: not this run's while it runs
+      }
+    }
+    return found;
   }
 
   @Test
@@ -39,7 +60,6 @@ class SignalCleanupTest {
       throw new AssertionError("CI=true and the OS level is unavailable");
     }
     Assumptions.assumeTrue(os, "the OS level is unavailable here");
-    long before = isolateCgroups();
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     Process cli = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
         Main.class.getName(), "run", "--level", "os", "--timeout", "60s", "--", "/bin/sh", "-c", "echo ready; sleep 60")
@@ -47,10 +67,12 @@ class SignalCleanupTest {
     try {
       BufferedReader out = new BufferedReader(new InputStreamReader(cli.getInputStream(), StandardCharsets.UTF_8));
       assertEquals("ready", out.readLine(), "the workload started");
-      assertTrue(isolateCgroups() > before, "the run has cgroups while it runs");
+      java.util.Set<Path> cgroups = cgroupsOf(cli);
+      assertFalse(cgroups.isEmpty(), "the run has cgroups while it runs");
       new ProcessBuilder("kill", "-TERM", Long.toString(cli.pid())).start().waitFor();
       assertTrue(cli.waitFor(20, TimeUnit.SECONDS), "the command ended on SIGTERM");
-      assertEquals(before, isolateCgroups(), "the run's cgroups are gone with the command");
+      assertEquals(List.of(), cgroups.stream().filter(Files::exists).toList(),
+          "the run's cgroups are gone with the command");
     } finally {
       cli.destroyForcibly();
     }

@@ -88,16 +88,17 @@ final class LayerUnpacker {
     in.reset();
     if (magic.length >= 2 && (magic[0] & 0xff) == 0x1f && (magic[1] & 0xff) == 0x8b) {
       in = GzipCompressorInputStream.builder().setInputStream(in).setDecompressConcatenated(true).get();
-    } else if (magic.length == 4 && (magic[0] & 0xff) == 0x28 && (magic[1] & 0xff) == 0xb5
-        && (magic[2] & 0xff) == 0x2f && (magic[3] & 0xff) == 0xfd) {
-      throw new IOException("zstd-compressed layers are not supported; re-save the image with gzip layers");
+    } else if (ZstdLayers.isZstd(magic)) {
+      in = ZstdLayers.decoding(in);
     }
     long used = 0;
     long nameBytes = 0;
     int entries = 0;
     TreeMap<String, Kind> tree = new TreeMap<>();
-    try (LayerWriter out = LayerWriter.start(root, cap.deadlineNanos());
-        TarReader tar = new TarReader(in)) {
+    // the decoder is closed whatever fails first: a zstd decoder's native memory is freed only by its close
+    try (InputStream decoded = in;
+        LayerWriter out = LayerWriter.start(root, cap.deadlineNanos());
+        TarReader tar = new TarReader(decoded)) {
       for (TarArchiveEntry e = tar.next(); e != null; e = tar.next()) {
         String name = checkedName(e.getName());
         at[0] = name;

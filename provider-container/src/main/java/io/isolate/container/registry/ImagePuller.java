@@ -43,7 +43,8 @@ public final class ImagePuller {
   static final String DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
   private static final String ACCEPT = String.join(", ", OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST);
   private static final List<String> LAYER_TYPES = List.of("application/vnd.oci.image.layer.v1.tar",
-      "application/vnd.oci.image.layer.v1.tar+gzip", "application/vnd.docker.image.rootfs.diff.tar",
+      "application/vnd.oci.image.layer.v1.tar+gzip", "application/vnd.oci.image.layer.v1.tar+zstd",
+      "application/vnd.docker.image.rootfs.diff.tar",
       "application/vnd.docker.image.rootfs.diff.tar.gzip");
   private static final int MAX_MANIFEST_BYTES = 4 << 20;
   private static final int MAX_CONFIG_BYTES = 8 << 20;
@@ -135,7 +136,7 @@ public final class ImagePuller {
       Blob layer = descriptor(Json.element(layerList, i, "the layers of " + where), "layer " + i + " of " + where);
       if (!LAYER_TYPES.contains(layer.mediaType)) {
         throw new IOException(where + ": layer " + i + " is of type " + layer.mediaType + "; supported are "
-            + "tar and gzip-compressed tar layers" + (layer.mediaType.contains("zstd") ? " (not zstd)" : ""));
+            + "tar layers, plain or compressed with gzip or zstd");
       }
       layers.add(layer);
     }

@@ -93,6 +93,30 @@ public final class TestImages {
     return bytes.toByteArray();
   }
 
+  /** A zstd-compressed layer (as {@code zstd} and Docker's {@code --compression-format zstd} make them). */
+  public static byte[] zstd(Consumer<Layer> entries) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (com.github.luben.zstd.ZstdOutputStreamNoFinalizer z =
+        new com.github.luben.zstd.ZstdOutputStreamNoFinalizer(bytes, 3)) {
+      write(z, entries);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  /** The OCI media type of a layer, from its first bytes: gzip, zstd or a plain tar. */
+  public static String layerMediaType(byte[] layer) {
+    if (layer.length >= 2 && (layer[0] & 0xff) == 0x1f && (layer[1] & 0xff) == 0x8b) {
+      return "application/vnd.oci.image.layer.v1.tar+gzip";
+    }
+    if (layer.length >= 4 && (layer[0] & 0xff) == 0x28 && (layer[1] & 0xff) == 0xb5 && (layer[2] & 0xff) == 0x2f
+        && (layer[3] & 0xff) == 0xfd) {
+      return "application/vnd.oci.image.layer.v1.tar+zstd";
+    }
+    return "application/vnd.oci.image.layer.v1.tar";
+  }
+
   /** An uncompressed layer. */
   public static byte[] tar(Consumer<Layer> entries) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -164,7 +188,7 @@ public final class TestImages {
     for (byte[] layer : layers) {
       String digest = sha256(layer);
       Files.write(blobs.resolve(digest), layer);
-      layerDescriptors.add(object("mediaType", "application/vnd.oci.image.layer.v1.tar+gzip",
+      layerDescriptors.add(object("mediaType", layerMediaType(layer),
           "digest", "sha256:" + digest, "size", layer.length));
     }
     byte[] config = encode(object("architecture", "amd64", "os", "linux", "config", process));

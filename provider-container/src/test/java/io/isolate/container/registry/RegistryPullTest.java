@@ -107,6 +107,20 @@ class RegistryPullTest {
   }
 
   @Test
+  void pullsAnImageWithZstdLayers() throws Exception {
+    byte[] zstdMarker = TestImages.zstd(l -> l.file("marker", "zstd from a registry\n")
+        .file("unique", UUID.randomUUID().toString()));
+    registry.push(layout("zstd", List.of(busybox, zstdMarker)), "1", "team/zstd:1", false);
+    HttpURLConnection c = (HttpURLConnection) URI.create("http://" + registry.host() + "/v2/team/zstd/manifests/1")
+        .toURL().openConnection();
+    c.setRequestProperty("Accept", ImagePuller.OCI_MANIFEST);
+    String manifest = new String(c.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(manifest.contains("application/vnd.oci.image.layer.v1.tar+zstd"), manifest);
+    ExitResult r = run(Rootfs.image(registry.host() + "/team/zstd:1"), null, "cat /marker");
+    assertEquals("zstd from a registry\n", r.stdoutText(), r::toString);
+  }
+
+  @Test
   void pullsByDigest() throws Exception {
     registry.push(layout("digest", List.of(busybox, markerLayer("by digest"))), "1", "team/pinned:1", false);
     String digest = manifestDigest(registry, "team/pinned", "1");

@@ -1,0 +1,134 @@
+package io.isolate.container.image;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.isolate.ExitResult;
+import io.isolate.Isolate;
+import io.isolate.IsolationLevel;
+import io.isolate.Rootfs;
+import io.isolate.Termination;
+import io.isolate.Workload;
+import io.isolate.container.Prerequisites;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Layers compressed with zstd ({@code application/vnd.oci.image.layer.v1.tar+zstd}): run like gzip layers, and
+ * hostile ones (corrupt, truncated, asking for a huge window, unpacking past the cap) are refused with nothing cached.
+ */
+class ZstdLayersTest {
+  @TempDir Path tmp;
+  Path cache;
+  ImageStore store;
+
+  @BeforeEach
+  void setUp() {
+    Prerequisites.requireOsLevel();
+    cache = tmp.resolve("cache");
+    store = new ImageStore(cache);
+  }
+
+  @Test
+  void anImageOfZstdLayersRuns() throws IOException {
+    Prerequisites.requireFile("/bin/busybox", "Debian package busybox-static");
+    byte[] busybox = Files.readAllBytes(Path.of("/bin/busybox"));
+    byte[] base = TestImages.zstd(l -> {
+      l.dir("bin").file("bin/busybox", busybox, 0755).symlink("bin/sh", "busybox").symlink("bin/cat", "busybox");
+      l.dir("proc").dir("dev").dir("tmp").dir("etc").file("etc/doomed", "x\n");
+    });
+    // a zstd layer over another, with a whiteout, beside a gzip one: the image's layers need not agree
+    byte[] top = TestImages.zstd(l -> l.file("marker", "zstd layers\n").dir("etc").file("etc/.wh.doomed", ""));
+    byte[] gz = TestImages.gz(l -> l.file("second", "and gzip\n"));
+    assertEquals("application/vnd.oci.image.layer.v1.tar+zstd", TestImages.layerMediaType(base));
+    Rootfs image = Rootfs.ociImage(TestImages.ociLayout(tmp.resolve("layout"), "1", List.of(base, top, gz)), "1");
+    try (Isolate isolate = Isolate.builder().level(IsolationLevel.OS).rootfs(image)
+        .workload(Workload.command("/bin/sh", "-c", "cat /marker /second; test -e /etc/doomed || echo gone"))
+        .build()) {
+      ExitResult r = isolate.run();
+      assertEquals(Termination.EXITED, r.termination(), r::toString);
+      assertEquals("zstd layers\nand gzip\ngone\n", r.stdoutText(), r::toString);
+    }
+  }
+
+  @Test
+  void aTruncatedOrCorruptZstdLayerIsRefused() throws IOException {
+    byte[] good = TestImages.zstd(l -> l.file("a", "some text ".repeat(20_000)));
+    byte[] truncated = java.util.Arrays.copyOf(good, good.length / 2);
+    IOException e = assertThrows(IOException.class, () -> store.layers(
+        TestImages.ociLayout(tmp.resolve("truncated"), "1", List.of(truncated)), null));
+    assertTrue(e.getMessage().contains("corrupt"), e.getMessage());
+    byte[] corrupt = good.clone();
+    for (int i = 20; i < corrupt.length - 8; i += 7) {
+      corrupt[i] ^= 0x5a;
+    }
+    e = assertThrows(IOException.class, () -> store.layers(
+        TestImages.ociLayout(tmp.resolve("corrupt"), "1", List.of(corrupt)), null));
+    assertTrue(e.getMessage().contains("corrupt"), e.getMessage());
+    assertCacheHoldsNoLayer();
+  }
+
+  /**
+   * A zstd frame written by hand: a header declaring a window of 2^{@code windowLog} bytes, then the tar in one raw
+   * block, so that the window is what the test says whatever a compressor would choose.
+   */
+  private static byte[] rawFrame(int windowLog, byte[] content) {
+    ByteArrayOutputStream frame = new ByteArrayOutputStream();
+    frame.writeBytes(new byte[] {0x28, (byte) 0xb5, 0x2f, (byte) 0xfd});
+    frame.write(0x00); // no content size, not single-segment, no checksum, no dictionary: the window descriptor follows
+    frame.write((windowLog - 10) << 3); // exponent, mantissa 0
+    int header = 1 | (content.length << 3); // the last block, raw (type 0), its size
+    frame.writeBytes(new byte[] {(byte) header, (byte) (header >> 8), (byte) (header >> 16)});
+    frame.writeBytes(content);
+    return frame.toByteArray();
+  }
+
+  @Test
+  void aFrameAskingForMoreThanTheLargestWindowIsRefused() throws IOException {
+    byte[] tar = TestImages.tar(l -> l.file("small", "within the window\n"));
+    // the largest window accepted decodes
+    List<Path> layers = store.layers(TestImages.ociLayout(tmp.resolve("window-27"), "1",
+        List.of(rawFrame(ZstdLayers.MAX_WINDOW_LOG, tar))), null);
+    assertEquals("within the window\n", Files.readString(layers.get(0).resolve("small")));
+    // a 2 GiB window: a decoder that honoured it could be made to allocate that much for each layer
+    IOException e = assertThrows(IOException.class, () -> store.layers(
+        TestImages.ociLayout(tmp.resolve("window-31"), "1", List.of(rawFrame(31, tar))), null));
+    assertTrue(e.getMessage().contains("corrupt or hostile"), e.getMessage());
+    assertTrue(e.getMessage().toLowerCase(java.util.Locale.ROOT).contains("memory")
+        || e.getMessage().toLowerCase(java.util.Locale.ROOT).contains("window"), e.getMessage());
+  }
+
+  @Test
+  void aSmallZstdLayerThatUnpacksPastTheCapIsRefused() throws IOException {
+    System.setProperty(io.isolate.container.ContainerSettings.MAX_LAYER_BYTES, "1000000");
+    try {
+      // 64 MiB of zeros compress to a few kilobytes
+      byte[] bomb = TestImages.zstd(l -> l.file("zeros", new byte[64 << 20], 0644));
+      assertTrue(bomb.length < 64 << 10, "the bomb is small: " + bomb.length);
+      IOException e = assertThrows(IOException.class, () -> store.layers(
+          TestImages.ociLayout(tmp.resolve("bomb"), "1", List.of(bomb)), null));
+      assertTrue(e.getMessage().contains("maxLayerBytes=1000000"), e.getMessage());
+    } finally {
+      System.clearProperty(io.isolate.container.ContainerSettings.MAX_LAYER_BYTES);
+    }
+    assertCacheHoldsNoLayer();
+  }
+
+  private void assertCacheHoldsNoLayer() throws IOException {
+    for (String dir : List.of("layers", "tmp")) {
+      if (Files.isDirectory(cache.resolve(dir))) {
+        try (Stream<Path> s = Files.list(cache.resolve(dir))) {
+          assertEquals(0, s.count(), "nothing left in " + dir);
+        }
+      }
+    }
+  }
+}
