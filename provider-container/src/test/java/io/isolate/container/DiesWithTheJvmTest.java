@@ -1,10 +1,16 @@
 package io.isolate.container;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import io.isolate.container.helper.MountInfo;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -34,10 +40,70 @@ class DiesWithTheJvmTest {
     return pids.stream().filter(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).count();
   }
 
+  /**
+   * The isolate cgroups (in every hierarchy) holding a process of {@code tree}: this run's alone, since other JVMs on
+   * the host (a parallel build) make and remove isolates meanwhile.
+   */
+  private static java.util.Set<Path> cgroupsOf(java.util.Set<Long> tree) throws IOException {
+    java.util.Set<String> pids = new java.util.HashSet<>();
+    tree.forEach(pid -> pids.add(Long.toString(pid)));
+    java.util.Set<Path> found = new java.util.TreeSet<>();
+    for (MountInfo.Entry m : MountInfo.read()) {
+      if (!m.fsType().startsWith("cgroup")) {
+        continue;
+      }
+      List<Path> procs;
+      try (java.util.stream.Stream<Path> s = Files.walk(Path.of(m.mountPoint()), 6)) {
+        procs = s.filter(p -> p.getFileName() != null && p.getFileName().toString().equals("cgroup.procs")
+            && p.toString().contains("/isolate-")).toList();
+      } catch (IOException | java.io.UncheckedIOException e) {
+        continue; // a hierarchy we cannot list holds none of ours
+      }
+      for (Path p : procs) {
+        try {
+          if (Files.readAllLines(p).stream().map(String::trim).anyMatch(pids::contains)) {
+            Path dir = p.getParent();
+            while (!dir.getFileName().toString().startsWith("isolate-")) {
+              dir = dir.getParent();
+            }
+            found.add(dir);
+          }
+        } catch (IOException gone) {
+          // removed meanwhile
+        }
+      }
+    }
+    return found;
+  }
+
+  /** The run directories under {@code runRoot} that the command lines of {@code tree} name (the helper's files). */
+  private static java.util.Set<Path> runDirsOf(java.util.Set<Long> tree, Path runRoot) {
+    java.util.Set<Path> found = new java.util.TreeSet<>();
+    String prefix = runRoot.toString() + "/";
+    for (long pid : tree) {
+      try {
+        for (String arg : new String(Files.readAllBytes(Path.of("/proc/" + pid + "/cmdline")),
+            StandardCharsets.UTF_8).split("\0")) {
+          int at = arg.indexOf(prefix);
+          if (at >= 0) {
+            String rest = arg.substring(at + prefix.length());
+            int slash = rest.indexOf('/');
+            String name = slash < 0 ? rest : rest.substring(0, slash);
+            if (name.startsWith("iso-")) { // not the files shared by every run (the masks)
+              found.add(runRoot.resolve(name));
+            }
+          }
+        }
+      } catch (IOException gone) {
+        // ended meanwhile
+      }
+    }
+    return found;
+  }
+
   @Test
   void killingTheJvmWithSigkillKillsEveryProcessOfItsIsolates() throws Exception {
     String marker = "2000." + ProcessHandle.current().pid() + System.nanoTime() % 1000;
-    NoLeaksTest.Counts before = NoLeaksTest.counts();
     String javaCommand = ProcessHandle.current().info().command().orElse("java");
     Process jvm = new ProcessBuilder(javaCommand, "-cp", System.getProperty("java.class.path"),
         JvmThatDies.class.getName(), marker).redirectErrorStream(true).start();
@@ -48,6 +114,10 @@ class DiesWithTheJvmTest {
       // init blanks its command line, so it is found as the parent of the workload's sh
       java.util.Set<Long> tree = isolateTree(marker);
       assertEquals(6, tree.size(), "JVM, helper, init, sh and two sleeps: " + tree);
+      java.util.Set<Path> cgroups = cgroupsOf(tree);
+      assertFalse(cgroups.isEmpty(), "the isolate's cgroups were found: " + tree);
+      java.util.Set<Path> runDirs = runDirsOf(tree, ContainerProvider.runRoot());
+      assertFalse(runDirs.isEmpty(), "the isolate's run directory was found: " + tree);
       jvm.destroyForcibly();
       jvm.waitFor(10, TimeUnit.SECONDS);
       long left = alive(tree);
@@ -60,9 +130,8 @@ class DiesWithTheJvmTest {
       ContainerIsolate.sweepStaleRunDirectories(ContainerProvider.runRoot());
       io.isolate.container.cgroup.CgroupHost.sweepStale(
           io.isolate.container.cgroup.CgroupHost.detect().driver(), java.time.Duration.ZERO);
-      NoLeaksTest.Counts after = NoLeaksTest.counts();
-      assertEquals(before.cgroupDirs(), after.cgroupDirs(), "cgroups of the dead JVM swept");
-      assertEquals(before.runDirs(), after.runDirs(), "run directory of the dead JVM swept");
+      assertEquals(List.of(), cgroups.stream().filter(Files::exists).toList(), "cgroups of the dead JVM swept");
+      assertEquals(List.of(), runDirs.stream().filter(Files::exists).toList(), "run directory of the dead JVM swept");
     } finally {
       jvm.destroyForcibly();
     }
