@@ -102,8 +102,7 @@ public final class ContainerProvider implements IsolationProvider {
     CgroupHost.Detection detection = cgroups();
     String overlay = Probe.overlay(helper, runRoot());
     return Availability.available("helper " + helper + "; namespaces user, pid, mount, net, uts, ipc, cgroup; "
-        + (detection.found() ? detection.driver().describe()
-            : "no limits: " + detection.reason() + " (build() needs acceptUnenforcedLimits(true))")
+        + detection.summary() + (detection.found() ? "" : " (build() needs acceptUnenforcedLimits(true))")
         + "; seccomp default profile; "
         + (overlay == null ? "overlayfs" : "no overlayfs (OCI images will fail): " + overlay)
         + rootOfIsolates());

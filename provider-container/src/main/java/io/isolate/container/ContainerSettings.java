@@ -22,7 +22,12 @@ import java.util.Optional;
  * @param maxLayerBytes {@value #MAX_LAYER_BYTES}: one unpacked layer (default 8 GiB)
  * @param imagePrepareSeconds {@value #IMAGE_PREPARE_SECONDS}: reading, checking and unpacking one image (default 600)
  * @param cgroupParent {@value #CGROUP_PARENT}: the cgroup (relative to each hierarchy's root) under which isolates'
- *     cgroups are made (default this JVM's own cgroup)
+ *     cgroups are made. For a JVM that is not root it is the subtree delegated to its user: on cgroup v1 (and
+ *     hybrid hosts) a directory of that name that root made in each of the memory, cpu, cpuacct and pids
+ *     hierarchies and chowned to the user; on cgroup v2 a cgroup the user may write (like a systemd
+ *     {@code Delegate=yes} unit's) with the memory, cpu and pids controllers. Default: for root this JVM's own
+ *     cgroup; for another user on cgroup v2 the parent of its own cgroup or its own cgroup when delegated to it
+ *     (see the OS level page), else none (limits then need explicit consent)
  * @param cgroupsDisabled {@value #CGROUPS_DISABLED}: run without cgroups (limits then need explicit consent)
  * @param cgroupMoveJvm {@value #CGROUP_MOVE_JVM}: on cgroup v2, move the JVM's processes into a leaf so that its
  *     cgroup can delegate controllers

@@ -16,8 +16,10 @@ import java.util.Map;
  *
  * <p>The unified (v2) hierarchy is used when it offers the memory, cpu and pids controllers; otherwise the v1
  * hierarchies are used (hybrid hosts mount an empty v2 tree next to v1 controllers). Cgroups are created below
- * this process's own cgroup, or below {@value ContainerSettings#CGROUP_PARENT} (a path relative to each hierarchy's
- * root) when that system property is set.
+ * {@value ContainerSettings#CGROUP_PARENT} (a path relative to each hierarchy's root) when that system property is
+ * set, else, for a root JVM, below this process's own cgroup. A JVM that is not root needs a subtree delegated to
+ * its user: the one that property names, checked against the kernel's delegation rules, or on cgroup v2 one found
+ * from its own cgroup ({@link CgroupDelegation}). {@link Detection#how()} says which applies.
  */
 public final class CgroupHost {
   private static final System.Logger LOG = System.getLogger("io.isolate.os");
@@ -25,10 +27,26 @@ public final class CgroupHost {
   static final List<String> V1_CONTROLLERS = List.of("memory", "cpu", "cpuacct", "pids");
   static final List<String> V2_CONTROLLERS = List.of("memory", "cpu", "pids");
 
-  /** The outcome: a driver, or the reason there is none. */
-  public record Detection(CgroupDriver driver, String reason) {
+  /**
+   * The outcome: a driver and how it comes to enforce limits, or the reason there is none.
+   *
+   * @param driver the driver, or null
+   * @param reason why there is none (what to do about it included), or null
+   * @param how how limits are enforced: "as root", or through which delegated cgroup (for doctor())
+   */
+  public record Detection(CgroupDriver driver, String reason, String how) {
+    /** A detection for a root JVM. */
+    public Detection(CgroupDriver driver, String reason) {
+      this(driver, reason, driver == null ? null : "as root");
+    }
+
     public boolean found() {
       return driver != null;
+    }
+
+    /** What doctor() says: "limits enforced HOW: DRIVER", or "no limits: REASON". */
+    public String summary() {
+      return found() ? "limits enforced " + how + ": " + driver.describe() : "no limits: " + reason;
     }
   }
 
@@ -53,7 +71,8 @@ public final class CgroupHost {
       return d;
     } catch (IOException | RuntimeException e) {
       LOG.log(System.Logger.Level.DEBUG, "cgroups: " + d.driver().describe() + " is not usable", e);
-      return new Detection(null, d.driver().describe() + " is not usable: " + e.getMessage());
+      return new Detection(null, d.driver().describe() + " is not usable: " + e.getMessage()
+          + (io.isolate.container.helper.HelperBinary.currentUid() == 0 || d.how() == null ? "" : " (" + d.how() + ")"));
     }
   }
 
@@ -86,12 +105,28 @@ public final class CgroupHost {
     } catch (IOException e) {
       return new Detection(null, "cannot read /proc/self/cgroup: " + e.getMessage());
     }
-    return detect(MountInfo.read(), procCgroup, ContainerSettings.fromSystemProperties().cgroupParent().orElse(null),
-        CgroupFiles.KERNEL);
+    ContainerSettings settings = ContainerSettings.fromSystemProperties();
+    return detect(MountInfo.read(), procCgroup, settings.cgroupParent().orElse(null), CgroupFiles.KERNEL,
+        io.isolate.container.helper.HelperBinary.currentUid(), CgroupDelegation.Access.KERNEL,
+        settings.cgroupMoveJvm());
   }
 
+  /** As root: the JVM's own cgroup, or the one given, without permission checks. */
   static Detection detect(List<MountInfo.Entry> mounts, List<String> procCgroup, String parentOverride,
       CgroupFiles files) {
+    return detect(mounts, procCgroup, parentOverride, files, 0, path -> true, false);
+  }
+
+  /**
+   * The driver for a JVM of user {@code uid}. Root may make cgroups anywhere: the JVM's own cgroup or the one
+   * given. Another user needs a delegated subtree (see {@link CgroupDelegation}): the one given, checked; on v1
+   * the JVM's own cgroups if they happen to be delegated; on v2 its cgroup's parent or its own cgroup.
+   */
+  static Detection detect(List<MountInfo.Entry> mounts, List<String> procCgroup, String parentOverride,
+      CgroupFiles files, long uid, CgroupDelegation.Access access, boolean moveJvm) {
+    boolean asRoot = uid == 0;
+    String given = "the delegated cgroup subtree " + parentOverride + " given with -D"
+        + ContainerSettings.CGROUP_PARENT;
     Map<String, String> ownPaths = new HashMap<>(); // "memory" -> "/a/b", "" -> v2 path
     for (String line : procCgroup) {
       String[] f = line.split(":", 3);
@@ -115,8 +150,18 @@ public final class CgroupHost {
         List<String> missing = new ArrayList<>(V2_CONTROLLERS);
         missing.removeAll(have);
         if (missing.isEmpty()) {
-          Path parent = root.resolve(relative(parentOverride != null ? parentOverride : ownPaths.getOrDefault("", "/")));
-          return new Detection(new CgroupV2Driver(parent, files), null);
+          String own = ownPaths.getOrDefault("", "/");
+          if (asRoot) {
+            Path parent = under(root, parentOverride != null ? parentOverride : own);
+            return new Detection(new CgroupV2Driver(parent, files), null);
+          }
+          if (parentOverride == null) {
+            return CgroupDelegation.findV2(root, own, files, access, uid, moveJvm);
+          }
+          Path parent = under(root, parentOverride);
+          String problem = CgroupDelegation.checkV2(parent, under(root, own), given, files, access, uid, moveJvm);
+          return problem != null ? new Detection(null, problem)
+              : new Detection(new CgroupV2Driver(parent, files), null, "through " + given);
         }
         v2Problem = "the cgroup v2 hierarchy at " + root + " lacks the controllers " + missing;
       }
@@ -129,14 +174,30 @@ public final class CgroupHost {
       for (String option : m.superOptions().split(",")) {
         if (V1_CONTROLLERS.contains(option) && !v1Dirs.containsKey(option)) {
           String own = parentOverride != null ? parentOverride : ownPaths.getOrDefault(option, "/");
-          v1Dirs.put(option, Path.of(m.mountPoint()).resolve(relative(own)));
+          v1Dirs.put(option, under(Path.of(m.mountPoint()), own));
         }
       }
     }
     List<String> missing = new ArrayList<>(V1_CONTROLLERS);
     missing.removeAll(v1Dirs.keySet());
     if (missing.isEmpty()) {
-      return new Detection(new CgroupV1Driver(v1Dirs, files), null);
+      if (asRoot) {
+        return new Detection(new CgroupV1Driver(v1Dirs, files), null);
+      }
+      String named = parentOverride != null ? given : "this JVM's own cgroups";
+      Map<String, Path> ordered = new java.util.LinkedHashMap<>();
+      V1_CONTROLLERS.forEach(c -> ordered.put(c, v1Dirs.get(c)));
+      String problem = CgroupDelegation.checkV1(ordered, named, access, uid);
+      if (problem == null) {
+        return new Detection(new CgroupV1Driver(v1Dirs, files), null, "through " + named);
+      }
+      if (parentOverride != null) {
+        return new Detection(null, problem);
+      }
+      return new Detection(null, "uid " + uid + " may not make cgroups in this JVM's own cgroups (such as "
+          + ordered.get("memory") + "); to enforce limits without root, have root make a cgroup subtree in each of"
+          + " the " + String.join(", ", V1_CONTROLLERS) + " hierarchies, chown it to uid " + uid + " and name it"
+          + " with -D" + ContainerSettings.CGROUP_PARENT);
     }
     String v1Problem = v1Dirs.isEmpty() ? "no cgroup v1 controller is mounted"
         : "the cgroup v1 controllers " + missing + " are not mounted";
@@ -144,7 +205,11 @@ public final class CgroupHost {
         + v1Problem);
   }
 
-  private static String relative(String path) {
+  private static Path under(Path root, String path) {
+    return root.resolve(relative(path)).normalize();
+  }
+
+  static String relative(String path) {
     String p = path.startsWith("/") ? path.substring(1) : path;
     return p.isEmpty() ? "." : p;
   }
