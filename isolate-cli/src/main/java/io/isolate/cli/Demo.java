@@ -73,7 +73,8 @@ final class Demo {
         double seconds = (System.nanoTime() - t0) / 1e9;
         out.printf("%-9s %-40s %11.2f ms %9.1f MiB/s  ok%s%n", level, describe(workload.get()), millis[RUNS / 2],
             LARGE / (1024.0 * 1024.0) / seconds, limitsOff ? ", limits NOT enforced (no usable cgroup for this user; "
-                + "`isolate doctor` says why; `isolate run` needs --accept-unenforced-limits here)" : "");
+                + "`isolate doctor` says why and how to get one; `isolate run` needs --accept-unenforced-limits here)"
+                : level == IsolationLevel.OS ? howLimitsAreEnforced(status.explanation()) : "");
       } catch (RuntimeException e) {
         failures++;
         out.printf("%-9s %-40s %14s %14s  FAILED: %s%n", level, describe(workload.get()), "-", "-", e.getMessage());
@@ -83,6 +84,16 @@ final class Demo {
     out.printf("start->exit: median of %d runs of create + run + close on %d bytes; throughput: %s in one run%n",
         RUNS, SMALL, SizeUnit.format(LARGE));
     return failures == 0 ? 0 : 1;
+  }
+
+  /**
+   * From the OS level's doctor line, how its limits are enforced ("limits enforced as root", or through which
+   * delegated cgroup), for the demo's line; empty when the line does not say.
+   */
+  static String howLimitsAreEnforced(String explanation) {
+    int at = explanation.indexOf("limits enforced ");
+    int end = at < 0 ? -1 : explanation.indexOf(": ", at);
+    return end < 0 ? "" : ", " + explanation.substring(at, end);
   }
 
   private static Optional<Workload> workloadFor(IsolationLevel level) {
