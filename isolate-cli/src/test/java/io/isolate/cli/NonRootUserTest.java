@@ -118,7 +118,8 @@ class NonRootUserTest {
       }
     }
     Assumptions.assumeTrue(hierarchies.size() >= 3, "the cgroup v1 hierarchies are not mounted here");
-    String subtree = "isolate-cli-test-" + ProcessHandle.current().pid();
+    // not named isolate-...: leak tests of other JVMs count such directories on the whole host
+    String subtree = "delegated-cli-test-" + ProcessHandle.current().pid();
     try {
       for (Path h : hierarchies) {
         Files.createDirectory(h.resolve(subtree));

@@ -1,6 +1,7 @@
 package io.isolate.container.cgroup;
 
 import io.isolate.container.ContainerSettings;
+import io.isolate.container.helper.HelperBinary;
 import io.isolate.container.helper.MountInfo;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -72,9 +73,16 @@ public final class CgroupHost {
     } catch (IOException | RuntimeException e) {
       LOG.log(System.Logger.Level.DEBUG, "cgroups: " + d.driver().describe() + " is not usable", e);
       return new Detection(null, d.driver().describe() + " is not usable: " + e.getMessage()
-          + (io.isolate.container.helper.HelperBinary.currentUid() == 0 || d.how() == null ? "" : " (" + d.how() + ")"));
+          + (HelperBinary.currentUid() == 0 || d.how() == null ? "" : " (" + d.how() + ")"));
     }
   }
+
+  /**
+   * The names of the cgroups this library makes: an isolate's run ({@code isolate-ID-RUN}, ID 16 hex digits) and
+   * the probe's. Nothing else is swept, so a delegated subtree an administrator named {@code isolate-...} is safe.
+   */
+  static final java.util.regex.Pattern ISOLATE_CGROUP =
+      java.util.regex.Pattern.compile("isolate-(probe-[0-9]+|[0-9a-f]{16}-[0-9]+)");
 
   /**
    * Removes empty isolate cgroups older than {@code minAge} (a minute at probe time) that a crashed JVM left
@@ -86,7 +94,7 @@ public final class CgroupHost {
     for (Path parent : driver.parents()) {
       try (var s = Files.list(parent)) {
         for (Path dir : s.toList()) {
-          if (dir.getFileName().toString().startsWith("isolate-") && Files.isDirectory(dir)
+          if (ISOLATE_CGROUP.matcher(dir.getFileName().toString()).matches() && Files.isDirectory(dir)
               && Files.getLastModifiedTime(dir).toMillis() < cutoff) {
             CgroupFiles.KERNEL.remove(dir);
           }
@@ -107,7 +115,7 @@ public final class CgroupHost {
     }
     ContainerSettings settings = ContainerSettings.fromSystemProperties();
     return detect(MountInfo.read(), procCgroup, settings.cgroupParent().orElse(null), CgroupFiles.KERNEL,
-        io.isolate.container.helper.HelperBinary.currentUid(), CgroupDelegation.Access.KERNEL,
+        HelperBinary.currentUid(), CgroupDelegation.Access.KERNEL,
         settings.cgroupMoveJvm());
   }
 

@@ -225,6 +225,18 @@ class CgroupDelegationTest {
   }
 
   @Test
+  void theSweepOfStaleCgroupsLeavesADelegatedSubtreeNamedLikeAnIsolate(@TempDir Path parent) throws IOException {
+    for (String name : List.of("isolate-0123456789abcdef-0", "isolate-probe-42", "isolate-alice", "alice")) {
+      Files.createDirectory(parent.resolve(name));
+    }
+    CgroupHost.sweepStale(new CgroupV2Driver(parent, CgroupFiles.forTests()), java.time.Duration.ZERO);
+    try (var left = Files.list(parent)) {
+      assertEquals(Set.of("isolate-alice", "alice"), left.map(p -> p.getFileName().toString())
+          .collect(java.util.stream.Collectors.toSet()));
+    }
+  }
+
+  @Test
   void theCommonAncestorOfTwoCgroups() {
     assertEquals(Path.of("/sys/fs/cgroup/a"), CgroupDelegation.commonAncestor(Path.of("/sys/fs/cgroup/a/b/c"),
         Path.of("/sys/fs/cgroup/a/d")));
