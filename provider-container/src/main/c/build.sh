@@ -37,5 +37,5 @@ else
 fi
 "$cc" -std=gnu11 -O2 -Wall -Wextra -Wno-format-truncation -Werror -fstack-protector-strong -static \
   -idirafter "$headers" -fmacro-prefix-map="$dir/=" -o "$out/isolate-helper.tmp" "$dir/isolate-helper.c" \
-  "$dir/unpack.c"
+  "$dir/network.c" "$dir/unpack.c"
 mv -f "$out/isolate-helper.tmp" "$out/isolate-helper"

@@ -21,8 +21,9 @@
  * "setup-error MESSAGE", "rusage UTIME_US STIME_US MAXRSS_KB", "started PID" (the workload was executed),
  * "init-signal N".
  *
- * Special mode: "isolate-helper --unpack DIR" writes an image layer into DIR from operations on standard input,
- * confined to DIR (unpack.c); used by the image layer cache.
+ * Special modes: "isolate-helper --unpack DIR" writes an image layer into DIR from operations on standard input,
+ * confined to DIR (unpack.c); used by the image layer cache. "isolate-helper --network-keeper" holds a network of
+ * isolates: a bridge, and a network namespace per member linked to it (network.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -116,7 +117,9 @@ struct options {
   int run_uid, run_gid; /* the workload's ids in the namespace; -1: stay root there */
   int join_pid;         /* --join: run the command in the namespaces of this running isolate's init */
   int join_parent;      /* ... whose parent (the isolate's helper) must be this pid */
-  int join_net;         /* --join-net: share the network namespace of this network keeper (instead of a new one) */
+  int join_net;         /* --join-net: share the network namespace of this member's holder (instead of a new one) */
+  int join_keeper;      /* ... the holder's parent, the network's keeper, whose namespace has the network's bridge */
+  int bridge_netfd;     /* the keeper's network namespace, held open by the helper while the member runs */
   int stop_signal;      /* --stop-signal: what a graceful stop (SIGTERM to the helper) sends the workload */
   const char *copy_in;  /* with --join: write stdin to this path of the isolate instead of running a command */
   const char *copy_out; /* with --join: write this path of the isolate to stdout instead of running a command */
@@ -232,6 +235,7 @@ static void parse(int argc, char **argv) {
   opt.base = "/tmp";
   opt.run_uid = opt.run_gid = -1;
   opt.helper_pidfd = -1;
+  opt.bridge_netfd = -1;
   int i = 1;
 #define NEED(n)                                                               \
   do {                                                                        \
@@ -255,9 +259,12 @@ static void parse(int argc, char **argv) {
         DIEX("--stop-signal %s: not a signal a workload can handle", argv[i]);
     }
     else if (!strcmp(a, "--join-net")) {
-      NEED(1);
-      opt.join_net = atoi(argv[++i]);
-      if (opt.join_net <= 1) DIEX("--join-net %s: not the pid of a network keeper", argv[i]);
+      NEED(2);
+      opt.join_net = atoi(argv[i + 1]);
+      opt.join_keeper = atoi(argv[i + 2]);
+      if (opt.join_net <= 1 || opt.join_keeper <= 1 || opt.join_net == opt.join_keeper)
+        DIEX("--join-net %s %s: not a network member's holder and its keeper", argv[i + 1], argv[i + 2]);
+      i += 2;
     }
     else if (!strcmp(a, "--copy-in")) { NEED(1); opt.copy_in = argv[++i]; }
     else if (!strcmp(a, "--copy-out")) { NEED(1); opt.copy_out = argv[++i]; }
@@ -329,7 +336,7 @@ static void parse(int argc, char **argv) {
   opt.argv = &argv[i];
 }
 
-static void write_file(const char *path, const char *content) {
+void write_file(const char *path, const char *content) {
   int fd = open(path, O_WRONLY | O_CLOEXEC);
   if (fd < 0) DIE("open(%s)", path);
   size_t len = strlen(content);
@@ -891,6 +898,7 @@ static void become_namespace_root(void) {
 
 static void run_init(int sync_fd) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) DIE("prctl(PR_SET_PDEATHSIG)");
+  if (opt.bridge_netfd >= 0) close(opt.bridge_netfd); /* the helper holds the network's bridge, not the isolate */
   char byte;
   if (read(sync_fd, &byte, 1) != 1) _exit(125); /* the helper died before writing our uid/gid maps */
   become_namespace_root();
@@ -1023,6 +1031,21 @@ static void copy_file(void) {
 
 static void join_network(void);
 
+/* The parent pid of process pid, from /proc/PID/stat (-1 when it has ended). */
+static int parent_of(int pid) {
+  char stat_path[64], stat[512];
+  snprintf(stat_path, sizeof stat_path, "/proc/%d/stat", pid);
+  int sfd = open(stat_path, O_RDONLY | O_CLOEXEC);
+  ssize_t len = sfd < 0 ? -1 : read(sfd, stat, sizeof stat - 1);
+  if (sfd >= 0) close(sfd);
+  if (len <= 0) return -1;
+  stat[len] = 0;
+  char *after_comm = strrchr(stat, ')');
+  int ppid = -1;
+  if (!after_comm || sscanf(after_comm + 1, " %*c %d", &ppid) != 1) return -1;
+  return ppid;
+}
+
 static void join_main(void) {
   char self[32];
   snprintf(self, sizeof self, "%d", (int)getpid());
@@ -1033,16 +1056,8 @@ static void join_main(void) {
    * live once the namespaces are open. */
   int pidfd = (int)syscall(SYS_pidfd_open, opt.join_pid, 0);
   if (pidfd < 0) DIE("pidfd_open(%d): the isolate's init has ended", opt.join_pid);
-  char stat_path[64], stat[512];
-  snprintf(stat_path, sizeof stat_path, "/proc/%d/stat", opt.join_pid);
-  int sfd = open(stat_path, O_RDONLY | O_CLOEXEC);
-  ssize_t len = sfd < 0 ? -1 : read(sfd, stat, sizeof stat - 1);
-  if (sfd >= 0) close(sfd);
-  if (len <= 0) DIE("read(%s)", stat_path);
-  stat[len] = 0;
-  char *after_comm = strrchr(stat, ')');
-  int ppid = -1;
-  if (!after_comm || sscanf(after_comm + 1, " %*c %d", &ppid) != 1 || ppid != opt.join_parent)
+  int ppid = parent_of(opt.join_pid);
+  if (ppid != opt.join_parent)
     DIEX("process %d is not the isolate's init (its parent is %d, not %d)", opt.join_pid, ppid, opt.join_parent);
   static const char *kinds[] = {"user", "ipc", "uts", "net", "pid", "cgroup", "mnt"};
   int fds[7];
@@ -1054,8 +1069,9 @@ static void join_main(void) {
   }
   if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) != 0) DIEX("the isolate's init %d has ended", opt.join_pid);
   close(pidfd);
-  /* An isolate on a network of isolates: its network namespace belongs to the network's keeper, which only this
-   * side of the isolate's user namespace may enter (through the keeper's user namespace when it has one). */
+  /* An isolate on a network of isolates: its network namespace is its holder's, owned by the network keeper's user
+   * namespace, which only this side of the isolate's user namespace may enter (through the keeper's user namespace
+   * when it has one). */
   if (opt.join_net > 0) join_network();
   for (int k = 0; k < 7; k++) {
     if (opt.join_net > 0 && !strcmp(kinds[k], "net")) {
@@ -1095,46 +1111,28 @@ static void join_main(void) {
 }
 
 /*
- * --network-keeper: holds a network namespace of its own (with only its loopback, up) for a network of isolates, in
- * a user namespace of its own when not root (uid and gid 0 there being the caller's). Says "ready" on stdout, then
- * lives until its stdin ends (the JVM closed it, or died).
- */
-static void network_keeper_main(void) {
-  uid_t uid = geteuid();
-  gid_t gid = getegid();
-  if (uid == 0) {
-    if (unshare(CLONE_NEWNET) != 0) DIE("unshare(net)");
-  } else {
-    if (unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0) DIE("unshare(user, net)");
-    char map[64];
-    write_file("/proc/self/setgroups", "deny");
-    snprintf(map, sizeof map, "0 %u 1", (unsigned)uid);
-    write_file("/proc/self/uid_map", map);
-    snprintf(map, sizeof map, "0 %u 1", (unsigned)gid);
-    write_file("/proc/self/gid_map", map);
-  }
-  loopback_up();
-  ssize_t ignored = write(1, "ready\n", 6);
-  (void)ignored;
-  char buf[64];
-  while (read(0, buf, sizeof buf) > 0 || errno == EINTR) {
-  }
-  _exit(0);
-}
-
-/*
- * --join-net PID: the isolate shares the network namespace of network keeper PID instead of making its own. Called
- * after the published ports' sockets were made (they listen in the host's namespace) and before the isolate's
- * namespaces are made. When the keeper has a user namespace of its own (a JVM that is not root), the helper enters
- * it first: the isolate's user namespace is then made inside it, and its id maps are relative to it.
+ * --join-net HOLDER KEEPER: the isolate's network namespace is the one network keeper KEEPER made for this member and
+ * holds in its child HOLDER (network.c), instead of one of its own. Called after the published ports' sockets were
+ * made (they listen in the host's namespace) and before the isolate's namespaces are made. The holder shares the
+ * keeper's user namespace: when the keeper has one of its own (a JVM that is not root), the helper enters it first,
+ * the isolate's user namespace is then made inside it, and its id maps are relative to it. The helper keeps the
+ * keeper's network namespace (the network's bridge) open while the member runs, so that a network closed while
+ * members run stays whole for them.
  */
 static void join_network(void) {
+  if (parent_of(opt.join_net) != opt.join_keeper)
+    DIEX("process %d is not a member's holder of network keeper %d (the network was closed?)", opt.join_net,
+         opt.join_keeper);
   char path[64];
+  snprintf(path, sizeof path, "/proc/%d/ns/net", opt.join_keeper);
+  opt.bridge_netfd = open(path, O_RDONLY | O_CLOEXEC);
   snprintf(path, sizeof path, "/proc/%d/ns/user", opt.join_net);
   int userfd = open(path, O_RDONLY | O_CLOEXEC);
   snprintf(path, sizeof path, "/proc/%d/ns/net", opt.join_net);
   int netfd = open(path, O_RDONLY | O_CLOEXEC);
-  if (userfd < 0 || netfd < 0) DIE("open the namespaces of network keeper %d", opt.join_net);
+  if (userfd < 0 || netfd < 0 || opt.bridge_netfd < 0) DIE("open the namespaces of network member %d", opt.join_net);
+  /* the holder is still the keeper's child now that its namespaces are open: they are the member's */
+  if (parent_of(opt.join_net) != opt.join_keeper) DIEX("network member %d has ended", opt.join_net);
   struct stat mine, theirs;
   if (stat("/proc/self/ns/user", &mine) != 0 || fstat(userfd, &theirs) != 0) DIE("stat(user namespaces)");
   if (mine.st_ino != theirs.st_ino && setns(userfd, CLONE_NEWUSER) != 0) DIE("setns(user of %d)", opt.join_net);

@@ -1,4 +1,4 @@
-/* What the helper's source files share: dying loudly, and the unpack mode's entry point. */
+/* What the helper's source files share: dying loudly, writing a file, and the special modes' entry points. */
 #ifndef ISOLATE_HELPER_H
 #define ISOLATE_HELPER_H
 
@@ -10,6 +10,12 @@ void die_at(const char *file, int line, int err, const char *fmt, ...) __attribu
 /* DIE: a failed system call (errno is reported); DIEX: a bad argument (no errno). */
 #define DIE(...) die_at(__FILE__, __LINE__, errno, __VA_ARGS__)
 #define DIEX(...) die_at(__FILE__, __LINE__, 0, __VA_ARGS__)
+
+/* Writes content to an existing file, or dies. */
+void write_file(const char *path, const char *content);
+
+/* isolate-helper --network-keeper (network.c). */
+void network_keeper_main(void) __attribute__((noreturn));
 
 /* isolate-helper --unpack DIR (unpack.c). */
 void unpack_main(const char *dir) __attribute__((noreturn));

@@ -10,14 +10,19 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
 
 /**
- * A network that several OS-level isolates share, as a Docker network for Testcontainers' {@code withNetwork}: a
- * network namespace of its own (in a user namespace of its own when the JVM is not root), with only a loopback, so
- * that members reach each other and nothing else; the host and other networks do not see it (a member's published
- * ports excepted). Members join with {@link Isolate.Builder#network(IsolateNetwork, String...)} and reach each other
- * by their aliases, which every member resolves (its {@code /etc/hosts} is the network's, updated as members join).
+ * A network that several OS-level isolates share, as a Docker bridge network for Testcontainers' {@code withNetwork}:
+ * each member has a network namespace of its own, with its own loopback and an {@code eth0} on the network's bridge
+ * with an IPv4 address of its own (10.89.0.2, .3, ... of 10.89.0.0/24, given in the order members are created and
+ * given back when they are closed), so that two members may listen on the same port. Members reach each other and
+ * nothing else: the bridge has no link to the host nor to other networks (which is why every network may use the same
+ * subnet), and the host reaches a member only through its published ports. Members join with
+ * {@link Isolate.Builder#network(IsolateNetwork, String...)} and reach each other by their aliases: a member's
+ * {@code /etc/hosts} maps its hostname and every member's aliases to their addresses (an alias two members give
+ * resolves to the earlier one), and is rewritten in place as members come and go. When the JVM is not root, the
+ * network lives in a user namespace of its own.
  *
- * <p>Members share one loopback: an alias resolves to 127.0.0.1, and two members cannot listen on one port, unlike
- * Docker's networks, which give each container an address of its own.
+ * <p>A server in a member must listen on all addresses (0.0.0.0), or on the member's own, to be reached by other
+ * members; one listening on 127.0.0.1 only is reached by the member itself and through its published ports.
  */
 public final class IsolateNetwork implements AutoCloseable {
   private static final Pattern ALIAS = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -84,7 +89,10 @@ public final class IsolateNetwork implements AutoCloseable {
     aliases.addAll(memberAliases);
   }
 
-  /** Releases the network; members still running keep it until they end. Idempotent. */
+  /**
+   * Releases the network: it takes no new member, and {@code exec} and copies into members still running fail; those
+   * members keep their addresses and reach each other until they end. Idempotent.
+   */
   @Override
   public void close() {
     if (closed.compareAndSet(false, true)) {

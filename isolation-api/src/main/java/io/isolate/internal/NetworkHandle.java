@@ -7,7 +7,11 @@ import java.util.Collection;
  * {@code io.isolate.spi.NetworkBackend}, which extends this.
  */
 public interface NetworkHandle {
-  /** Makes {@code aliases} resolve, in every member, to the member that has them. */
+  /**
+   * Called with a member's {@code aliases} before its provider creates it. A provider makes them resolve, in every
+   * member, to the member that has them: here, or (when it gives members addresses of their own) as it creates the
+   * member.
+   */
   void addAliases(Collection<String> aliases);
 
   /** Releases the network; members still running keep it until they end. Must not throw. */

@@ -38,7 +38,7 @@ final class ContainerIsolate implements IsolateBackend {
   private final SandboxPolicy policy;
   private final byte[] seccomp;
   private final List<Path> imageLayers;
-  /** Keeps the image's layers in the cache while this isolate lives. */
+  /** Keeps the image's layers in the cache, and the isolate's place on its network of isolates, while this isolate lives. */
   private final AutoCloseable layerLease;
   private final String id = UUID.randomUUID().toString().replace("-", "").substring(0, 16);
   private final Path runRoot;
@@ -52,9 +52,13 @@ final class ContainerIsolate implements IsolateBackend {
   private final java.util.concurrent.atomic.AtomicInteger execs = new java.util.concurrent.atomic.AtomicInteger();
   private volatile Execution current;
   private volatile ContainerExecution currentRun;
+  /** The isolate's place on its network of isolates, or null. */
+  private final SandboxPolicy.NetworkMember network;
 
   ContainerIsolate(IsolateSpec spec, Path helper, CgroupDriver cgroups, SandboxPolicy policy, byte[] seccomp,
-      List<Path> imageLayers, Path runRoot, AutoCloseable layerLease, int stopSignal) {
+      List<Path> imageLayers, Path runRoot, AutoCloseable layerLease, int stopSignal,
+      SandboxPolicy.NetworkMember network) {
+    this.network = network;
     this.stopSignal = stopSignal;
     this.layerLease = layerLease;
     this.spec = spec;
@@ -207,7 +211,7 @@ final class ContainerIsolate implements IsolateBackend {
       HelperCommand command = policy.command(spec, new SandboxPolicy.Inputs(helper, status, Path.of("/tmp"),
           HelperBinary.currentUid(), HelperBinary.currentGid(), procs, tasks, imageLayers, stagedFiles, seccomp,
           runRoot.resolve(ContainerProvider.EMPTY_FILE), runRoot.resolve(ContainerProvider.EMPTY_DIR),
-          spec.publishedPorts())).withStopSignal(stopSignal);
+          spec.publishedPorts(), network)).withStopSignal(stopSignal);
       ProcessBuilder pb = new ProcessBuilder(command.argv());
       pb.environment().clear();
       pb.environment().putAll(spec.env());
@@ -245,7 +249,7 @@ final class ContainerIsolate implements IsolateBackend {
         .stdin(io.isolate.Input.none()).stdout(io.isolate.Output.capture()).stderr(io.isolate.Output.capture())
         .spec();
     return joined(execSpec, "exec", (status, init, procs, tasks) -> policy.joinCommand(execSpec, helper, status,
-        HelperBinary.currentUid(), init, procs, tasks, seccomp, argv), null, null);
+        HelperBinary.currentUid(), init, procs, tasks, seccomp, argv, network), null, null);
   }
 
   @Override
@@ -254,7 +258,7 @@ final class ContainerIsolate implements IsolateBackend {
       throw new IOException(hostFile + " is not a regular file");
     }
     ExitResult r = joined(spec, "copy", (status, init, procs, tasks) -> policy.copyCommand(spec, helper, status,
-        HelperBinary.currentUid(), init, procs, tasks, seccomp, true, guestPath), hostFile, null);
+        HelperBinary.currentUid(), init, procs, tasks, seccomp, true, guestPath, network), hostFile, null);
     if (!r.isSuccess()) {
       throw new IOException("cannot copy " + hostFile + " to " + guestPath + " in the isolate: " + r.detail());
     }
@@ -266,7 +270,7 @@ final class ContainerIsolate implements IsolateBackend {
     Path tmp = absolute.resolveSibling("." + absolute.getFileName() + ".isolate-copy-" + UUID.randomUUID());
     try {
       ExitResult r = joined(spec, "copy", (status, init, procs, tasks) -> policy.copyCommand(spec, helper, status,
-          HelperBinary.currentUid(), init, procs, tasks, seccomp, false, guestPath), null, tmp);
+          HelperBinary.currentUid(), init, procs, tasks, seccomp, false, guestPath, network), null, tmp);
       if (!r.isSuccess()) {
         throw new IOException("cannot copy " + guestPath + " out of the isolate: " + r.detail());
       }

@@ -247,14 +247,28 @@ public final class ContainerProvider implements IsolationProvider {
           + detection.reason() + "; build with acceptUnenforcedLimits(true) to run without them");
     }
     ContainerSettings settings = ContainerSettings.of(spec); // read once per isolate
+    ContainerNetwork.Member member = null;
     if (spec.sharedNetwork().isPresent()) {
       if (!(io.isolate.spi.NetworkBackend.of(spec.sharedNetwork().get()) instanceof ContainerNetwork net) || !net.isAlive()) {
         throw new StartFailedException("the isolate's network is not a live network of this JVM's OS level");
       }
+      member = net.join(spec.networkAliases(), spec.hostname());
       if (spec.mounts().stream().noneMatch(m -> m.guestPath().equals("/etc/hosts"))) {
-        spec = spec.toBuilder().mount(io.isolate.Mount.image(net.hosts(), "/etc/hosts")).spec();
+        spec = spec.toBuilder().mount(io.isolate.Mount.image(member.hosts(), "/etc/hosts")).spec();
       }
     }
+    try {
+      return create(spec, settings, driver, profile, member);
+    } catch (RuntimeException | Error e) {
+      if (member != null) {
+        member.close();
+      }
+      throw e;
+    }
+  }
+
+  private IsolateBackend create(IsolateSpec spec, ContainerSettings settings, CgroupDriver driver,
+      SeccompProfile profile, ContainerNetwork.Member member) {
     List<Path> layers = List.of();
     int stopSignal = 0;
     AutoCloseable lease = () -> { };
@@ -289,8 +303,17 @@ public final class ContainerProvider implements IsolationProvider {
       }
     }
     try {
+      AutoCloseable layerLease = lease;
+      // the member's address is given back with the layers: once its processes have ended, not while they may run
+      AutoCloseable held = member == null ? lease : () -> {
+        try {
+          member.close();
+        } finally {
+          layerLease.close();
+        }
+      };
       return new ContainerIsolate(spec, HelperBinary.path(), driver, new SandboxPolicy(HostLayout.REAL),
-          profile.toBpf(), layers, runRoot(settings), lease, stopSignal);
+          profile.toBpf(), layers, runRoot(settings), held, stopSignal, member == null ? null : member.place());
     } catch (RuntimeException e) {
       closeQuietly(lease);
       throw e;

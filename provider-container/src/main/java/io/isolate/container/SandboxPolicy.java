@@ -81,7 +81,15 @@ public final class SandboxPolicy {
    */
   public record Inputs(Path helper, Path statusFile, Path base, long hostUid, long hostGid, List<Path> cgroupProcs,
       List<Path> cgroupTasks, List<Path> imageLayers, List<Path> stagedFiles, byte[] seccomp, Path emptyFile,
-      Path emptyDir, List<PublishedPort> published) {
+      Path emptyDir, List<PublishedPort> published, NetworkMember network) {
+    /** Not on a network of isolates. */
+    public Inputs(Path helper, Path statusFile, Path base, long hostUid, long hostGid, List<Path> cgroupProcs,
+        List<Path> cgroupTasks, List<Path> imageLayers, List<Path> stagedFiles, byte[] seccomp, Path emptyFile,
+        Path emptyDir, List<PublishedPort> published) {
+      this(helper, statusFile, base, hostUid, hostGid, cgroupProcs, cgroupTasks, imageLayers, stagedFiles, seccomp,
+          emptyFile, emptyDir, published, null);
+    }
+
     /** Without v1 tasks files. */
     public Inputs(Path helper, Path statusFile, Path base, long hostUid, long hostGid, List<Path> cgroupProcs,
         List<Path> imageLayers, List<Path> stagedFiles, byte[] seccomp, Path emptyFile, Path emptyDir,
@@ -89,6 +97,28 @@ public final class SandboxPolicy {
       this(helper, statusFile, base, hostUid, hostGid, cgroupProcs, List.of(), imageLayers, stagedFiles, seccomp,
           emptyFile, emptyDir, published);
     }
+  }
+
+  /**
+   * An isolate's place on a network of isolates (see {@link ContainerNetwork#join}): the process that holds its
+   * network namespace, that process's parent (the network's keeper), and whether the keeper has a user namespace of
+   * its own (the JVM is not root), to which the isolate's id maps are then relative.
+   */
+  public record NetworkMember(long holderPid, long keeperPid, boolean ownUserNamespace) {
+    public NetworkMember {
+      if (holderPid <= 1 || keeperPid <= 1 || holderPid == keeperPid) {
+        throw new IllegalArgumentException("network member held by " + holderPid + " of keeper " + keeperPid);
+      }
+    }
+  }
+
+  private static NetworkMember networkOf(IsolateSpec spec, NetworkMember network) {
+    if (spec.sharedNetwork().isPresent() != (network != null)) {
+      throw new IllegalArgumentException(spec.sharedNetwork().isPresent()
+          ? "the isolate is on a network of isolates, but has no place on it" : "a place on a network of isolates "
+          + "for an isolate that is on none");
+    }
+    return network;
   }
 
   /** One mount operation before it is written as options, so that a read-only bind can become an overlay. */
@@ -124,9 +154,9 @@ public final class SandboxPolicy {
   public HelperCommand command(IsolateSpec spec, Inputs in) {
     HelperCommand.Builder b = HelperCommand.builder(in.helper()).status(in.statusFile());
     b.unshare(Namespace.USER, Namespace.PID);
-    ContainerNetwork shared = spec.sharedNetwork().map(n -> (ContainerNetwork) io.isolate.spi.NetworkBackend.of(n)).orElse(null);
+    NetworkMember shared = networkOf(spec, in.network());
     if (shared != null) {
-      b.joinNetwork(shared.keeperPid());
+      b.joinNetwork(shared.holderPid(), shared.keeperPid());
     } else if (spec.network() != Network.HOST) {
       b.unshare(Namespace.NET);
     }
@@ -163,7 +193,7 @@ public final class SandboxPolicy {
     }
     b.hostname(spec.hostname());
     if (spec.network() == Network.LOOPBACK && shared == null) {
-      b.loopback(); // a shared network's keeper brought its loopback up
+      b.loopback(); // a network member's holder brought its loopback up
     }
     if (!in.published().isEmpty() && spec.network() != Network.LOOPBACK) {
       throw new InvalidSpecException("published ports need network LOOPBACK, not " + spec.network());
@@ -258,7 +288,14 @@ public final class SandboxPolicy {
    */
   public HelperCommand joinCommand(IsolateSpec spec, Path helper, Path statusFile, long hostUid, long[] initAndHelper,
       List<Path> cgroupProcs, List<Path> cgroupTasks, byte[] seccomp, List<String> argv) {
-    return joinBuilder(spec, helper, statusFile, hostUid, initAndHelper, cgroupProcs, cgroupTasks, seccomp)
+    return joinCommand(spec, helper, statusFile, hostUid, initAndHelper, cgroupProcs, cgroupTasks, seccomp, argv,
+        null);
+  }
+
+  /** {@link #joinCommand} for a member of a network of isolates, at its place {@code network}. */
+  public HelperCommand joinCommand(IsolateSpec spec, Path helper, Path statusFile, long hostUid, long[] initAndHelper,
+      List<Path> cgroupProcs, List<Path> cgroupTasks, byte[] seccomp, List<String> argv, NetworkMember network) {
+    return joinBuilder(spec, helper, statusFile, hostUid, initAndHelper, cgroupProcs, cgroupTasks, seccomp, network)
         .command(argv).build();
   }
 
@@ -268,15 +305,26 @@ public final class SandboxPolicy {
    */
   public HelperCommand copyCommand(IsolateSpec spec, Path helper, Path statusFile, long hostUid, long[] initAndHelper,
       List<Path> cgroupProcs, List<Path> cgroupTasks, byte[] seccomp, boolean in, String guestPath) {
-    return joinBuilder(spec, helper, statusFile, hostUid, initAndHelper, cgroupProcs, cgroupTasks, seccomp)
+    return copyCommand(spec, helper, statusFile, hostUid, initAndHelper, cgroupProcs, cgroupTasks, seccomp, in,
+        guestPath, null);
+  }
+
+  /** {@link #copyCommand} for a member of a network of isolates, at its place {@code network}. */
+  public HelperCommand copyCommand(IsolateSpec spec, Path helper, Path statusFile, long hostUid, long[] initAndHelper,
+      List<Path> cgroupProcs, List<Path> cgroupTasks, byte[] seccomp, boolean in, String guestPath,
+      NetworkMember network) {
+    return joinBuilder(spec, helper, statusFile, hostUid, initAndHelper, cgroupProcs, cgroupTasks, seccomp, network)
         .copy(in, guestPath).build();
   }
 
   private HelperCommand.Builder joinBuilder(IsolateSpec spec, Path helper, Path statusFile, long hostUid,
-      long[] initAndHelper, List<Path> cgroupProcs, List<Path> cgroupTasks, byte[] seccomp) {
+      long[] initAndHelper, List<Path> cgroupProcs, List<Path> cgroupTasks, byte[] seccomp, NetworkMember network) {
     HelperCommand.Builder b = HelperCommand.builder(helper).status(statusFile).join(initAndHelper[0],
         initAndHelper[1]);
-    spec.sharedNetwork().ifPresent(n -> b.joinNetwork(((ContainerNetwork) io.isolate.spi.NetworkBackend.of(n)).keeperPid()));
+    NetworkMember shared = networkOf(spec, network);
+    if (shared != null) {
+      b.joinNetwork(shared.holderPid(), shared.keeperPid());
+    }
     cgroupProcs.forEach(b::cgroup);
     cgroupTasks.forEach(b::cgroupSelf);
     RunAs runAs = spec.runAs().orElse(null);

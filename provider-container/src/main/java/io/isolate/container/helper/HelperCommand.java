@@ -195,12 +195,15 @@ public final class HelperCommand {
       return add("--hostname", hostname);
     }
 
-    /** Brings the loopback interface of the new network namespace up. */
-    /** Shares the network namespace of network keeper {@code keeperPid} instead of unsharing one. */
-    public Builder joinNetwork(long keeperPid) {
-      return add("--join-net", Long.toString(keeperPid));
+    /**
+     * Shares the network namespace that process {@code holderPid}, a child of network keeper {@code keeperPid}, holds
+     * for this member of a network of isolates, instead of unsharing one.
+     */
+    public Builder joinNetwork(long holderPid, long keeperPid) {
+      return add("--join-net", Long.toString(holderPid), Long.toString(keeperPid));
     }
 
+    /** Brings the loopback interface of the new network namespace up. */
     public Builder loopback() {
       return add("--loopback");
     }
