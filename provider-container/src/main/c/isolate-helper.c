@@ -10,7 +10,9 @@
  * Process tree:
  *   helper (host namespaces)         listens on published ports, writes uid/gid maps and cgroup membership
  *                                    (or clones init straight into a v2 cgroup, or opens v1 tasks files for init
- *                                    to move itself), forwards signals, waits
+ *                                    to move itself), forwards signals, waits; on a network of isolates it
+ *                                    enters its member's network namespace first (--join-net) and holds the
+ *                                    network's bridge namespace open while the isolate lives
  *     init  (pid 1 of the new pid ns) joins the cgroups given as tasks files; hostname, loopback, mounts,
  *                                    pivot_root; then (stage 2, once in all its cgroups)
  *                                    a cgroup namespace, port proxies, the workload; reaps zombies, forwards signals
@@ -1072,7 +1074,11 @@ static void join_main(void) {
   /* An isolate on a network of isolates: its network namespace is its holder's, owned by the network keeper's user
    * namespace, which only this side of the isolate's user namespace may enter (through the keeper's user namespace
    * when it has one). */
-  if (opt.join_net > 0) join_network();
+  if (opt.join_net > 0) {
+    join_network();
+    close(opt.bridge_netfd); /* a joined command ends before the member: the member's helper holds the bridge */
+    opt.bridge_netfd = -1;
+  }
   for (int k = 0; k < 7; k++) {
     if (opt.join_net > 0 && !strcmp(kinds[k], "net")) {
       close(fds[k]);

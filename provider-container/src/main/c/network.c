@@ -9,7 +9,8 @@
  * the keeper's namespace, on the bridge; the other in the holder's, named eth0, with the member's address.
  *
  * Java decides which address a member gets; this code only checks that it is one and carries it out, speaking
- * netlink itself (no ip(8) at run time). Commands on stdin, one line each, each answered by one line on stdout:
+ * netlink itself (no ip(8) at run time). A failure to set up is said on stdout instead of "ready". Commands on
+ * stdin, one line each, each answered by one line on stdout:
  *   member A.B.C.D/N   ->  "member PID" (the holder, whose namespace is ready) or "error MESSAGE"
  *   release PID        ->  "released PID" (the holder ended; its namespace ends with the last member process in it,
  *                          and the veth pair with it) or "error MESSAGE"
@@ -345,6 +346,10 @@ static void release_member(const char *text) {
 }
 
 void network_keeper_main(void) {
+  signal(SIGPIPE, SIG_IGN); /* a holder or the JVM that went away is an error to answer or end on, not a signal */
+  /* until "ready", a failure (DIE) is said on stdout, where the JVM reads it, instead of "ready" */
+  int err_fd = dup(2);
+  if (err_fd < 0 || dup2(1, 2) != 2) DIE("dup stderr");
   uid_t uid = geteuid();
   gid_t gid = getegid();
   if (uid == 0) {
@@ -364,6 +369,8 @@ void network_keeper_main(void) {
   if ((err = link_up(nl, index_of("lo"), 0)) != 0) { errno = -err; DIE("set lo up"); }
   if ((err = make_bridge(nl)) != 0) { errno = -err; DIE("create bridge " BRIDGE); }
   reply("ready");
+  if (dup2(err_fd, 2) != 2) DIE("dup2 stderr");
+  close(err_fd);
   char line[LINE_MAX_LEN];
   size_t n = 0;
   int overlong = 0;

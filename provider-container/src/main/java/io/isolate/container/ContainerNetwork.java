@@ -87,10 +87,10 @@ final class ContainerNetwork implements NetworkBackend {
       argv.add("--network-keeper");
       keeper = HelperLauncher.start(new ProcessBuilder(argv).redirectError(ProcessBuilder.Redirect.DISCARD));
       BufferedReader said = new BufferedReader(new InputStreamReader(keeper.getInputStream(), StandardCharsets.UTF_8));
-      String line = said.readLine(); // the keeper says so once its namespace and bridge are up, or ends
+      String line = said.readLine(); // the keeper says so once its namespace and bridge are up, or why not
       if (!"ready".equals(line)) {
         throw new IOException("the network's helper ended before its namespace was ready (exit "
-            + keeper.waitFor() + ")");
+            + keeper.waitFor() + (line == null ? "" : ": " + line) + ")");
       }
       return new ContainerNetwork(keeper, said, lock, dir, ownUserNamespace);
     } catch (IOException | InterruptedException | RuntimeException e) {

@@ -1,6 +1,8 @@
 package io.isolate.container;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.isolate.IsolateSpec;
 import io.isolate.Isolate;
@@ -112,6 +114,32 @@ class SandboxPolicyGoldenArgvTest {
         "--rlimit", "4", "0", "--rlimit", "7", "4096",
         "--seccomp", "060000000000ff7f",
         "--", "/bin/echo", "hi")), argv);
+  }
+
+  @Test
+  void aMemberOfANetworkJoinsItsHoldersNamespaceWithIdsRelativeToTheKeepersUserNamespace() {
+    Prerequisites.requireOsLevel(); // a spec on a network names a live one; its place here is a described one
+    try (io.isolate.IsolateNetwork network = io.isolate.IsolateNetwork.create()) {
+      IsolateSpec spec = builder().network(network, "db").spec();
+      SandboxPolicy.NetworkMember place = new SandboxPolicy.NetworkMember(4242, 4241, true);
+      SandboxPolicy.Inputs in = inputs(List.of(), List.of(), List.of());
+      List<String> argv = new SandboxPolicy(HOST).command(spec, new SandboxPolicy.Inputs(in.helper(), in.statusFile(),
+          in.base(), in.hostUid(), in.hostGid(), in.cgroupProcs(), in.cgroupTasks(), in.imageLayers(),
+          in.stagedFiles(), in.seccomp(), in.emptyFile(), in.emptyDir(), in.published(), place)).argv();
+      assertEquals(List.of("/h/isolate-helper", "--status", "/run/status", "--unshare-user", "--unshare-pid",
+          "--join-net", "4242", "4241", "--unshare-uts", "--unshare-ipc", "--unshare-cgroup",
+          "--uid-map", "0 0 1", "--gid-map", "0 0 1", "--hostname", "isolate"), argv.subList(0, 17),
+          "no network namespace of its own, no loopback to bring up: the holder's");
+      assertTrue(!argv.contains("--loopback"), argv::toString);
+      List<String> exec = new SandboxPolicy(HOST).joinCommand(spec, Path.of("/h/isolate-helper"),
+          Path.of("/run/exec"), 1000, new long[] {77, 76}, List.of(), List.of(), null, List.of("/bin/true"), place)
+          .argv();
+      assertEquals(List.of("/h/isolate-helper", "--status", "/run/exec", "--join", "77", "76", "--join-net", "4242",
+          "4241"), exec.subList(0, 9));
+      assertThrows(IllegalArgumentException.class, () -> new SandboxPolicy(HOST).command(spec, in),
+          "a member without its place");
+      assertThrows(IllegalArgumentException.class, () -> new SandboxPolicy.NetworkMember(4242, 4242, false));
+    }
   }
 
   @Test
