@@ -170,6 +170,6 @@ class NonRootUserTest {
         NetworkOfIsolatesMain.class.getName()));
     Answer a = run(argv);
     assertEquals(0, a.exit, a.out);
-    assertTrue(a.out.contains("client 0 200") && a.out.contains("exec as 0"), a.out);
+    assertTrue(a.out.contains("client 0 200 200") && a.out.contains("exec as 0"), a.out);
   }
 }
