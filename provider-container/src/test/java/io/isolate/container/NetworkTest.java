@@ -27,8 +27,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Networks of isolates: each member has a network namespace and an address of its own on the network's bridge, so
- * members reach each other by alias and may listen on the same port; an isolate outside the network, a member of
+ * Networks of isolates: each member has a network namespace and an address of its own on the network's bridge (which
+ * it cannot change), so members reach each other by alias and may listen on the same port; an isolate outside the network, a member of
  * another network and the host do not reach them (but for a member's published ports); an alias that joins later
  * resolves in members already running; a closed network takes no new member and leaves no process or directory.
  */
@@ -171,6 +171,12 @@ class NetworkTest {
       assertEquals(b + " second\n", resolve(one, "second"));
       assertEquals(b + " two\n", resolve(two, "two"), "a member resolves its own aliases");
       assertEquals(a + " box-one\n", resolve(one, "box-one"), "a member resolves its hostname to its address");
+      // its namespace belongs to the keeper's user namespace, where the member has no capability
+      ExitResult taken = one.exec("/bin/busybox", "ip", "addr", "add", b + "/24", "dev", "eth0");
+      assertNotEquals(0, taken.exitCode(), "a member took another's address: " + taken);
+      ExitResult down = one.exec("/bin/busybox", "ip", "link", "set", "eth0", "down");
+      assertNotEquals(0, down.exitCode(), "a member changed its link: " + down);
+      assertEquals(a, ownAddress(one));
     }
   }
 
