@@ -162,7 +162,10 @@ static void configure_member(struct in_addr addr, int prefix) {
   int eth0 = index_of("eth0");
   char text[INET_ADDRSTRLEN];
   inet_ntop(AF_INET, &addr, text, sizeof text);
-  if ((err = add_address(fd, eth0, addr, prefix)) != 0) { errno = -err; DIE("add address %s/%d to eth0", text, prefix); }
+  if ((err = add_address(fd, eth0, addr, prefix)) != 0) {
+    errno = -err;
+    DIE("add address %s/%d to eth0", text, prefix);
+  }
   if ((err = link_up(fd, eth0, 0)) != 0) { errno = -err; DIE("set eth0 up"); }
   close(fd);
 }

@@ -38,7 +38,7 @@ final class ContainerIsolate implements IsolateBackend {
   private final SandboxPolicy policy;
   private final byte[] seccomp;
   private final List<Path> imageLayers;
-  /** Keeps the image's layers in the cache, and the isolate's place on its network of isolates, while this isolate lives. */
+  /** Keeps the image's layers in the cache, and its place on its network of isolates, while this isolate lives. */
   private final AutoCloseable layerLease;
   private final String id = UUID.randomUUID().toString().replace("-", "").substring(0, 16);
   private final Path runRoot;

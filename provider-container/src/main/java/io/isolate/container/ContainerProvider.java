@@ -18,6 +18,7 @@ import io.isolate.container.image.ImageUsers;
 import io.isolate.container.seccomp.SeccompProfile;
 import io.isolate.spi.IsolateBackend;
 import io.isolate.spi.IsolationProvider;
+import io.isolate.spi.NetworkBackend;
 import io.isolate.spi.SystemProperties;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -232,7 +233,7 @@ public final class ContainerProvider implements IsolationProvider {
   }
 
   @Override
-  public io.isolate.spi.NetworkBackend createNetwork() {
+  public NetworkBackend createNetwork() {
     return ContainerNetwork.start(HelperBinary.path(), runRoot());
   }
 
@@ -247,17 +248,21 @@ public final class ContainerProvider implements IsolationProvider {
           + detection.reason() + "; build with acceptUnenforcedLimits(true) to run without them");
     }
     ContainerSettings settings = ContainerSettings.of(spec); // read once per isolate
-    ContainerNetwork.Member member = null;
-    if (spec.sharedNetwork().isPresent()) {
-      if (!(io.isolate.spi.NetworkBackend.of(spec.sharedNetwork().get()) instanceof ContainerNetwork net) || !net.isAlive()) {
-        throw new StartFailedException("the isolate's network is not a live network of this JVM's OS level");
-      }
-      member = net.join(spec.networkAliases(), spec.hostname());
-      if (spec.mounts().stream().noneMatch(m -> m.guestPath().equals("/etc/hosts"))) {
-        spec = spec.toBuilder().mount(io.isolate.Mount.image(member.hosts(), "/etc/hosts")).spec();
-      }
+    if (spec.sharedNetwork().isPresent()
+        && (!(NetworkBackend.of(spec.sharedNetwork().get()) instanceof ContainerNetwork net) || !net.isAlive())) {
+      throw new StartFailedException("the isolate's network is not a live network of this JVM's OS level");
     }
+    ContainerNetwork.Member member = null;
     try {
+      if (spec.sharedNetwork().isPresent()) {
+        // its place on the network: a namespace, an address and a hosts file of its own
+        member = ((ContainerNetwork) NetworkBackend.of(spec.sharedNetwork().get())).join(spec.networkAliases(),
+            spec.hostname());
+        Path hosts = member.hosts();
+        if (spec.mounts().stream().noneMatch(m -> m.guestPath().equals("/etc/hosts"))) {
+          spec = spec.toBuilder().mount(io.isolate.Mount.image(hosts, "/etc/hosts")).spec();
+        }
+      }
       return create(spec, settings, driver, profile, member);
     } catch (RuntimeException | Error e) {
       if (member != null) {

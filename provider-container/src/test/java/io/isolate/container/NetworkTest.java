@@ -27,10 +27,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Networks of isolates: each member has a network namespace and an address of its own on the network's bridge (which
- * it cannot change), so members reach each other by alias and may listen on the same port; an isolate outside the network, a member of
- * another network and the host do not reach them (but for a member's published ports); an alias that joins later
- * resolves in members already running; a closed network takes no new member and leaves no process or directory.
+ * Networks of isolates: each member has a network namespace and an address of its own on the network's bridge
+ * (which it cannot change), so members reach each other by alias and may listen on the same port; an isolate outside
+ * the network, a member of another network and the host do not reach them (but for a member's published ports); an
+ * alias that joins later resolves in members already running; a closed network takes no new member and leaves no
+ * process or directory.
  */
 class NetworkTest {
   static final int PORT = 18_000 + (int) (ProcessHandle.current().pid() % 2000);
