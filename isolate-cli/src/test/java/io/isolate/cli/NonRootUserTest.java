@@ -42,35 +42,8 @@ class NonRootUserTest {
       Answer made = run(List.of("useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", USER));
       assertEquals(0, made.exit, made.out);
     }
-    // the user cannot read root's Maven repository: copy the class path where anyone can read it
-    Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
-    List<String> entries = new ArrayList<>();
-    int i = 0;
-    for (String entry : System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"))
-        .split(File.pathSeparator)) {
-      Path source = Path.of(entry);
-      if (!Files.exists(source) || !(Files.isDirectory(source) || entry.endsWith(".jar"))) {
-        continue;
-      }
-      Path copy = dir.resolve(i++ + "-" + source.getFileName());
-      if (Files.isDirectory(source)) {
-        try (var walk = Files.walk(source)) {
-          for (Path p : walk.toList()) {
-            Path to = copy.resolve(source.relativize(p).toString());
-            if (Files.isDirectory(p)) {
-              Files.createDirectories(to);
-            } else {
-              Files.copy(p, to, StandardCopyOption.REPLACE_EXISTING);
-            }
-          }
-        }
-      } else {
-        Files.copy(source, copy);
-      }
-      entries.add(copy.toString());
-    }
-    run(List.of("chmod", "-R", "a+rX", dir.toString()));
-    classPath = String.join(File.pathSeparator, entries);
+    // the user cannot read root's Maven repository: the class path is copied where anyone can read it
+    classPath = io.isolate.conformance.HostState.classPathReadableByOthers(dir);
   }
 
   record Answer(int exit, String out) {}

@@ -19,38 +19,10 @@ import org.junit.jupiter.api.Test;
 
 /** SIGTERM to the command ends its OS isolate and removes the isolate's cgroups before the command exits. */
 class SignalCleanupTest {
-  /**
-   * The isolate cgroup directories (names start with "isolate-") that hold a process of {@code cli}'s tree, in every
-   * hierarchy. Only this run's: other JVMs on the host (a parallel build) make and remove isolates meanwhile.
-   */
+  /** The isolate cgroups holding a process of {@code cli}'s tree: this run's alone, not other builds' meanwhile. */
   private static java.util.Set<Path> cgroupsOf(Process cli) throws Exception {
-    java.util.Set<String> pids = cli.descendants().map(h -> Long.toString(h.pid()))
-        .collect(java.util.stream.Collectors.toSet());
-    java.util.Set<Path> found = new java.util.TreeSet<>();
-    List<Path> procs;
-    while (true) {
-      try (Stream<Path> s = Files.walk(Path.of("/sys/fs/cgroup"), 7)) {
-        procs = s.filter(p -> p.getFileName() != null && p.getFileName().toString().equals("cgroup.procs")
-            && p.toString().contains("/isolate-") && !p.toString().contains("/isolate-probe")).toList();
-        break;
-      } catch (java.io.UncheckedIOException removedWhileWalked) {
-        // walk again
-      }
-    }
-    for (Path p : procs) {
-      try {
-        if (Files.readAllLines(p).stream().map(String::trim).anyMatch(pids::contains)) {
-          Path dir = p.getParent();
-          while (!dir.getFileName().toString().startsWith("isolate-")) {
-            dir = dir.getParent();
-          }
-          found.add(dir);
-        }
-      } catch (java.io.IOException gone) {
-        // removed meanwhile: not this run's while it runs
-      }
-    }
-    return found;
+    return io.isolate.conformance.HostState.isolateCgroupsHolding(
+        cli.descendants().map(ProcessHandle::pid).collect(java.util.stream.Collectors.toSet()));
   }
 
   @Test

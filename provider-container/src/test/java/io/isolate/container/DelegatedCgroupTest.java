@@ -85,7 +85,7 @@ class DelegatedCgroupTest {
       Answer chown = run(List.of("chown", USER + ":", h.resolve(SUBTREE).toString()));
       assertEquals(0, chown.exit, chown.out);
     }
-    classPath = readableClassPath(dir);
+    classPath = io.isolate.conformance.HostState.classPathReadableByOthers(dir);
   }
 
   @AfterAll
@@ -170,37 +170,5 @@ class DelegatedCgroupTest {
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(p.waitFor(120, TimeUnit.SECONDS), argv + " did not end");
     return new Answer(p.exitValue(), out);
-  }
-
-  /** The test class path copied where any user can read it (the user cannot read root's Maven repository). */
-  static String readableClassPath(Path dir) throws Exception {
-    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-    List<String> entries = new ArrayList<>();
-    int i = 0;
-    for (String entry : System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"))
-        .split(File.pathSeparator)) {
-      Path source = Path.of(entry);
-      if (!Files.exists(source) || !(Files.isDirectory(source) || entry.endsWith(".jar"))) {
-        continue;
-      }
-      Path copy = dir.resolve(i++ + "-" + source.getFileName());
-      if (Files.isDirectory(source)) {
-        try (Stream<Path> walk = Files.walk(source)) {
-          for (Path p : walk.toList()) {
-            Path to = copy.resolve(source.relativize(p).toString());
-            if (Files.isDirectory(p)) {
-              Files.createDirectories(to);
-            } else {
-              Files.copy(p, to, StandardCopyOption.REPLACE_EXISTING);
-            }
-          }
-        }
-      } else {
-        Files.copy(source, copy);
-      }
-      entries.add(copy.toString());
-    }
-    run(List.of("chmod", "-R", "a+rX", dir.toString()));
-    return String.join(File.pathSeparator, entries);
   }
 }

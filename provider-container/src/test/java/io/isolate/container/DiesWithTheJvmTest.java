@@ -3,7 +3,6 @@ package io.isolate.container;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
-import io.isolate.container.helper.MountInfo;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -38,42 +37,6 @@ class DiesWithTheJvmTest {
 
   private static long alive(java.util.Set<Long> pids) {
     return pids.stream().filter(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).count();
-  }
-
-  /**
-   * The isolate cgroups (in every hierarchy) holding a process of {@code tree}: this run's alone, since other JVMs on
-   * the host (a parallel build) make and remove isolates meanwhile.
-   */
-  private static java.util.Set<Path> cgroupsOf(java.util.Set<Long> tree) throws IOException {
-    java.util.Set<String> pids = new java.util.HashSet<>();
-    tree.forEach(pid -> pids.add(Long.toString(pid)));
-    java.util.Set<Path> found = new java.util.TreeSet<>();
-    for (MountInfo.Entry m : MountInfo.read()) {
-      if (!m.fsType().startsWith("cgroup")) {
-        continue;
-      }
-      List<Path> procs;
-      try (java.util.stream.Stream<Path> s = Files.walk(Path.of(m.mountPoint()), 6)) {
-        procs = s.filter(p -> p.getFileName() != null && p.getFileName().toString().equals("cgroup.procs")
-            && p.toString().contains("/isolate-")).toList();
-      } catch (IOException | java.io.UncheckedIOException e) {
-        continue; // a hierarchy we cannot list holds none of ours
-      }
-      for (Path p : procs) {
-        try {
-          if (Files.readAllLines(p).stream().map(String::trim).anyMatch(pids::contains)) {
-            Path dir = p.getParent();
-            while (!dir.getFileName().toString().startsWith("isolate-")) {
-              dir = dir.getParent();
-            }
-            found.add(dir);
-          }
-        } catch (IOException gone) {
-          // removed meanwhile
-        }
-      }
-    }
-    return found;
   }
 
   /** The run directories under {@code runRoot} that the command lines of {@code tree} name (the helper's files). */
@@ -114,7 +77,7 @@ class DiesWithTheJvmTest {
       // init blanks its command line, so it is found as the parent of the workload's sh
       java.util.Set<Long> tree = isolateTree(marker);
       assertEquals(6, tree.size(), "JVM, helper, init, sh and two sleeps: " + tree);
-      java.util.Set<Path> cgroups = cgroupsOf(tree);
+      java.util.Set<Path> cgroups = io.isolate.conformance.HostState.isolateCgroupsHolding(tree);
       assertFalse(cgroups.isEmpty(), "the isolate's cgroups were found: " + tree);
       java.util.Set<Path> runDirs = runDirsOf(tree, ContainerProvider.runRoot());
       assertFalse(runDirs.isEmpty(), "the isolate's run directory was found: " + tree);
