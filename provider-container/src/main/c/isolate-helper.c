@@ -71,16 +71,25 @@
 
 static int status_fd = -1;
 
+int format_line(char *buf, size_t size, const char *fmt, va_list ap) {
+  int n = vsnprintf(buf, size - 1, fmt, ap);
+  if (n < 0) return -1;
+  if (n > (int)size - 2) n = (int)size - 2;
+  for (int i = 0; i < n; i++) {
+    if (buf[i] == '\n') buf[i] = ' ';
+  }
+  buf[n++] = '\n';
+  return n;
+}
+
 static void status_line(const char *fmt, ...) {
   if (status_fd < 0) return;
   char buf[PATH_BUF];
   va_list ap;
   va_start(ap, fmt);
-  int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
+  int n = format_line(buf, sizeof buf, fmt, ap);
   va_end(ap);
   if (n < 0) return;
-  if (n > (int)sizeof buf - 2) n = sizeof buf - 2;
-  buf[n++] = '\n';
   ssize_t ignored = write(status_fd, buf, n);
   (void)ignored;
 }

@@ -208,14 +208,9 @@ static void reply(const char *fmt, ...) {
   char buf[PATH_BUF];
   va_list ap;
   va_start(ap, fmt);
-  int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
+  int n = format_line(buf, sizeof buf, fmt, ap);
   va_end(ap);
   if (n < 0) return;
-  if (n > (int)sizeof buf - 2) n = sizeof buf - 2;
-  for (int i = 0; i < n; i++) {
-    if (buf[i] == '\n') buf[i] = ' ';
-  }
-  buf[n++] = '\n';
   if (write(1, buf, n) != n) _exit(125); /* the JVM is gone */
 }
 
