@@ -304,10 +304,14 @@ public final class ImageStore {
           : file != null ? sha256(Files.newInputStream(file)) : ImageArchive.sha256(member.bytes());
       if (layer.declaredDigest() != null) {
         String checked = hex;
-        if (layer.ofUncompressed() && isGzip(file, member.bytes())) {
-          try (InputStream raw = file != null ? Files.newInputStream(file) : new ByteArrayInputStream(member.bytes())) {
-            checked = sha256(bounded(GzipCompressorInputStream.builder().setInputStream(raw)
-                .setDecompressConcatenated(true).get(), maxStream, cap, member.name()));
+        byte[] magic = magic(file, member.bytes());
+        boolean gzip = magic.length >= 2 && (magic[0] & 0xff) == 0x1f && (magic[1] & 0xff) == 0x8b;
+        if (layer.ofUncompressed() && (gzip || ZstdLayers.isZstd(magic))) {
+          // a docker archive's diff_id names the uncompressed tar: hash what the layer decompresses to
+          try (InputStream raw = file != null ? Files.newInputStream(file) : new ByteArrayInputStream(member.bytes());
+              InputStream tar = gzip ? GzipCompressorInputStream.builder().setInputStream(raw)
+                  .setDecompressConcatenated(true).get() : ZstdLayers.decoding(raw, cap.deadlineNanos())) {
+            checked = sha256(bounded(tar, maxStream, cap, member.name()));
           } catch (IOException e) {
             throw TarReader.explained(e, "layer " + member.name());
           }
@@ -375,16 +379,14 @@ public final class ImageStore {
     };
   }
 
-  private static boolean isGzip(Path file, byte[] bytes) throws IOException {
-    byte[] magic;
+  /** The first four bytes of a layer, from its file or its bytes. */
+  private static byte[] magic(Path file, byte[] bytes) throws IOException {
     if (file != null) {
       try (InputStream in = Files.newInputStream(file)) {
-        magic = in.readNBytes(2);
+        return in.readNBytes(4);
       }
-    } else {
-      magic = bytes;
     }
-    return magic.length >= 2 && (magic[0] & 0xff) == 0x1f && (magic[1] & 0xff) == 0x8b;
+    return java.util.Arrays.copyOf(bytes, Math.min(4, bytes.length));
   }
 
   /** The sha256 of everything {@code in} holds, hex; closes it. */

@@ -89,7 +89,7 @@ final class LayerUnpacker {
     if (magic.length >= 2 && (magic[0] & 0xff) == 0x1f && (magic[1] & 0xff) == 0x8b) {
       in = GzipCompressorInputStream.builder().setInputStream(in).setDecompressConcatenated(true).get();
     } else if (ZstdLayers.isZstd(magic)) {
-      in = ZstdLayers.decoding(in);
+      in = ZstdLayers.decoding(in, cap.deadlineNanos());
     }
     long used = 0;
     long nameBytes = 0;
@@ -98,7 +98,7 @@ final class LayerUnpacker {
     // the decoder is closed whatever fails first: a zstd decoder's native memory is freed only by its close
     try (InputStream decoded = in;
         LayerWriter out = LayerWriter.start(root, cap.deadlineNanos());
-        TarReader tar = new TarReader(decoded)) {
+        TarReader tar = new TarReader(decoded, () -> cap.checkTime(at[0] == null ? "the layer's start" : at[0]))) {
       for (TarArchiveEntry e = tar.next(); e != null; e = tar.next()) {
         String name = checkedName(e.getName());
         at[0] = name;
@@ -108,10 +108,13 @@ final class LayerUnpacker {
         }
         cap.checkTime(name);
         long size = e.isFile() ? Math.max(0, e.getRealSize()) : 0;
-        used = Math.addExact(used, Math.addExact(size, 512));
+        // what the entry declares it stores counts too, whatever its type: the library reads (decompresses) a FIFO's
+        // or a directory's declared "content" to skip it, so a layer of such entries must not be free to decode
+        long charged = Math.max(size, Math.max(0, e.getSize()));
+        used = Math.addExact(used, Math.addExact(charged, 512));
         if (used > cap.bytes()) {
           throw new IOException("the layer unpacks to more than " + cap.name() + " allows (at " + name + ", "
-              + size + " bytes)");
+              + charged + " bytes)");
         }
         // the names are kept in memory until the layer ends: bounded apart from the bytes on disk
         nameBytes += name.length();

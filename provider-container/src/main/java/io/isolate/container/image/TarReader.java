@@ -17,13 +17,28 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 final class TarReader implements Closeable {
   /** The most bytes from the end of one entry's content to the start of the next one's. */
   static final long MAX_HEADER_BYTES = 1 << 20;
+  /** How often, in bytes of the tar read, the reader's check runs (its deadline): every 8 MiB. */
+  static final long CHECK_EVERY = 8L << 20;
+
+  /** Called every {@link #CHECK_EVERY} bytes read, whatever the tar library is doing with them; may refuse. */
+  interface Check {
+    void run() throws IOException;
+  }
 
   private final BoundedInputStream bounded;
   private final TarArchiveInputStream tar;
   private long previousStored;
 
   TarReader(InputStream in) {
-    this.bounded = new BoundedInputStream(in);
+    this(in, () -> { });
+  }
+
+  /**
+   * A reader that runs {@code check} as it reads: the library skips an entry's declared content by reading it (a
+   * FIFO's or a directory's "content" too, which no caller sees), and a check between entries would not run then.
+   */
+  TarReader(InputStream in, Check check) {
+    this.bounded = new BoundedInputStream(in, check);
     this.tar = new TarArchiveInputStream(bounded);
   }
 
@@ -37,7 +52,7 @@ final class TarReader implements Closeable {
     if (e.getMessage() != null && !e.getMessage().isBlank()) {
       return e;
     }
-    String what = e instanceof java.io.EOFException ? "ends early: the tar or gzip stream is cut short"
+    String what = e instanceof java.io.EOFException ? "ends early: the tar or its compressed stream is cut short"
         : "is corrupt (" + e.getClass().getSimpleName() + ")";
     return new IOException(where + " " + what, e);
   }
@@ -69,11 +84,14 @@ final class TarReader implements Closeable {
 
   /** Counts the bytes read through it, and refuses to read more than a limit past a point. */
   private static final class BoundedInputStream extends FilterInputStream {
+    private final Check check;
     private long count;
     private long end = Long.MAX_VALUE;
+    private long nextCheck = CHECK_EVERY;
 
-    BoundedInputStream(InputStream in) {
+    BoundedInputStream(InputStream in, Check check) {
       super(in);
+      this.check = check;
     }
 
     /** Allows {@code bytes} more bytes from here, or any number when negative. */
@@ -85,6 +103,10 @@ final class TarReader implements Closeable {
       count += n;
       if (count > end) {
         throw new IOException("the tar's headers between two entries exceed " + MAX_HEADER_BYTES + " bytes");
+      }
+      if (count >= nextCheck) {
+        nextCheck = count + CHECK_EVERY;
+        check.run();
       }
     }
 

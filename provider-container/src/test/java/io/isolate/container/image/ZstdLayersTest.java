@@ -122,6 +122,48 @@ class ZstdLayersTest {
     assertCacheHoldsNoLayer();
   }
 
+  @Test
+  void aDockerArchiveLayerCompressedWithZstdIsCheckedAgainstItsDiffId() throws IOException {
+    byte[] tar = TestImages.tar(l -> l.file("marker", "docker archive\n"));
+    byte[] zstd = TestImages.zstd(l -> l.file("marker", "docker archive\n"));
+    // the diff_id names the uncompressed tar, as docker save writes it
+    Path good = TestImages.dockerSave(tmp.resolve("good.tar"), "img:1", List.of(zstd), List.of(TestImages.sha256(tar)));
+    List<Path> layers = store.layers(good, null);
+    assertEquals("docker archive\n", Files.readString(layers.get(0).resolve("marker")));
+    Path bad = TestImages.dockerSave(tmp.resolve("bad.tar"), "img:1",
+        List.of(TestImages.zstd(l -> l.file("marker", "tampered\n"))), List.of(TestImages.sha256(tar)));
+    IOException e = assertThrows(IOException.class, () -> new ImageStore(tmp.resolve("other-cache")).layers(bad, null));
+    assertTrue(e.getMessage().contains("corrupt"), e.getMessage());
+  }
+
+  @Test
+  void entriesThatStoreNothingCannotMakeTheDecoderRunForFree() throws IOException {
+    System.setProperty(io.isolate.container.ContainerSettings.MAX_LAYER_BYTES, "1000000");
+    try {
+      // a directory entry declaring 64 MiB of "content": nothing is written, but the tar library decodes it all to
+      // skip it. Written as a regular file, then its type flag made a directory's (and the checksum made again).
+      byte[] tar = TestImages.tar(l -> l.file("dir", new byte[64 << 20], 0755));
+      tar[156] = '5';
+      java.util.Arrays.fill(tar, 148, 156, (byte) ' ');
+      int sum = 0;
+      for (int i = 0; i < 512; i++) {
+        sum += tar[i] & 0xff;
+      }
+      byte[] checksum = String.format("%06o\0 ", sum).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      System.arraycopy(checksum, 0, tar, 148, 8);
+      java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+      try (var z = new com.github.luben.zstd.ZstdOutputStreamNoFinalizer(bytes, 3)) {
+        z.write(tar);
+      }
+      IOException e = assertThrows(IOException.class, () -> store.layers(
+          TestImages.ociLayout(tmp.resolve("dir"), "1", List.of(bytes.toByteArray())), null));
+      assertTrue(e.getMessage().contains("maxLayerBytes=1000000"), e.getMessage());
+    } finally {
+      System.clearProperty(io.isolate.container.ContainerSettings.MAX_LAYER_BYTES);
+    }
+    assertCacheHoldsNoLayer();
+  }
+
   private void assertCacheHoldsNoLayer() throws IOException {
     for (String dir : List.of("layers", "tmp")) {
       if (Files.isDirectory(cache.resolve(dir))) {
