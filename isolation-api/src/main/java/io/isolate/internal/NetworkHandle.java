@@ -3,8 +3,8 @@ package io.isolate.internal;
 import java.util.Collection;
 
 /**
- * What an {@link io.isolate.IsolateNetwork} holds of its provider's network; the provider's side is
- * {@code io.isolate.spi.NetworkBackend}, which extends this.
+ * What an {@link io.isolate.IsolateNetwork} holds of its provider's network: the runtime's wrapper of the provider's
+ * {@code io.isolate.spi.NetworkBackend}.
  */
 public interface NetworkHandle {
   /**

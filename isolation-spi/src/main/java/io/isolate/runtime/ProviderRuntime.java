@@ -38,7 +38,13 @@ public final class ProviderRuntime implements IsolateRuntime {
   private static Map<IsolationLevel, IsolationProvider> loadProviders() {
     Map<IsolationLevel, IsolationProvider> found = new EnumMap<>(IsolationLevel.class);
     for (IsolationProvider p : ServiceLoader.load(IsolationProvider.class, ProviderRuntime.class.getClassLoader())) {
-      found.putIfAbsent(p.level(), p);
+      IsolationProvider first = found.putIfAbsent(p.level(), p);
+      if (first != null) {
+        // two providers of one level: the class path's order decides, which the application should know
+        System.getLogger("io.isolate").log(System.Logger.Level.WARNING, "two providers of level " + p.level() + ": "
+            + first.name() + " (" + first.getClass().getName() + ") is used, " + p.name() + " ("
+            + p.getClass().getName() + ") is not; remove one from the class path");
+      }
     }
     return found;
   }
@@ -119,7 +125,7 @@ public final class ProviderRuntime implements IsolateRuntime {
     if (!availability.isAvailable()) {
       throw new LevelUnavailableException(IsolationLevel.OS, availability.explanation());
     }
-    return providers.get(IsolationLevel.OS).createNetwork();
+    return NetworkHandles.of(providers.get(IsolationLevel.OS).createNetwork());
   }
 
   @Override

@@ -2,13 +2,11 @@ package io.isolate.conformance;
 
 import java.io.File;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -23,47 +21,52 @@ public final class HostState {
 
   /**
    * The isolate cgroup directories (named {@code isolate-...}, probes excluded), in every mounted hierarchy, that
-   * hold one of {@code pids}: a run's own cgroups, found from its processes while it runs.
+   * hold one of {@code pids}: a run's own cgroups, read from each process's {@code /proc/PID/cgroup} while it runs.
    */
   public static Set<Path> isolateCgroupsHolding(Set<Long> pids) throws IOException {
-    Set<String> wanted = new HashSet<>();
-    pids.forEach(pid -> wanted.add(Long.toString(pid)));
-    Set<Path> found = new TreeSet<>();
-    for (Path hierarchy : cgroupMounts()) {
-      List<Path> procs;
-      try (Stream<Path> s = Files.walk(hierarchy, 7)) {
-        procs = s.filter(p -> p.getFileName() != null && p.getFileName().toString().equals("cgroup.procs")
-            && p.toString().contains("/isolate-") && !p.toString().contains("/isolate-probe")).toList();
-      } catch (IOException | UncheckedIOException e) {
-        continue; // a hierarchy we cannot list, or a directory removed while we walked: none of the run's
+    List<String[]> mounts = new ArrayList<>(); // {type, mount point, options}
+    for (String line : Files.readAllLines(Path.of("/proc/self/mounts"))) {
+      String[] f = line.split(" ");
+      if (f.length > 3 && f[2].startsWith("cgroup")) {
+        mounts.add(new String[] {f[2], f[1].replace("\\040", " "), "," + f[3] + ","});
       }
-      for (Path p : procs) {
-        try {
-          if (Files.readAllLines(p).stream().map(String::trim).anyMatch(wanted::contains)) {
-            Path dir = p.getParent();
-            while (!dir.getFileName().toString().startsWith("isolate-")) {
-              dir = dir.getParent();
-            }
-            found.add(dir);
+    }
+    Set<Path> found = new TreeSet<>();
+    for (long pid : pids) {
+      List<String> lines;
+      try {
+        lines = Files.readAllLines(Path.of("/proc/" + pid + "/cgroup"));
+      } catch (IOException ended) {
+        continue;
+      }
+      for (String line : lines) {
+        String[] f = line.split(":", 3); // hierarchy id, controllers ("" on v2), path
+        if (f.length != 3) {
+          continue;
+        }
+        List<String> components = List.of(f[2].split("/"));
+        int at = -1;
+        for (int k = 0; k < components.size(); k++) {
+          if (components.get(k).startsWith("isolate-") && !components.get(k).startsWith("isolate-probe")) {
+            at = k;
+            break;
           }
-        } catch (IOException gone) {
-          // removed meanwhile: not the run's while it runs
+        }
+        if (at < 0) {
+          continue;
+        }
+        String relative = String.join("/", components.subList(1, at + 1));
+        for (String[] m : mounts) {
+          boolean v2 = m[0].equals("cgroup2");
+          boolean match = f[1].isEmpty() ? v2 : !v2 && java.util.Arrays.stream(f[1].split(","))
+              .allMatch(c -> m[2].contains("," + c + ","));
+          if (match) {
+            found.add(Path.of(m[1]).resolve(relative));
+          }
         }
       }
     }
     return found;
-  }
-
-  /** The mount points of the cgroup hierarchies (v1 and v2), from {@code /proc/self/mounts}. */
-  private static List<Path> cgroupMounts() throws IOException {
-    List<Path> mounts = new ArrayList<>();
-    for (String line : Files.readAllLines(Path.of("/proc/self/mounts"))) {
-      String[] f = line.split(" ");
-      if (f.length > 2 && f[2].startsWith("cgroup")) {
-        mounts.add(Path.of(f[1].replace("\\040", " ")));
-      }
-    }
-    return mounts;
   }
 
   /**

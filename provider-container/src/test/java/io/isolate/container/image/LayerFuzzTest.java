@@ -14,8 +14,8 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * Fuzz target: any bytes as an image layer (a tar, plain or compressed with gzip or zstd), unpacked by the real unpacker (the helper in its
- * own namespaces) into a directory beside planted victims. Each layer is either unpacked within its caps or
+ * Fuzz target: any bytes as an image layer (a tar, plain or compressed with gzip or zstd), unpacked by the real
+ * unpacker (the helper in its own namespaces) into a directory beside planted victims. Each layer is either unpacked within its caps or
  * refused with an {@link IOException} naming why; the victims (a file, a directory and a file in it, next to the
  * layer directory, which the layer's links and names aim at) never change, nothing appears beside the layer
  * directory, and no other exception escapes. {@code mvn verify} replays the committed corpus (the layer attacks of
