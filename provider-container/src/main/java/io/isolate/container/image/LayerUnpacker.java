@@ -108,8 +108,8 @@ final class LayerUnpacker {
         }
         cap.checkTime(name);
         long size = e.isFile() ? Math.max(0, e.getRealSize()) : 0;
-        // what the entry declares it stores counts too, whatever its type: the library reads (decompresses) a FIFO's
-        // or a directory's declared "content" to skip it, so a layer of such entries must not be free to decode
+        // what the entry declares it stores counts too, whatever its type: no content declared by any entry may be
+        // free to decode (a layer anyone built declares none for a directory or a link)
         long charged = Math.max(size, Math.max(0, e.getSize()));
         used = Math.addExact(used, Math.addExact(charged, 512));
         if (used > cap.bytes()) {

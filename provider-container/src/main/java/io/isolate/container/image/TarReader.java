@@ -34,8 +34,8 @@ final class TarReader implements Closeable {
   }
 
   /**
-   * A reader that runs {@code check} as it reads: the library skips an entry's declared content by reading it (a
-   * FIFO's or a directory's "content" too, which no caller sees), and a check between entries would not run then.
+   * A reader that runs {@code check} as it reads, whoever reads: the caller an entry's content, or the library
+   * skipping what the caller left of it, where a check between entries would not run.
    */
   TarReader(InputStream in, Check check) {
     this.bounded = new BoundedInputStream(in, check);
@@ -63,7 +63,9 @@ final class TarReader implements Closeable {
     bounded.limit(previousStored + 1024 + MAX_HEADER_BYTES);
     TarArchiveEntry e = tar.getNextEntry();
     bounded.limit(-1);
-    previousStored = e == null ? 0 : Math.max(0, e.getSize());
+    // the library skips an entry's declared content by reading it, a directory's excepted (it reads the next header
+    // right after): a directory's declared size must not widen the bound of the headers that follow it
+    previousStored = e == null || e.isDirectory() ? 0 : Math.max(0, e.getSize());
     return e;
   }
 

@@ -334,6 +334,44 @@ class BadImagesTest {
   }
 
   @Test
+  void aDirectoryDeclaringContentDoesNotWidenTheHeaderBound() throws IOException {
+    // a directory entry declaring 64 MiB of content (which the tar library does not read), then a 20 MiB extended
+    // header: the bytes the library reads after a directory are headers, held in memory, and keep their 1 MiB bound
+    java.io.ByteArrayOutputStream tarBytes = new java.io.ByteArrayOutputStream();
+    try (var tar = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(tarBytes)) {
+      var dir = new org.apache.commons.compress.archivers.tar.TarArchiveEntry("d");
+      dir.setSize(0);
+      tar.putArchiveEntry(dir);
+      tar.closeArchiveEntry();
+      var e = new org.apache.commons.compress.archivers.tar.TarArchiveEntry("f");
+      e.addPaxHeader("comment", "A".repeat(20 << 20));
+      e.setSize(1);
+      tar.putArchiveEntry(e);
+      tar.write('x');
+      tar.closeArchiveEntry();
+    }
+    byte[] tar = tarBytes.toByteArray();
+    tar[156] = '5';
+    byte[] size = String.format("%011o\0", 64L << 20).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    System.arraycopy(size, 0, tar, 124, 12);
+    java.util.Arrays.fill(tar, 148, 156, (byte) ' ');
+    int sum = 0;
+    for (int i = 0; i < 512; i++) {
+      sum += tar[i] & 0xff;
+    }
+    System.arraycopy(String.format("%06o\0 ", sum).getBytes(java.nio.charset.StandardCharsets.US_ASCII), 0, tar,
+        148, 8);
+    java.io.ByteArrayOutputStream gz = new java.io.ByteArrayOutputStream();
+    try (var out = new org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream(gz)) {
+      out.write(tar);
+    }
+    Path image = TestImages.ociLayout(tmp.resolve("img"), "latest", List.of(gz.toByteArray()));
+    IOException e = assertThrows(IOException.class, () -> store.layers(image, null));
+    assertTrue(e.getMessage().contains("headers between two entries exceed 1048576 bytes"), e.getMessage());
+    assertNothingEscapedAndCacheIsClean();
+  }
+
+  @Test
   void aSparseMemberOfAnImageTarballCountsItsRealSize() throws Exception {
     Path dir = Files.createDirectories(tmp.resolve("sparse-member"));
     try (var f = new java.io.RandomAccessFile(dir.resolve("blob").toFile(), "rw")) {

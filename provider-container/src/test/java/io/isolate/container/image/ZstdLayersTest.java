@@ -164,6 +164,72 @@ class ZstdLayersTest {
     assertCacheHoldsNoLayer();
   }
 
+  @Test
+  void atMostTwoDecodersRunAtOnceAndAWaitEndsAtTheDeadline() throws IOException {
+    byte[] frame = rawFrame(20, TestImages.tar(l -> l.file("f", "x\n")));
+    long far = System.nanoTime() + 60_000_000_000L;
+    java.io.InputStream first = ZstdLayers.decoding(new java.io.ByteArrayInputStream(frame), far);
+    java.io.InputStream second = ZstdLayers.decoding(new java.io.ByteArrayInputStream(frame), far);
+    try {
+      IOException e = assertThrows(IOException.class, () -> ZstdLayers.decoding(
+          new java.io.ByteArrayInputStream(frame), System.nanoTime() + 200_000_000L));
+      assertTrue(e.getMessage().contains("waiting for one of the " + ZstdLayers.CONCURRENT_DECODERS), e.getMessage());
+      first.close();
+      first.close(); // a second close gives back nothing more
+      try (java.io.InputStream third = ZstdLayers.decoding(new java.io.ByteArrayInputStream(frame), far)) {
+        assertTrue(third.readAllBytes().length > 0);
+      }
+    } finally {
+      first.close();
+      second.close();
+    }
+    // both permits are back: two decoders at once again, and no third
+    try (java.io.InputStream a = ZstdLayers.decoding(new java.io.ByteArrayInputStream(frame), far);
+        java.io.InputStream b = ZstdLayers.decoding(new java.io.ByteArrayInputStream(frame), far)) {
+      assertThrows(IOException.class, () -> ZstdLayers.decoding(new java.io.ByteArrayInputStream(frame),
+          System.nanoTime() + 50_000_000L));
+    }
+  }
+
+  @Test
+  void theDeadlineHoldsOverASpecialFilesDeclaredContent() throws IOException {
+    // a character device declaring 64 GiB of content (a base-256 size): 2 MiB of zstd run-length blocks of zeros,
+    // which would take long to decode whole; the deadline stops it
+    byte[] header = TestImages.tar(l -> l.file("pipe", new byte[0], 0644));
+    header = java.util.Arrays.copyOf(header, 512);
+    header[156] = '3';
+    java.util.Arrays.fill(header, 124, 136, (byte) 0);
+    header[124] = (byte) 0x80;
+    long size = 64L << 30;
+    for (int i = 0; i < 8; i++) {
+      header[135 - i] = (byte) (size >>> (8 * i));
+    }
+    java.util.Arrays.fill(header, 148, 156, (byte) ' ');
+    int sum = 0;
+    for (byte b : header) {
+      sum += b & 0xff;
+    }
+    System.arraycopy(String.format("%06o\0 ", sum).getBytes(java.nio.charset.StandardCharsets.US_ASCII), 0, header,
+        148, 8);
+    java.io.ByteArrayOutputStream frame = new java.io.ByteArrayOutputStream();
+    frame.writeBytes(new byte[] {0x28, (byte) 0xb5, 0x2f, (byte) 0xfd, 0x00, (byte) ((17 - 10) << 3)});
+    int raw = header.length << 3; // a raw block: the header
+    frame.writeBytes(new byte[] {(byte) raw, (byte) (raw >> 8), (byte) (raw >> 16)});
+    frame.writeBytes(header);
+    int rle = 2 | (128 << 10 << 3); // run-length blocks of 128 KiB of zeros
+    for (long n = 0; n < size / (128 << 10); n++) {
+      frame.writeBytes(new byte[] {(byte) rle, (byte) (rle >> 8), (byte) (rle >> 16), 0});
+    }
+    Path root = Files.createDirectory(tmp.resolve("deadline"));
+    long t0 = System.nanoTime();
+    IOException e = assertThrows(IOException.class, () -> LayerUnpacker.unpack(
+        new java.io.ByteArrayInputStream(frame.toByteArray()), root,
+        new LayerUnpacker.Cap(Long.MAX_VALUE, "no cap", System.nanoTime() + 300_000_000L)));
+    long ms = (System.nanoTime() - t0) / 1_000_000;
+    assertTrue(e.getMessage().contains("took longer"), e.getMessage());
+    assertTrue(ms < 10_000, "the 64 GiB were stopped at the deadline, not decoded whole: " + ms + " ms");
+  }
+
   private void assertCacheHoldsNoLayer() throws IOException {
     for (String dir : List.of("layers", "tmp")) {
       if (Files.isDirectory(cache.resolve(dir))) {
