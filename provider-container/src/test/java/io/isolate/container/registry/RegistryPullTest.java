@@ -40,6 +40,13 @@ import org.junit.jupiter.api.io.TempDir;
  * nothing cached, and a pull cut midway resumes where it stopped.
  */
 class RegistryPullTest {
+  /**
+   * Made part of every repository name: the image cache outlives a run (it is the user's), and remembers a tag's
+   * manifest by registry address, so a registry of an earlier run given the same port would answer from the cache
+   * and a test of what the registry asks (authentication, the requests it sees) would see nothing asked.
+   */
+  private static final String RUN = "-" + UUID.randomUUID().toString().substring(0, 8);
+
   @TempDir static Path dir;
   static LocalRegistry registry;
   static byte[] busybox;
@@ -91,17 +98,17 @@ class RegistryPullTest {
 
   @Test
   void pullsByTagAndRunsTheImage() throws Exception {
-    registry.push(layout("tag", List.of(busybox, markerLayer("by tag"))), "1", "team/tool:1", false);
+    registry.push(layout("tag", List.of(busybox, markerLayer("by tag"))), "1", "team" + RUN + "/tool:1", false);
     List<RegistrySettings.PullProgress> progress = new CopyOnWriteArrayList<>();
     ContainerSettings settings = ContainerSettings.fromSystemProperties()
         .withRegistries(RegistrySettings.fromSystemProperties().withProgress(progress::add));
-    ExitResult r = run(Rootfs.image(registry.host() + "/team/tool:1"), settings, "cat /marker");
+    ExitResult r = run(Rootfs.image(registry.host() + "/team" + RUN + "/tool:1"), settings, "cat /marker");
     assertEquals(Termination.EXITED, r.termination(), r::toString);
     assertEquals("by tag\n", r.stdoutText());
     assertTrue(progress.stream().anyMatch(RegistrySettings.PullProgress::done), progress::toString);
     // the second start needs no download: the tag's manifest and the layers come from the cache
     progress.clear();
-    ExitResult again = run(Rootfs.image(registry.host() + "/team/tool:1"), settings, "cat /marker");
+    ExitResult again = run(Rootfs.image(registry.host() + "/team" + RUN + "/tool:1"), settings, "cat /marker");
     assertEquals("by tag\n", again.stdoutText(), again::toString);
     assertTrue(progress.isEmpty(), progress::toString);
   }
@@ -110,21 +117,22 @@ class RegistryPullTest {
   void pullsAnImageWithZstdLayers() throws Exception {
     byte[] zstdMarker = TestImages.zstd(l -> l.file("marker", "zstd from a registry\n")
         .file("unique", UUID.randomUUID().toString()));
-    registry.push(layout("zstd", List.of(busybox, zstdMarker)), "1", "team/zstd:1", false);
-    HttpURLConnection c = (HttpURLConnection) URI.create("http://" + registry.host() + "/v2/team/zstd/manifests/1")
+    registry.push(layout("zstd", List.of(busybox, zstdMarker)), "1", "team" + RUN + "/zstd:1", false);
+    HttpURLConnection c = (HttpURLConnection) URI.create("http://" + registry.host() + "/v2/team" + RUN
+        + "/zstd/manifests/1")
         .toURL().openConnection();
     c.setRequestProperty("Accept", ImagePuller.OCI_MANIFEST);
     String manifest = new String(c.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(manifest.contains("application/vnd.oci.image.layer.v1.tar+zstd"), manifest);
-    ExitResult r = run(Rootfs.image(registry.host() + "/team/zstd:1"), null, "cat /marker");
+    ExitResult r = run(Rootfs.image(registry.host() + "/team" + RUN + "/zstd:1"), null, "cat /marker");
     assertEquals("zstd from a registry\n", r.stdoutText(), r::toString);
   }
 
   @Test
   void pullsByDigest() throws Exception {
-    registry.push(layout("digest", List.of(busybox, markerLayer("by digest"))), "1", "team/pinned:1", false);
-    String digest = manifestDigest(registry, "team/pinned", "1");
-    ExitResult r = run(Rootfs.image(registry.host() + "/team/pinned@" + digest), null, "cat /marker");
+    registry.push(layout("digest", List.of(busybox, markerLayer("by digest"))), "1", "team" + RUN + "/pinned:1", false);
+    String digest = manifestDigest(registry, "team" + RUN + "/pinned", "1");
+    ExitResult r = run(Rootfs.image(registry.host() + "/team" + RUN + "/pinned@" + digest), null, "cat /marker");
     assertEquals("by digest\n", r.stdoutText(), r::toString);
   }
 
@@ -143,8 +151,8 @@ class RegistryPullTest {
         TestImages.array(TestImages.object("mediaType", ImagePuller.OCI_INDEX, "digest", "sha256:"
             + TestImages.sha256(indexBytes), "size", indexBytes.length, "annotations",
             TestImages.object("org.opencontainers.image.ref.name", "1")))).toString());
-    registry.push(list, "1", "team/multi:1", true);
-    ExitResult r = run(Rootfs.image(registry.host() + "/team/multi:1"), null, "cat /marker");
+    registry.push(list, "1", "team" + RUN + "/multi:1", true);
+    ExitResult r = run(Rootfs.image(registry.host() + "/team" + RUN + "/multi:1"), null, "cat /marker");
     assertEquals("amd64\n", r.stdoutText(), r::toString);
   }
 
@@ -165,8 +173,9 @@ class RegistryPullTest {
   @Test
   void basicAuthenticationUsesDockersCredentialsFile() throws Exception {
     try (LocalRegistry secured = LocalRegistry.start(dir.resolve("secured"), true)) {
-      secured.push(layout("auth", List.of(busybox, markerLayer("authenticated"))), "1", "private/tool:1", false);
-      Rootfs image = Rootfs.image(secured.host() + "/private/tool:1");
+      secured.push(layout("auth", List.of(busybox, markerLayer("authenticated"))), "1", "private" + RUN + "/tool:1",
+          false);
+      Rootfs image = Rootfs.image(secured.host() + "/private" + RUN + "/tool:1");
       Path noCredentials = Files.writeString(dir.resolve("empty-config.json"), "{\"auths\":{}}");
       ContainerSettings anonymous = ContainerSettings.fromSystemProperties().withRegistries(
           RegistrySettings.fromSystemProperties().withDockerConfig(noCredentials));
@@ -192,7 +201,8 @@ class RegistryPullTest {
   @Test
   void credentialHelpersNamedByTheDockerConfigurationAreAsked() throws Exception {
     try (LocalRegistry secured = LocalRegistry.start(dir.resolve("secured-helper"), true)) {
-      secured.push(layout("helper", List.of(busybox, markerLayer("from a helper"))), "1", "private/helped:1", false);
+      secured.push(layout("helper", List.of(busybox, markerLayer("from a helper"))), "1",
+          "private" + RUN + "/helped:1", false);
       Path bin = Files.createDirectories(dir.resolve("helper-bin"));
       Path asked = dir.resolve("helper-asked");
       Path helper = bin.resolve("docker-credential-isotest");
@@ -208,7 +218,7 @@ class RegistryPullTest {
       helper.toFile().setExecutable(true);
       Path config = Files.writeString(dir.resolve("helper-config.json"),
           "{\"credHelpers\":{\"" + secured.host() + "\":\"isotest\"},\"auths\":{}}");
-      ProbeResult helped = firstStartInAJvm(config, bin, secured.host() + "/private/helped:1");
+      ProbeResult helped = firstStartInAJvm(config, bin, secured.host() + "/private" + RUN + "/helped:1");
       String out = helped.output();
       assertEquals(0, helped.exitCode(), out);
       assertEquals("from a helper\n", out);
@@ -216,7 +226,8 @@ class RegistryPullTest {
 
       // a helper that knows nothing of the registry: the pull is anonymous, and the registry says no
       Path unknown = Files.writeString(dir.resolve("helper-config-2.json"), "{\"credsStore\":\"isotest\"}");
-      ProbeResult refused = firstStartInAJvm(unknown, bin, "localhost:" + secured.port + "/private/helped:1");
+      ProbeResult refused = firstStartInAJvm(unknown, bin,
+          "localhost:" + secured.port + "/private" + RUN + "/helped:1");
       String said = refused.output();
       assertTrue(refused.exitCode() != 0 && said.contains("asks for a user name and password"), said);
     }
@@ -246,14 +257,14 @@ class RegistryPullTest {
   @Test
   void aCorruptBlobIsRefusedAndNothingIsCached() throws Exception {
     byte[] layer = markerLayer("corrupt");
-    registry.push(layout("corrupt", List.of(busybox, layer)), "1", "team/corrupt:1", false);
+    registry.push(layout("corrupt", List.of(busybox, layer)), "1", "team" + RUN + "/corrupt:1", false);
     String hex = TestImages.sha256(layer);
     Path stored = registry.blobFile(hex);
     byte[] bytes = Files.readAllBytes(stored);
     bytes[bytes.length / 2] ^= 0x55;
     Files.write(stored, bytes);
     StartFailedException e = assertThrows(StartFailedException.class,
-        () -> run(Rootfs.image(registry.host() + "/team/corrupt:1"), null, "true"));
+        () -> run(Rootfs.image(registry.host() + "/team" + RUN + "/corrupt:1"), null, "true"));
     assertTrue(e.getMessage().contains("corrupt") && e.getMessage().contains(hex), e.getMessage());
     Path cache = ImageStore.shared().root();
     assertFalse(Files.exists(cache.resolve("layers").resolve(hex.substring(0, 32))), "no layer in the cache");
@@ -266,9 +277,9 @@ class RegistryPullTest {
     new Random(7).nextBytes(noise); // incompressible: the stored layer is about as large
     byte[] big = TestImages.gz(l -> l.file("noise", new String(Base64.getEncoder().encode(noise),
         StandardCharsets.US_ASCII)).file("marker", "resumed\n"));
-    registry.push(layout("big", List.of(busybox, big)), "1", "team/big:1", false);
+    registry.push(layout("big", List.of(busybox, big)), "1", "team" + RUN + "/big:1", false);
     try (CuttingProxy proxy = CuttingProxy.start(registry.port, 1 << 20)) {
-      Rootfs image = Rootfs.image("127.0.0.1:" + proxy.port() + "/team/big:1");
+      Rootfs image = Rootfs.image("127.0.0.1:" + proxy.port() + "/team" + RUN + "/big:1");
       StartFailedException cut = assertThrows(StartFailedException.class, () -> run(image, null, "true"));
       assertTrue(cut.getMessage().contains("kept for the next pull"), cut.getMessage());
       ExitResult r = run(image, null, "cat /marker");
@@ -281,7 +292,7 @@ class RegistryPullTest {
   @Test
   void anUnknownImageSaysSo() {
     StartFailedException e = assertThrows(StartFailedException.class,
-        () -> run(Rootfs.image(registry.host() + "/team/absent:1"), null, "true"));
+        () -> run(Rootfs.image(registry.host() + "/team" + RUN + "/absent:1"), null, "true"));
     assertTrue(e.getMessage().contains("404") && e.getMessage().contains("MANIFEST_UNKNOWN"), e.getMessage());
   }
 
@@ -289,9 +300,9 @@ class RegistryPullTest {
   void concurrentFirstStartsOfOneImagePullItsLayerOnce() throws Exception {
     byte[] layer = markerLayer("together");
     String layerHex = TestImages.sha256(layer);
-    registry.push(layout("concurrent", List.of(busybox, layer)), "1", "team/together:1", false);
+    registry.push(layout("concurrent", List.of(busybox, layer)), "1", "team" + RUN + "/together:1", false);
     try (CuttingProxy proxy = CuttingProxy.start(registry.port, Long.MAX_VALUE)) {
-      Rootfs image = Rootfs.image("127.0.0.1:" + proxy.port() + "/team/together:1");
+      Rootfs image = Rootfs.image("127.0.0.1:" + proxy.port() + "/team" + RUN + "/together:1");
       java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
       try {
         List<java.util.concurrent.Future<ExitResult>> runs = new java.util.ArrayList<>();
@@ -314,13 +325,13 @@ class RegistryPullTest {
   void firstStartsInTwoJvmsAtOncePullTheLayerOnce() throws Exception {
     byte[] layer = markerLayer("two jvms");
     String layerHex = TestImages.sha256(layer);
-    registry.push(layout("two-jvms", List.of(busybox, layer)), "1", "team/two-jvms:1", false);
+    registry.push(layout("two-jvms", List.of(busybox, layer)), "1", "team" + RUN + "/two-jvms:1", false);
     try (CuttingProxy proxy = CuttingProxy.start(registry.port, Long.MAX_VALUE)) {
       String javaCommand = ProcessHandle.current().info().command().orElse("java");
       List<Process> jvms = new java.util.ArrayList<>();
       for (int i = 0; i < 2; i++) {
         jvms.add(new ProcessBuilder(javaCommand, "-cp", System.getProperty("java.class.path"), FirstStartProbe.class.getName(),
-            "127.0.0.1:" + proxy.port() + "/team/two-jvms:1").redirectErrorStream(true).start());
+            "127.0.0.1:" + proxy.port() + "/team" + RUN + "/two-jvms:1").redirectErrorStream(true).start());
       }
       for (Process jvm : jvms) {
         String out = new String(jvm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -339,8 +350,8 @@ class RegistryPullTest {
     for (boolean anonymous : new boolean[] {true, false}) {
       try (TokenService tokens = TokenService.start(dir.resolve("tokens-" + anonymous), anonymous);
           LocalRegistry secured = LocalRegistry.start(dir.resolve("token-registry-" + anonymous), false, tokens)) {
-        secured.push(layout("token", List.of(busybox, markerLayer("bearer"))), "1", "org/tool:1", false);
-        Rootfs image = Rootfs.image(secured.host() + "/org/tool:1");
+        secured.push(layout("token", List.of(busybox, markerLayer("bearer"))), "1", "org" + RUN + "/tool:1", false);
+        Rootfs image = Rootfs.image(secured.host() + "/org" + RUN + "/tool:1");
         Path noCredentials = Files.writeString(dir.resolve("no-credentials.json"), "{}");
         ContainerSettings anonymousSettings = ContainerSettings.fromSystemProperties().withRegistries(
             RegistrySettings.fromSystemProperties().withDockerConfig(noCredentials));
@@ -348,7 +359,8 @@ class RegistryPullTest {
           // a public repository, as on Docker Hub: an anonymous token for the pull scope
           ExitResult r = run(image, anonymousSettings, "cat /marker");
           assertEquals("bearer\n", r.stdoutText(), r::toString);
-          assertTrue(tokens.requests.stream().anyMatch(q -> q.contains("scope=repository%3Aorg%2Ftool%3Apull")
+          assertTrue(tokens.requests.stream().anyMatch(
+              q -> q.contains("scope=repository%3Aorg" + RUN + "%2Ftool%3Apull")
               && q.endsWith("(anonymous)")), tokens.requests::toString);
         } else {
           StartFailedException refused = assertThrows(StartFailedException.class,
@@ -374,15 +386,16 @@ class RegistryPullTest {
     try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       absent = s.getLocalPort();
     }
-    registry.push(layout("mirrored", List.of(busybox, markerLayer("from the mirror"))), "1", "team/mirrored:1", false);
+    registry.push(layout("mirrored", List.of(busybox, markerLayer("from the mirror"))), "1",
+        "team" + RUN + "/mirrored:1", false);
     String origin = "127.0.0.1:" + absent;
     ContainerSettings viaMirror = ContainerSettings.fromSystemProperties().withRegistries(
         RegistrySettings.fromSystemProperties().withMirrors(java.util.Map.of(origin, List.of(registry.host()))));
-    ExitResult r = run(Rootfs.image(origin + "/team/mirrored:1"), viaMirror, "cat /marker");
+    ExitResult r = run(Rootfs.image(origin + "/team" + RUN + "/mirrored:1"), viaMirror, "cat /marker");
     assertEquals("from the mirror\n", r.stdoutText(), r::toString);
     // without the mirror, the registry itself is asked, and cannot be reached
     StartFailedException unreachable = assertThrows(StartFailedException.class,
-        () -> run(Rootfs.image(origin + "/team/other:1"), null, "true"));
+        () -> run(Rootfs.image(origin + "/team" + RUN + "/other:1"), null, "true"));
     assertTrue(unreachable.getMessage().contains("cannot reach " + origin), unreachable.getMessage());
   }
 }
